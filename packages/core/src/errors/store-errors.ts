@@ -1,0 +1,73 @@
+import { ScyllaCpError, type ScyllaCpErrorOptions } from './scylla-cp-error.js';
+
+/**
+ * A write carried a fencing token older than the job's current one: another
+ * runner took the job's lease over. The writer must stop at once.
+ */
+export class StaleFencingTokenError extends ScyllaCpError {
+  static override readonly kind: string = 'StaleFencingTokenError';
+  constructor(
+    readonly jobId: string,
+    readonly presentedToken: number,
+    readonly currentToken: number,
+    options: ScyllaCpErrorOptions = {},
+  ) {
+    super(
+      `job ${jobId}: write rejected, fencing token ${presentedToken} is stale (current token is ${currentToken}); another runner has taken this job over`,
+      { code: 'STALE_FENCING_TOKEN', ...options, details: { jobId, presentedToken, currentToken } },
+    );
+  }
+}
+
+/** A job's lease is held by a live runner (its TTL has not expired). */
+export class LeaseHeldError extends ScyllaCpError {
+  static override readonly kind: string = 'LeaseHeldError';
+  constructor(
+    readonly jobId: string,
+    readonly holder: string,
+    readonly expiresAt: string,
+    options: ScyllaCpErrorOptions = {},
+  ) {
+    super(`job ${jobId} is being run by ${holder} (lease valid until ${expiresAt}); wait for it to stop or for the lease to expire`, {
+      code: 'LEASE_HELD',
+      ...options,
+      details: { jobId, holder, expiresAt },
+    });
+  }
+}
+
+/** Another job is active on the cluster and concurrent jobs were not allowed. */
+export class ClusterLockedError extends ScyllaCpError {
+  static override readonly kind: string = 'ClusterLockedError';
+  constructor(
+    readonly cluster: string,
+    readonly heldByJobId: string,
+    readonly heldByOperator: string,
+    readonly heldByState: string,
+    options: ScyllaCpErrorOptions = {},
+  ) {
+    super(
+      `cluster ${cluster} is locked by job ${heldByJobId} (operator ${heldByOperator}, state ${heldByState}); finish, cancel it, or allow concurrent jobs explicitly`,
+      { code: 'CLUSTER_LOCKED', ...options, details: { cluster, heldByJobId, heldByOperator, heldByState } },
+    );
+  }
+}
+
+/** No job with this id exists in the store. */
+export class JobNotFoundError extends ScyllaCpError {
+  static override readonly kind: string = 'JobNotFoundError';
+  constructor(readonly jobId: string, options: ScyllaCpErrorOptions = {}) {
+    super(`no job with id ${jobId} in this store`, { code: 'JOB_NOT_FOUND', ...options, details: { jobId } });
+  }
+}
+
+/**
+ * The store cannot record a transition (file vanished, read-only, disk full).
+ * The engine stops the job rather than continue unrecorded.
+ */
+export class StoreUnavailableError extends ScyllaCpError {
+  static override readonly kind: string = 'StoreUnavailableError';
+  constructor(message: string, options: ScyllaCpErrorOptions = {}) {
+    super(message, { code: 'STORE_UNAVAILABLE', ...options });
+  }
+}

@@ -1,0 +1,24 @@
+// @scylla-cp/core public API (flat barrel). Keep one export line per module.
+export * from './version.js';
+export * from './clock/clock.js';
+export * from './clock/system-clock.js';
+export * from './clock/virtual-clock.js';
+export * from './util/prng.js';
+export * from './util/semver.js';
+export * from './errors/scylla-cp-error.js';
+export * from './errors/task-errors.js';
+export * from './errors/store-errors.js';
+export * from './errors/input-errors.js';
+export * from './errors/classify-error.js';
+export * from './errors/error-detail.js';
+export * from './inventory/inventory.js';
+export * from './api/logger.js';
+export * from './api/services.js';
+export type * from './api/context.js';
+export * from './api/condition.js';
+export type * from './api/task.js';
+export * from './plugin/plugin.js';
+export * from './plugin/plugin-registry.js';
+export type * from './workflow/workflow.js';
+export * from './plan/job-plan.js';
+export * from './store/job-store.js';

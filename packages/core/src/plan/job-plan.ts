@@ -1,0 +1,79 @@
+import type { VariableValue } from '../api/context.js';
+import type { ClusterInventory } from '../inventory/inventory.js';
+import type { ConcurrencyUnit, RetryBackoff } from '../workflow/workflow.js';
+
+/** Which nodes a job targets. Nodes are named by id or address. */
+export interface Targeting {
+  /** Explicit nodes. Mutually exclusive with `zones`. */
+  nodes?: string[];
+  /** Every node of these zones. */
+  zones?: string[];
+  /** Removed from the selection. */
+  exclude?: string[];
+}
+
+/** A resolved task invocation: plain JSON, safe to store. */
+export interface TaskSpec {
+  tag: string;
+  /** Parameters after variable substitution (JSON). */
+  params: unknown;
+  /** Retries after the first attempt. */
+  retries: number;
+  retryBackoff: RetryBackoff;
+  /** Per-attempt timeout; absent: none. */
+  timeoutSeconds?: number;
+}
+
+/** A cluster-scoped step. */
+export interface ClusterTaskStep {
+  kind: 'cluster-task';
+  /** Stable id, e.g. `s0`. */
+  id: string;
+  task: TaskSpec;
+}
+
+/** One group of nodes (a zone, rack, dc, or a single node) run under one concurrency limit. */
+export interface PlanBatch {
+  /** Stable id, e.g. `s0/b1`. */
+  id: string;
+  /** The group's key value (zone name, rack name, ...). */
+  unit: string;
+  /** Node ids in the order they start. */
+  nodes: string[];
+}
+
+/** A node workflow expanded over the targeted nodes. Node step ids are `${id}/${nodeId}/t${taskIndex}`. */
+export interface NodeWorkflowStep {
+  kind: 'node-workflow';
+  id: string;
+  name: string;
+  concurrencyUnit: ConcurrencyUnit;
+  concurrencyLimit: number;
+  abortOnFirstFailure: boolean;
+  /** The node tasks, run in order on each node. */
+  tasks: TaskSpec[];
+  /** Batches in the order they run; one batch at a time. */
+  batches: PlanBatch[];
+}
+
+export type PlanStep = ClusterTaskStep | NodeWorkflowStep;
+
+/**
+ * A deterministic plan: what the engine will do, in order. Stored with the
+ * job (with the inventory snapshot) so a resume never depends on an
+ * inventory that changed meanwhile.
+ */
+export interface JobPlan {
+  formatVersion: 1;
+  workflowName: string;
+  cluster: string;
+  inventory: ClusterInventory;
+  targeting: Targeting;
+  variables: Record<string, VariableValue>;
+  steps: PlanStep[];
+}
+
+/** The id of a node step. */
+export function nodeStepId(workflowStepId: string, nodeId: string, taskIndex: number): string {
+  return `${workflowStepId}/${nodeId}/t${taskIndex}`;
+}

@@ -1,0 +1,75 @@
+import type { z } from 'zod';
+import type { ClusterCondition, NodeCondition } from '../api/condition.js';
+import type { ServiceProvider } from '../api/services.js';
+import type { ExecuteClusterTask, ExecuteNodeTask } from '../api/task.js';
+import type { PluginRegistry } from './plugin-registry.js';
+
+const PLUGIN_MARK = Symbol.for('@scylla-cp/core.plugin');
+
+/** A YAML tag's definition: its parameter schema and the factory that builds the instance. */
+export interface TagDefinition<S extends z.ZodType, T> {
+  /** One line saying what it does; shown by `scylla-cp schema` and in editors. */
+  description: string;
+  /**
+   * zod schema of the tagged mapping's content (`!scylla-flush {keyspace: ks}` →
+   * `{ keyspace: 'ks' }`; a bare tag `!scylla-drain` → `{}`). Use snake_case keys
+   * and `.strict()` objects: unknown keys are errors.
+   */
+  params: S;
+  /**
+   * Builds the task or condition from validated parameters. `helpers.registry`
+   * lets a definition build nested tags (e.g. the conditions inside
+   * `!wait-for-conditions`).
+   */
+  create(params: z.output<S>, helpers: TagFactoryHelpers): T;
+}
+
+/** What a tag factory receives besides its parameters. */
+export interface TagFactoryHelpers {
+  /** The registry the tag was created from. */
+  registry: PluginRegistry;
+}
+
+/** A node task tag. */
+export type NodeTaskDefinition<S extends z.ZodType = z.ZodType> = TagDefinition<S, ExecuteNodeTask>;
+/** A cluster task tag. */
+export type ClusterTaskDefinition<S extends z.ZodType = z.ZodType> = TagDefinition<S, ExecuteClusterTask>;
+/** A condition tag; `scope` says whether it is checked per node or for the cluster. */
+export type ConditionDefinition<S extends z.ZodType = z.ZodType> =
+  | (TagDefinition<S, NodeCondition> & { scope: 'node' })
+  | (TagDefinition<S, ClusterCondition> & { scope: 'cluster' });
+
+/** What a plugin declares. Tags are written without the `!`. */
+export interface PluginManifest {
+  /** npm package name or other unique name, e.g. `@scylla-cp/tasks-scylla`. */
+  name: string;
+  /** The plugin's own version (semver). */
+  version: string;
+  /**
+   * The core versions it works with, as a semver range (`^0.1.0`).
+   * @default the running core's major.minor (`^<major>.<minor>.0`)
+   */
+  coreVersion?: string;
+  nodeTasks?: Record<string, NodeTaskDefinition>;
+  clusterTasks?: Record<string, ClusterTaskDefinition>;
+  conditions?: Record<string, ConditionDefinition>;
+  /** Default providers of the services its tasks use; callers can override them. */
+  services?: ServiceProvider<unknown>[];
+}
+
+/** A checked, branded plugin, as returned by {@link definePlugin}. */
+export type ScyllaCpPlugin = Readonly<PluginManifest> & { readonly [PLUGIN_MARK]: true };
+
+/**
+ * Declares a plugin. Returns the manifest frozen and branded (recognized even
+ * when it was built with another copy of core). Checks happen when it is
+ * registered in a `PluginRegistry`.
+ */
+export function definePlugin(manifest: PluginManifest): ScyllaCpPlugin {
+  return Object.freeze({ ...manifest, [PLUGIN_MARK]: true as const });
+}
+
+/** Whether `value` was made by `definePlugin` (from any copy of core). */
+export function isPlugin(value: unknown): value is ScyllaCpPlugin {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[PLUGIN_MARK] === true;
+}

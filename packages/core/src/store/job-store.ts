@@ -1,0 +1,164 @@
+import type { ErrorDetail } from '../errors/error-detail.js';
+import type { JobPlan } from '../plan/job-plan.js';
+
+/**
+ * Job states. Active (hold the cluster lock): `pending`, `running`, `paused`.
+ * Terminal: `succeeded`, `failed`, `cancelled` (`failed` can be retried).
+ */
+export type JobState = 'pending' | 'running' | 'paused' | 'succeeded' | 'failed' | 'cancelled';
+
+/** States that hold the cluster lock. */
+export const ACTIVE_JOB_STATES: readonly JobState[] = ['pending', 'running', 'paused'];
+
+/** Step states. A step never recorded is `pending`. */
+export type StepState = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped';
+
+/** What a caller asked a running job to do (from another process too). */
+export type ControlRequest = 'pause' | 'cancel';
+
+/** Input of {@link JobStore.createJob}. */
+export interface NewJob {
+  /** Unique id chosen by the caller (the engine derives it from the clock and a seeded PRNG). */
+  id: string;
+  cluster: string;
+  operator: string;
+  workflowName: string;
+  /** The workflow YAML exactly as given. */
+  workflowText: string;
+  plan: JobPlan;
+  /** Creation time, ms since epoch (from the engine's clock). */
+  at: number;
+  /** Allow this job while another job is active on the cluster. @default false */
+  allowConcurrent?: boolean;
+}
+
+/** A stored job. Timestamps are ms since epoch. */
+export interface JobRecord {
+  id: string;
+  cluster: string;
+  operator: string;
+  workflowName: string;
+  workflowText: string;
+  plan: JobPlan;
+  state: JobState;
+  createdAt: number;
+  updatedAt: number;
+  /** Why it failed, if it did. */
+  error?: ErrorDetail;
+  /** A pending pause or cancel request. */
+  control?: ControlRequest;
+  /** The fencing token of the most recent lease (0: never leased). */
+  fencingToken: number;
+}
+
+/** A step's record. Absent from the store: never started (`pending`). */
+export interface StepRecord {
+  jobId: string;
+  stepId: string;
+  /** Node id for node steps. */
+  nodeId?: string;
+  state: StepState;
+  /** Attempts started so far. */
+  attempts: number;
+  startedAt?: number;
+  finishedAt?: number;
+  lastError?: ErrorDetail;
+  /** The task's JSON result, if any. */
+  result?: unknown;
+}
+
+/** A lease on a job: the right to write its records, proven by the fencing token. */
+export interface Lease {
+  jobId: string;
+  /** Who holds it (e.g. `host:pid:random`). */
+  holder: string;
+  /** Increases by one at every acquisition; writes with an older token are rejected. */
+  token: number;
+  /** ms since epoch. */
+  expiresAt: number;
+}
+
+/** One entry of a job's append-only event log. */
+export interface StoredEvent {
+  /** Sequence number, increasing per store. */
+  seq: number;
+  jobId: string;
+  at: number;
+  type: string;
+  stepId?: string;
+  data: Record<string, unknown>;
+}
+
+/** An upsert of one step record. */
+export interface StepUpdate {
+  stepId: string;
+  nodeId?: string;
+  state: StepState;
+  attempts: number;
+  startedAt?: number;
+  finishedAt?: number;
+  /** `null` clears it. */
+  lastError?: ErrorDetail | null;
+  result?: unknown;
+}
+
+/**
+ * One engine state transition, applied atomically (one transaction): step
+ * upserts, an optional job state change, and events appended to the log.
+ */
+export interface Transition {
+  /** ms since epoch. */
+  at: number;
+  job?: {
+    state: JobState;
+    /** `null` clears it. */
+    error?: ErrorDetail | null;
+    /** Clear a pending control request (the engine acted on it). */
+    clearControl?: boolean;
+  };
+  steps?: StepUpdate[];
+  events?: { type: string; stepId?: string; data: Record<string, unknown> }[];
+}
+
+/** Query of {@link JobStore.listJobs}. */
+export interface JobQuery {
+  cluster?: string;
+  states?: JobState[];
+  /** @default 50 */
+  limit?: number;
+}
+
+/**
+ * Durable storage of jobs, their plans, step records, leases and event log.
+ *
+ * Rules every implementation keeps (the contract suite checks them):
+ * - `createJob` enforces the cluster lock in the same transaction: if another
+ *   job on the cluster is active and `allowConcurrent` is not set, it throws
+ *   `ClusterLockedError` naming that job and its operator.
+ * - `acquireLease` increments the job's fencing token. It throws
+ *   `LeaseHeldError` while another holder's lease is unexpired at `nowMs`.
+ * - `commit`, `renewLease`, `releaseLease` throw `StaleFencingTokenError` when
+ *   the lease's token is not the job's current token, and write nothing.
+ *   `commit` that moves a job from a terminal state back to an active one
+ *   re-checks the cluster lock.
+ * - `commit` is all or nothing.
+ * - Failure to write (vanished or read-only file) throws `StoreUnavailableError`.
+ */
+export interface JobStore {
+  createJob(job: NewJob): Promise<JobRecord>;
+  /** @throws JobNotFoundError */
+  getJob(jobId: string): Promise<JobRecord>;
+  /** Newest first. */
+  listJobs(query?: JobQuery): Promise<JobRecord[]>;
+  acquireLease(jobId: string, holder: string, ttlMs: number, nowMs: number): Promise<Lease>;
+  renewLease(lease: Lease, ttlMs: number, nowMs: number): Promise<Lease>;
+  releaseLease(lease: Lease): Promise<void>;
+  commit(lease: Lease, transition: Transition): Promise<void>;
+  /** Every recorded step of the job (order unspecified). */
+  getSteps(jobId: string): Promise<StepRecord[]>;
+  /** Events in sequence order. */
+  listEvents(jobId: string, query?: { afterSeq?: number; limit?: number }): Promise<StoredEvent[]>;
+  /** Records a pause/cancel request; needs no lease. @throws JobNotFoundError */
+  requestControl(jobId: string, action: ControlRequest, nowMs: number): Promise<void>;
+  close(): Promise<void>;
+}

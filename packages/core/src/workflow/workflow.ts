@@ -1,0 +1,74 @@
+import type { SourceLocation } from '../errors/input-errors.js';
+
+/** The type of a workflow variable. */
+export type VariableType = 'integer' | 'number' | 'string' | 'boolean' | 'string_list';
+
+/** A declared workflow variable (YAML: top-level `variables`). */
+export interface VariableDeclaration {
+  name: string;
+  type: VariableType;
+  description?: string;
+  /** The default; a variable without one is required at invocation. */
+  default?: string | number | boolean | string[];
+  location: SourceLocation;
+}
+
+/** Retry backoff of a task entry (YAML `retry_backoff`). Seconds. */
+export interface RetryBackoff {
+  /** Delay before the first retry. @default 5 */
+  initialSeconds: number;
+  /** Each later delay is the previous one times this. @default 2 */
+  multiplier: number;
+  /** Upper bound of any delay. @default 60 */
+  maxSeconds: number;
+}
+
+/** How node workflows are grouped and throttled. */
+export type ConcurrencyUnit = 'zone' | 'rack' | 'dc' | 'node';
+
+/** Settings of a node workflow (YAML `concurrency_unit`, ...). */
+export interface NodeWorkflowSettings {
+  /** Group nodes by this; groups run one after another. @default 'zone' */
+  concurrencyUnit: ConcurrencyUnit;
+  /** At most this many nodes of a group run at once. @default 1 */
+  concurrencyLimit: number;
+  /** On the first node failure start no new node and halt the job. @default true */
+  abortOnFirstFailure: boolean;
+}
+
+/**
+ * One task entry as written (`- task: !tag {...}` with `retries`,
+ * `retry_backoff`, `timeout_seconds`). `params` still holds `+var+`
+ * references; they are resolved when the workflow is bound to variables.
+ */
+export interface TaskEntry {
+  /** The YAML tag without `!`. */
+  tag: string;
+  /** The tagged mapping's content as a plain tree (condition refs as {@link TaggedValue}). */
+  params: unknown;
+  /** Retries after the first attempt. @default 0 (DEFAULT_RETRIES) */
+  retries?: number | string;
+  retryBackoff?: Partial<RetryBackoff>;
+  /** Abort one attempt after this many seconds. @default none */
+  timeoutSeconds?: number | string;
+  location: SourceLocation;
+}
+
+/** A tagged YAML node nested inside parameters (e.g. `condition: !compactions-nominal`). */
+export interface TaggedValue {
+  readonly $tag: string;
+  readonly value: unknown;
+  readonly location: SourceLocation;
+}
+
+/** A parsed, validated workflow. */
+export interface Workflow {
+  name: string;
+  description?: string;
+  variables: VariableDeclaration[];
+  /** Top-level defaults for every node workflow (YAML `node_workflow_defaults`). */
+  nodeWorkflowDefaults: Partial<NodeWorkflowSettings>;
+  clusterTasks: TaskEntry[];
+  /** The file it came from and its text (stored with the job). */
+  source: { fileName: string; text: string };
+}
