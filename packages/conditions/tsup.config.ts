@@ -7,4 +7,6 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: 'node20',
+  // zod comes from the workspace (core depends on it); never bundle a second copy.
+  external: ['zod'],
 });
