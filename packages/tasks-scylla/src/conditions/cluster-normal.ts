@@ -1,0 +1,34 @@
+import { isIP } from 'node:net';
+import type { ClusterCondition, ClusterConditionContext, ConditionResult } from '@scylla-cp/core';
+import { findViewSource, nodeOf } from './cluster-view.js';
+import { schemaAgreement } from './schema-agreement.js';
+
+/**
+ * `cluster-normal` (cluster): every node is `UN` by nodetool's rules and the schema agrees.
+ *
+ * Read from a NORMAL node (the context's node first when there is one): the node-status view
+ * (host-id map, live/down, joining/leaving/moving, excluded) must have no row other than `UN`;
+ * every inventory node whose address is an IP literal must have a row (a node Scylla does not
+ * list at all is not normal); `/storage_proxy/schema_versions` must have one version.
+ * `detail` lists the rows that are not UN, missing nodes and the schema versions.
+ */
+export class ClusterNormal implements ClusterCondition {
+  readonly scope = 'cluster' as const;
+  name(): string {
+    return 'cluster-normal';
+  }
+  async check(ctx: ClusterConditionContext): Promise<ConditionResult> {
+    const { node, client } = await findViewSource(ctx, nodeOf(ctx));
+    const view = await client.nodeStatus({ signal: ctx.signal });
+    const problems: string[] = [];
+    const bad = view.notUpNormal();
+    if (bad.length > 0) problems.push(`not UN: ${bad.map((r) => `${r.address}=${r.code}`).join(' ')}`);
+    const missing = ctx.inventory.nodes.filter((n) => isIP(n.address) !== 0 && !view.get(n.address)).map((n) => `${n.id} (${n.address})`);
+    if (missing.length > 0) problems.push(`not in the cluster's view: ${missing.join(', ')}`);
+    const schema = await schemaAgreement(client, ctx.signal);
+    if (!schema.ok) problems.push(schema.detail);
+    const seen = `seen from ${node.id}`;
+    if (problems.length === 0) return { ok: true, detail: `all ${view.rows.length} nodes UN, ${schema.detail} (${seen})` };
+    return { ok: false, detail: `${problems.join('; ')} (${seen})` };
+  }
+}

@@ -1,0 +1,73 @@
+import { ConditionCheck, RecoverableError, UnrecoverableError, type ExecuteNodeTask, type NodeExecutionContext } from '@scylla-cp/core';
+import { ClusterNormal } from '../conditions/cluster-normal.js';
+import { NoTopologyChange } from '../conditions/no-topology-change.js';
+import { UnlessNodeMode } from '../conditions/unless-node-mode.js';
+import { scyllaApi } from '../services/scylla-api-service.js';
+
+/** Parameters of {@link ScyllaDecommission}. */
+export interface ScyllaDecommissionOptions {
+  /** Seconds between mode checks while the node is LEAVING. @default 10 */
+  pollIntervalSeconds?: number;
+}
+
+/**
+ * `scylla-decommission`: streams the node's data to the others and removes it from the ring
+ * (`POST /storage_service/decommission`, blocking until done).
+ *
+ * Preconditions: `cluster-normal` and `no-topology-change`, both skipped once the node is
+ * LEAVING or DECOMMISSIONED (a resume of this very decommission).
+ *
+ * Idempotency: reads `operation_mode` first: DECOMMISSIONED → done; LEAVING → waits (job clock)
+ * until DECOMMISSIONED without a second POST; NORMAL → requires the CQL server up (as
+ * scylla-operator does, so a node still starting is not decommissioned), then POSTs. If the
+ * POST fails or times out, the next attempt finds LEAVING and waits.
+ *
+ * Errors: another mode (DRAINED, JOINING, ...) → `UnrecoverableError` code
+ * `DECOMMISSION_WRONG_MODE`; 4xx → unrecoverable; unreachable, timeouts, 5xx, and a NORMAL node
+ * whose CQL server is not up yet → recoverable.
+ */
+export class ScyllaDecommission implements ExecuteNodeTask {
+  constructor(readonly options: ScyllaDecommissionOptions = {}) {}
+  name(): string {
+    return 'scylla-decommission';
+  }
+  preconditions(): ConditionCheck[] {
+    const skip = ['LEAVING', 'DECOMMISSIONED'];
+    return [
+      ConditionCheck.withDefaults(new UnlessNodeMode(new ClusterNormal(), skip)),
+      ConditionCheck.withDefaults(new UnlessNodeMode(new NoTopologyChange(), skip)),
+    ];
+  }
+  async execute(ctx: NodeExecutionContext): Promise<{ alreadyDecommissioned: boolean }> {
+    const api = scyllaApi(ctx);
+    const o = { signal: ctx.signal };
+    const pollMs = (this.options.pollIntervalSeconds ?? 10) * 1000;
+    let mode = await api.operationMode(o);
+    if (mode === 'DECOMMISSIONED') return { alreadyDecommissioned: true };
+    if (mode === 'NORMAL') {
+      if (!(await api.nativeTransport(o))) {
+        throw new RecoverableError(`${ctx.node.id}: NORMAL but its CQL server is not up yet (still starting?); not decommissioning now`, {
+          code: 'NODE_NOT_SERVING',
+        });
+      }
+      await api.decommission(o);
+      mode = await api.operationMode(o);
+    } else if (mode !== 'LEAVING') {
+      throw new UnrecoverableError(`${ctx.node.id}: refusing to decommission a node in mode ${mode} (expected NORMAL)`, {
+        code: 'DECOMMISSION_WRONG_MODE',
+        details: { node: ctx.node.id, mode },
+      });
+    }
+    while (mode === 'LEAVING') {
+      await ctx.clock.sleep(pollMs, ctx.signal);
+      mode = await api.operationMode(o);
+    }
+    if (mode !== 'DECOMMISSIONED') {
+      throw new UnrecoverableError(`${ctx.node.id}: decommission ended in mode ${mode}, not DECOMMISSIONED; see the node's log`, {
+        code: 'DECOMMISSION_FAILED',
+        details: { node: ctx.node.id, mode },
+      });
+    }
+    return { alreadyDecommissioned: false };
+  }
+}
