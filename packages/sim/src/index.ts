@@ -1,1 +1,23 @@
-export {};
+// @scylla-cp/sim public API (flat barrel). Keep one export line per module.
+export * from './sim-options.js';
+export * from './sim-node.js';
+export * from './sim-oplog.js';
+export * from './scheduler.js';
+export * from './sim-errors.js';
+export * from './sim-faults.js';
+export * from './fault-injector.js';
+export * from './topology.js';
+export * from './replication.js';
+export * from './sim-cluster.js';
+export * from './rest-api.js';
+export * from './metrics-exposition.js';
+export * from './sim-shell.js';
+export * from './sim-http-shell.js';
+export * from './shell-provider.js';
+export * from './sim-request-pool.js';
+export * from './sim-services.js';
+export * from './inventory-output.js';
+export * from './util.js';
+export * from './prometheus/exposition-parser.js';
+export * from './prometheus/promql-selector.js';
+export * from './prometheus/sim-prometheus.js';
