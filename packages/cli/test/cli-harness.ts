@@ -1,0 +1,111 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SimCluster, SimPrometheus } from '@scylla-cp/sim';
+import { SystemClock } from '@scylla-cp/core';
+
+export const REPO = fileURLToPath(new URL('../../../', import.meta.url));
+export const BIN = path.join(REPO, 'packages/cli/bin/scylla-cp.js');
+
+/** Fails loudly when the CLI has not been built (the README's `npm test` builds first). */
+export function assertBuilt(): void {
+  const dist = path.join(REPO, 'packages/cli/dist/index.js');
+  if (!fs.existsSync(dist)) throw new Error(`the CLI is not built (${dist} is missing): run \`npm run build\` first (\`npm test\` does)`);
+}
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** A spawned CLI whose output is collected as it comes. */
+export class CliProcess {
+  readonly child: ChildProcess;
+  stdout = '';
+  stderr = '';
+  readonly exited: Promise<CliResult>;
+
+  constructor(args: string[], env: NodeJS.ProcessEnv, cwd: string) {
+    this.child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, ...env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child.stdout!.on('data', (d) => (this.stdout += String(d)));
+    this.child.stderr!.on('data', (d) => (this.stderr += String(d)));
+    this.exited = new Promise((resolve) => this.child.on('close', (code) => resolve({ code, stdout: this.stdout, stderr: this.stderr })));
+  }
+
+  /** JSON events printed so far (with `--json`). */
+  events(): Record<string, any>[] {
+    return this.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l));
+  }
+
+  /** Waits until `pred` holds on the events, or fails after `timeoutMs`. */
+  async waitFor(pred: (events: Record<string, any>[]) => boolean, timeoutMs = 60_000): Promise<void> {
+    const start = Date.now();
+    while (!pred(this.events())) {
+      if (this.child.exitCode !== null) throw new Error(`the CLI exited (${this.child.exitCode}) before the awaited event; stderr: ${this.stderr}`);
+      if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for an event; stdout so far:\n${this.stdout.slice(-3000)}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}
+
+/** A temporary home (store, state) and working directory for one test file. */
+export function tempHome(): { dir: string; env: NodeJS.ProcessEnv; db: string; cleanup(): void } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'scylla-cp-cli-'));
+  const db = path.join(dir, 'jobs.db');
+  return { dir, db, env: { SCYLLA_CP_HOME: dir, SCYLLA_CP_DB: db, SCYLLA_CP_OPERATOR: 'tester' }, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Runs the CLI to completion. */
+export function runCli(args: string[], env: NodeJS.ProcessEnv, cwd = REPO): Promise<CliResult> {
+  return new CliProcess(args, env, cwd).exited;
+}
+
+/** A simulated 6-node, 3-zone cluster over HTTP with a Prometheus stand-in, 10x faster timings. */
+export async function startSim(name: string): Promise<{ cluster: SimCluster; prometheus: SimPrometheus; inventoryFile: (dir: string) => Promise<string>; stop(): Promise<void> }> {
+  const clock = new SystemClock();
+  const cluster = new SimCluster({ name, clock, seed: 7, nodesPerZone: 2, timeScale: 0.1, datacenters: [{ name: 'dc1', zones: ['rack1', 'rack2', 'rack3'] }] });
+  await cluster.start();
+  const prometheus = new SimPrometheus(cluster.scrapeTargets(), { now: () => clock.now() });
+  await prometheus.listen();
+  return {
+    cluster,
+    prometheus,
+    async inventoryFile(dir) {
+      const f = path.join(dir, `${name}-inventory.yaml`);
+      await cluster.writeInventory(f, { prometheusUrl: prometheus.url });
+      return f;
+    },
+    async stop() {
+      await prometheus.close();
+      await cluster.stop();
+    },
+  };
+}
+
+/** The canonical drain-and-restart with short windows, for tests. */
+export const FAST_DRAIN_RESTART = `name: Fast drain and restart (test)
+variables:
+  - name: settle_timeout_seconds
+    type: integer
+    default: 30
+cluster_tasks:
+  - task: !node-workflow
+      name: Drain and restart each node
+      node_tasks:
+        - task: !scylla-drain
+        - task: !systemd-stop-scylla-server
+        - task: !systemd-start-service
+            service: scylla-server
+        - task: !wait-for-conditions
+            conditions:
+              - condition: !compactions-nominal
+                success_window_seconds: 1
+                poll_interval_seconds: 0.25
+                timeout_seconds: +settle_timeout_seconds+
+`;
