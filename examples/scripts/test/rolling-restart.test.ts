@@ -1,8 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-const REPO = fileURLToPath(new URL('../../../', import.meta.url));
+// This folder is CommonJS (so ts-node runs the script without an ESM loader); vitest provides __dirname.
+const REPO = path.resolve(__dirname, '../../..');
 
 function run(runner: 'ts-node' | 'tsx') {
   const r = spawnSync('npx', ['--no-install', runner, 'examples/scripts/rolling-restart.ts'], { cwd: REPO, encoding: 'utf8', timeout: 180_000 });

@@ -73,3 +73,23 @@ export function definePlugin(manifest: PluginManifest): ScyllaCpPlugin {
 export function isPlugin(value: unknown): value is ScyllaCpPlugin {
   return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[PLUGIN_MARK] === true;
 }
+
+/**
+ * Declares a node task tag with its parameter type inferred from the schema:
+ * `nodeTasks: { 'my-task': defineNodeTask({ description, params: z.object({...}).strict(), create: (p) => new MyTask(p) }) }`.
+ */
+export function defineNodeTask<S extends z.ZodType>(definition: TagDefinition<S, ExecuteNodeTask>): NodeTaskDefinition {
+  return definition as unknown as NodeTaskDefinition;
+}
+
+/** Declares a cluster task tag with inferred parameter types (see {@link defineNodeTask}). */
+export function defineClusterTask<S extends z.ZodType>(definition: TagDefinition<S, ExecuteClusterTask>): ClusterTaskDefinition {
+  return definition as unknown as ClusterTaskDefinition;
+}
+
+/** Declares a condition tag with inferred parameter types; `scope` says node or cluster. */
+export function defineCondition<S extends z.ZodType>(
+  definition: (TagDefinition<S, NodeCondition> & { scope: 'node' }) | (TagDefinition<S, ClusterCondition> & { scope: 'cluster' }),
+): ConditionDefinition {
+  return definition as unknown as ConditionDefinition;
+}

@@ -52,6 +52,11 @@ export interface TaskEntry {
   /** Abort one attempt after this many seconds. @default none */
   timeoutSeconds?: number | string;
   location: SourceLocation;
+  /**
+   * Set on `!node-workflow` entries only: its `node_tasks`, parsed the same way
+   * (`params` still holds the raw mapping, including its concurrency settings).
+   */
+  nodeTasks?: TaskEntry[];
 }
 
 /** A tagged YAML node nested inside parameters (e.g. `condition: !compactions-nominal`). */

@@ -1,0 +1,222 @@
+// Benchmark: what the durable store costs the engine.
+//
+// Engine side: 10,000 no-op steps (a node workflow over 1,000 nodes x 10 no-op tasks, one
+// node at a time, as a rolling operation runs) through the Engine with a file-backed
+// SqliteStore (WAL, synchronous=FULL; SYNCHRONOUS=NORMAL in the environment for both sides). Every store write transaction is counted.
+// Baseline, same process, same schema, same pragmas: exactly that many committed
+// better-sqlite3 transactions (BEGIN IMMEDIATE ... COMMIT), each writing the rows a step
+// transition writes (one step-record upsert and one event row), with no engine and no store.
+//
+// Paired in time: on this shared machine fsync latency swings tenfold from one minute to
+// the next, so the two sides are interleaved in slices: every SLICE_STEPS steps the no-op
+// task runs the next SLICE_STEPS * 2 baseline transactions (timed on their own and
+// subtracted from the engine's wall time), and whatever remains after the job runs last.
+// Last line: {"bench":"store-overhead","steps_per_s","baseline_tx_per_s","overhead_ratio",...}.
+// Target: overhead_ratio <= 1.5.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { z } from 'zod';
+import { Engine, PluginRegistry, definePlugin, type JobPlan, type JobStore } from '@scylla-cp/core';
+import { SqliteStore } from '@scylla-cp/store-sqlite';
+
+const NODES = 1_000;
+const TASKS = 10;
+const STEPS = NODES * TASKS;
+const ROUNDS = Number(process.env.ROUNDS ?? 1);
+const SLICE_STEPS = 250;
+/** `SYNCHRONOUS=NORMAL` runs both sides without an fsync per commit (shows the CPU-bound worst case). */
+const SYNCHRONOUS = process.env.SYNCHRONOUS === 'NORMAL' ? 'NORMAL' : 'FULL';
+
+/** Called by every no-op step; the benchmark uses it to run the interleaved baseline slices. */
+let onStep: () => void = () => {};
+const noop = () => ({
+  name: () => 'noop',
+  preconditions: () => [],
+  execute: async () => {
+    onStep();
+    return undefined;
+  },
+});
+const plugin = definePlugin({
+  name: 'bench-noop',
+  version: '1.0.0',
+  nodeTasks: { noop: { description: 'does nothing', params: z.object({}).strict(), create: noop } },
+});
+
+function plan(cluster: string): JobPlan {
+  const nodes = Array.from({ length: NODES }, (_, i) => ({
+    id: `node-${i}`,
+    address: `10.0.${i >> 8}.${i & 255}`,
+    dc: 'dc1',
+    rack: 'r1',
+    zone: 'z1',
+    labels: {},
+    connection: {},
+  }));
+  return {
+    formatVersion: 1,
+    workflowName: 'noop',
+    cluster,
+    inventory: { name: cluster, nodes, connection: {} },
+    targeting: {},
+    variables: {},
+    steps: [
+      {
+        kind: 'node-workflow',
+        id: 's0',
+        name: 'noop',
+        concurrencyUnit: 'zone',
+        concurrencyLimit: 1,
+        abortOnFirstFailure: true,
+        tasks: Array.from({ length: TASKS }, () => ({
+          tag: 'noop',
+          params: {},
+          retries: 0,
+          retryBackoff: { initialSeconds: 1, multiplier: 2, maxSeconds: 1 },
+        })),
+        batches: [{ id: 's0/b0', unit: 'z1', nodes: nodes.map((n) => n.id) }],
+      },
+    ],
+  };
+}
+
+/** Counts the store's write transactions (each JobStore write is one transaction). */
+function counting(store: SqliteStore): { store: JobStore; transactions: () => number } {
+  let n = 0;
+  const writes = new Set(['createJob', 'acquireLease', 'renewLease', 'releaseLease', 'commit', 'requestControl']);
+  const proxy = new Proxy(store, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      if (typeof value !== 'function') return value;
+      if (typeof prop === 'string' && writes.has(prop)) {
+        return (...args: unknown[]) => {
+          n++;
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      }
+      return (value as (...a: unknown[]) => unknown).bind(target);
+    },
+  });
+  return { store: proxy, transactions: () => n };
+}
+
+/** The baseline: plain better-sqlite3 transactions into a file with the store's schema. */
+async function openBaseline(dir: string, round: number) {
+  const file = path.join(dir, `baseline-${round}.db`);
+  // Same schema as the store (created by it), then plain better-sqlite3 with the same pragmas.
+  const setup = await SqliteStore.open(file);
+  await setup.createJob({ id: 'job', cluster: 'baseline', operator: 'bench', workflowName: 'noop', workflowText: 'name: noop\n', plan: plan('baseline'), at: 0 });
+  await setup.close();
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma(`synchronous = ${SYNCHRONOUS}`);
+  db.pragma('busy_timeout = 5000');
+  db.pragma('foreign_keys = ON');
+  const upsertStep = db.prepare(
+    `INSERT INTO steps (job_id, step_id, node_id, state, attempts, started_at, finished_at, last_error, result)
+     VALUES (?, ?, ?, ?, 1, ?, ?, NULL, NULL)
+     ON CONFLICT (job_id, step_id) DO UPDATE SET state = excluded.state, attempts = excluded.attempts,
+       started_at = coalesce(excluded.started_at, started_at), finished_at = coalesce(excluded.finished_at, finished_at)`,
+  );
+  const insertEvent = db.prepare('INSERT INTO events (job_id, at, type, step_id, data) VALUES (?, ?, ?, ?, ?)');
+  const tx = db.transaction((i: number) => {
+    const step = i >> 1;
+    const nodeId = `node-${Math.floor(step / TASKS) % NODES}`;
+    const stepId = `s0/${nodeId}/t${step % TASKS}`;
+    const at = new Date(1_767_225_600_000 + i).toISOString();
+    const started = (i & 1) === 0;
+    upsertStep.run('job', stepId, nodeId, started ? 'running' : 'succeeded', started ? at : null, started ? null : at);
+    insertEvent.run('job', at, started ? 'step.started' : 'step.succeeded', stepId, JSON.stringify(started ? { attempt: 1, nodeId, task: 'noop' } : { attempt: 1 }));
+  });
+  let done = 0;
+  let ms = 0;
+  return {
+    /** Runs `count` more committed transactions; returns the ms they took. */
+    run(count: number): number {
+      const t0 = performance.now();
+      for (let k = 0; k < count; k++) tx.immediate(done++);
+      const dt = performance.now() - t0;
+      ms += dt;
+      return dt;
+    },
+    get transactions() {
+      return done;
+    },
+    get ms() {
+      return ms;
+    },
+    close: () => db.close(),
+  };
+}
+
+async function round(dir: string, r: number): Promise<{ engineMs: number; baselineMs: number; transactions: number }> {
+  const baseline = await openBaseline(dir, r);
+  const sqlite = await SqliteStore.open(path.join(dir, `engine-${r}.db`), { synchronous: SYNCHRONOUS });
+  const { store, transactions } = counting(sqlite);
+  const engine = new Engine({ store, registry: new PluginRegistry().register(plugin), seed: r + 1 });
+  let steps = 0;
+  let inBaseline = 0;
+  onStep = () => {
+    if (++steps % SLICE_STEPS === 0) inBaseline += baseline.run(Math.max(0, transactions() - baseline.transactions));
+  };
+  const t0 = performance.now();
+  const handle = await engine.start(plan(`bench-${r}`), { operator: 'bench', workflowText: 'name: noop\n' });
+  const outcome = await handle.done;
+  const engineMs = performance.now() - t0 - inBaseline;
+  onStep = () => {};
+  if (outcome.state !== 'succeeded' || outcome.stepsSucceeded !== STEPS) throw new Error(`engine run failed: ${JSON.stringify(outcome)}`);
+  const recorded = await sqlite.getSteps(handle.jobId);
+  if (recorded.length !== STEPS || recorded.some((s) => s.state !== 'succeeded')) throw new Error('engine run did not record every step');
+  await sqlite.close();
+  baseline.run(transactions() - baseline.transactions);
+  if (baseline.transactions !== transactions()) throw new Error('baseline and engine transaction counts differ');
+  baseline.close();
+  return { engineMs, baselineMs: baseline.ms, transactions: transactions() };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+}
+
+async function main(): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'scp-bench-overhead-'));
+  try {
+    const engineMs: number[] = [];
+    const baselineMs: number[] = [];
+    const ratios: number[] = [];
+    let transactions = 0;
+    for (let r = 0; r < ROUNDS; r++) {
+      const res = await round(dir, r);
+      transactions = res.transactions;
+      engineMs.push(res.engineMs);
+      baselineMs.push(res.baselineMs);
+      ratios.push(res.engineMs / res.baselineMs);
+      console.log(
+        `round ${r + 1}: engine ${STEPS} steps (${res.transactions} transactions) in ${res.engineMs.toFixed(0)} ms; ` +
+          `baseline ${res.transactions} transactions in ${res.baselineMs.toFixed(0)} ms; ratio ${(res.engineMs / res.baselineMs).toFixed(3)}`,
+      );
+    }
+    const eMs = median(engineMs);
+    const bMs = median(baselineMs);
+    console.log(
+      JSON.stringify({
+        bench: 'store-overhead',
+        steps_per_s: Math.round((STEPS / eMs) * 1000),
+        baseline_tx_per_s: Math.round((transactions / bMs) * 1000),
+        overhead_ratio: Math.round(median(ratios) * 1000) / 1000,
+        steps: STEPS,
+        transactions,
+        rounds: ROUNDS,
+        slice_steps: SLICE_STEPS,
+        synchronous: SYNCHRONOUS,
+      }),
+    );
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();

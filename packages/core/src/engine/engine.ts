@@ -1,0 +1,282 @@
+import { hostname } from 'node:os';
+import { EventEmitter } from 'eventemitter3';
+import { silentLogger, type Logger } from '../api/logger.js';
+import type { Clock } from '../clock/clock.js';
+import { SystemClock } from '../clock/system-clock.js';
+import { InvalidInputError } from '../errors/input-errors.js';
+import type { JobPlan } from '../plan/job-plan.js';
+import type { PluginRegistry } from '../plugin/plugin-registry.js';
+import type { JobStore } from '../store/job-store.js';
+import { Prng } from '../util/prng.js';
+import type { EngineEvents, JobOutcome } from './engine-events.js';
+import { JobRun, type ServiceBinder } from './job-run.js';
+
+export type { ServiceBinder } from './job-run.js';
+import { computeResumeState } from './resume-state.js';
+import { DEFAULT_RETRY_JITTER_RATIO } from './retry-policy.js';
+
+/** Options of an {@link Engine}. */
+export interface EngineOptions {
+  /** Where jobs, step records, leases and events are recorded. */
+  store: JobStore;
+  /** The plugins whose tasks the plans name. */
+  registry: PluginRegistry;
+  /** The source of time for every wait, poll, timeout and heartbeat. @default new SystemClock() */
+  clock?: Clock;
+  /** Services for execution contexts. @default registry.services */
+  services?: ServiceBinder;
+  /**
+   * Who runs the jobs, recorded with the lease.
+   * @default `${hostname}:${pid}:${8 hex digits from the seeded PRNG}`
+   */
+  holder?: string;
+  /** Lease time-to-live, seconds: another runner may take the job over this long after the last heartbeat. @default 30 */
+  leaseTtlSeconds?: number;
+  /** Seconds between lease renewals (and checks for pause/cancel requests in the store). @default 10 */
+  heartbeatSeconds?: number;
+  /**
+   * Seed of the engine's PRNG (job ids, holder suffix, retry jitter). Give one
+   * for reproducible runs. @default derived from `clock.now()` and the process id
+   */
+  seed?: number;
+  /** Receives the engine's own log lines and those of tasks (also emitted as `log` events). @default silentLogger */
+  logger?: Logger;
+  /** Retry jitter ratio in [0, 1] (see `computeRetryDelay`); 0 for exact delays. @default 0.2 */
+  retryJitterRatio?: number;
+}
+
+/** Options of {@link Engine.start}. */
+export interface StartOptions {
+  /** Who starts the job (shown in the cluster lock error and notifications). */
+  operator: string;
+  /** The workflow YAML exactly as given (stored with the job). */
+  workflowText: string;
+  /** The job id. @default `job-YYYYMMDD-HHMMSS-xxxxxxxx` from the clock and the seeded PRNG */
+  jobId?: string;
+  /** Run even if another job is active on the cluster. @default false */
+  allowConcurrent?: boolean;
+}
+
+/** Options of {@link Engine.resume}. */
+export interface ResumeOptions {
+  /**
+   * Attempt failed steps again (the CLI's `retry`), which also allows resuming
+   * a `failed` job. Without it, failed steps stay failed. @default false
+   */
+  retryFailed?: boolean;
+}
+
+/** A job being run by this engine. */
+export interface JobHandle {
+  readonly jobId: string;
+  /** Resolves when this run ends; never rejects (see {@link JobOutcome}). */
+  readonly done: Promise<JobOutcome>;
+  /** No new steps start; in-flight steps finish; the job ends `paused` (resumable). */
+  pause(): void;
+  /**
+   * In-flight tasks see their `AbortSignal` aborted and the job ends
+   * `cancelled` (terminal: it cannot be resumed). Use `pause()` to stop resumably.
+   */
+  abort(reason?: string): void;
+  /**
+   * Stops now, resumably: no new steps start, in-flight tasks see their
+   * `AbortSignal` aborted, their steps stay recorded `running` (as after a
+   * crash, so `resume` attempts them again) and the job ends `paused`. This is
+   * what the CLI's second Ctrl-C does.
+   */
+  interrupt(reason?: string): void;
+}
+
+function mix(a: number, b: number): number {
+  let h = (Math.imul(a ^ 0x9e3779b9, 0x85ebca6b) ^ b) >>> 0;
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) >>> 0;
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+function hex8(prng: Prng): string {
+  return prng.nextUint32().toString(16).padStart(8, '0');
+}
+
+/**
+ * Runs job plans against a {@link JobStore}: cluster steps in order; a node
+ * workflow's batches one at a time, each with at most `concurrencyLimit` nodes
+ * running and a freed slot refilled at once; per step, preconditions then
+ * execute, with retries of recoverable errors by the step's policy. Every
+ * transition is committed to the store (under the lease's fencing token)
+ * before the engine moves on. Progress is reported as typed events
+ * ({@link EngineEvents}); the CLI's progress view and the notifiers are
+ * listeners.
+ *
+ * ```ts
+ * const engine = new Engine({ store, registry });
+ * engine.on('step', (e) => console.log(e.stepId, e.state));
+ * const job = await engine.start(plan, { operator: 'alice', workflowText });
+ * const outcome = await job.done; // { state: 'succeeded' | 'failed' | ... }
+ * ```
+ */
+export class Engine extends EventEmitter<EngineEvents> {
+  /** Where this engine records jobs. */
+  readonly store: JobStore;
+  /** The plugins whose tasks it runs. */
+  readonly registry: PluginRegistry;
+  /** Its source of time. */
+  readonly clock: Clock;
+  /** The lease holder name this engine uses. */
+  readonly holder: string;
+  readonly #services: ServiceBinder;
+  readonly #prng: Prng;
+  readonly #logger: Logger;
+  readonly #leaseTtlMs: number;
+  readonly #heartbeatMs: number;
+  readonly #jitterRatio: number;
+  readonly #runs = new Map<string, JobRun>();
+  readonly #closeHooks = new Set<() => Promise<void> | void>();
+
+  constructor(options: EngineOptions) {
+    super();
+    this.store = options.store;
+    this.registry = options.registry;
+    this.clock = options.clock ?? new SystemClock();
+    this.#services = options.services ?? options.registry.services;
+    this.#prng = new Prng(options.seed ?? mix(Math.floor(this.clock.now()), process.pid));
+    this.#logger = options.logger ?? silentLogger;
+    const ttl = options.leaseTtlSeconds ?? 30;
+    const hb = options.heartbeatSeconds ?? 10;
+    if (!(ttl > 0) || !(hb > 0) || hb >= ttl) {
+      throw new InvalidInputError(`engine: need 0 < heartbeatSeconds (${hb}) < leaseTtlSeconds (${ttl})`, { code: 'BAD_ENGINE_OPTIONS' });
+    }
+    this.#leaseTtlMs = ttl * 1000;
+    this.#heartbeatMs = hb * 1000;
+    this.#jitterRatio = options.retryJitterRatio ?? DEFAULT_RETRY_JITTER_RATIO;
+    this.holder = options.holder ?? `${hostname()}:${process.pid}:${hex8(this.#prng)}`;
+  }
+
+  /** A new job id: `job-YYYYMMDD-HHMMSS-xxxxxxxx` (UTC time from the clock, suffix from the seeded PRNG). */
+  newJobId(): string {
+    const iso = new Date(this.clock.now()).toISOString(); // 2026-01-01T00:00:00.000Z
+    const stamp = `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}-${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}`;
+    return `job-${stamp}-${hex8(this.#prng)}`;
+  }
+
+  #deps() {
+    return {
+      emitter: this as EventEmitter<EngineEvents>,
+      store: this.store,
+      registry: this.registry,
+      services: this.#services,
+      clock: this.clock,
+      prng: this.#prng.fork(),
+      logger: this.#logger,
+      leaseTtlMs: this.#leaseTtlMs,
+      heartbeatMs: this.#heartbeatMs,
+      jitterRatio: this.#jitterRatio,
+    };
+  }
+
+  async #track(run: JobRun): Promise<JobHandle> {
+    await run.open();
+    this.#runs.set(run.jobId, run);
+    void run.launch().then(() => this.#runs.delete(run.jobId));
+    return {
+      jobId: run.jobId,
+      done: run.done,
+      pause: () => run.pause(),
+      abort: (reason?: string) => run.abort(reason),
+      interrupt: (reason?: string) => run.interrupt(reason),
+    };
+  }
+
+  /**
+   * Creates the job in the store (cluster lock checked there), takes its
+   * lease and starts running it.
+   * @throws ClusterLockedError when another job is active on the cluster.
+   */
+  async start(plan: JobPlan, options: StartOptions): Promise<JobHandle> {
+    const jobId = options.jobId ?? this.newJobId();
+    const now = this.clock.now();
+    const job = await this.store.createJob({
+      id: jobId,
+      cluster: plan.cluster,
+      operator: options.operator,
+      workflowName: plan.workflowName,
+      workflowText: options.workflowText,
+      plan,
+      at: now,
+      allowConcurrent: options.allowConcurrent === true,
+    });
+    const lease = await this.store.acquireLease(jobId, this.holder, this.#leaseTtlMs, this.clock.now());
+    return this.#track(new JobRun(this.#deps(), { job, lease, resumed: false }));
+  }
+
+  /**
+   * Continues a stored job from its stored plan and step records: succeeded
+   * steps are skipped, steps that were running are attempted again, and with
+   * `retryFailed` failed steps too. A `paused` or interrupted (`running`,
+   * lease expired) job resumes as is; a `failed` job needs `retryFailed`.
+   *
+   * @throws JobNotFoundError, LeaseHeldError (another runner is live),
+   *   InvalidInputError (the job succeeded or was cancelled, or failed without `retryFailed`),
+   *   ClusterLockedError (a failed job retried while another job holds the cluster).
+   */
+  async resume(jobId: string, options: ResumeOptions = {}): Promise<JobHandle> {
+    const job = await this.store.getJob(jobId);
+    if (job.state === 'succeeded' || job.state === 'cancelled') {
+      throw new InvalidInputError(`job ${jobId} is ${job.state}; there is nothing to resume (start a new job instead)`, {
+        code: 'JOB_FINISHED',
+        details: { jobId, state: job.state },
+      });
+    }
+    if (job.state === 'failed' && !options.retryFailed) {
+      throw new InvalidInputError(`job ${jobId} failed; retry it to attempt the failed steps again (retryFailed / \`scylla-cp retry\`)`, {
+        code: 'JOB_FAILED',
+        details: { jobId },
+      });
+    }
+    if (this.#runs.has(jobId)) {
+      throw new InvalidInputError(`job ${jobId} is already running in this engine`, { code: 'JOB_RUNNING', details: { jobId } });
+    }
+    const lease = await this.store.acquireLease(jobId, this.holder, this.#leaseTtlMs, this.clock.now());
+    const fresh = await this.store.getJob(jobId);
+    const steps = await this.store.getSteps(jobId);
+    const rs = computeResumeState(fresh.plan, steps, { retryFailed: options.retryFailed === true });
+    return this.#track(
+      new JobRun(this.#deps(), { job: fresh, lease, resume: rs, resumed: true }),
+    );
+  }
+
+  /**
+   * Shuts the engine down: jobs still running are paused and waited for, the
+   * `onClose` hooks run (e.g. a notifier's pending deliveries are flushed), then
+   * the services' cached resources are released (`ServiceProvider.dispose`).
+   */
+  async close(): Promise<void> {
+    const runs = [...this.#runs.values()];
+    for (const r of runs) r.pause();
+    await Promise.all(runs.map((r) => r.done));
+    for (const hook of [...this.#closeHooks]) {
+      try {
+        await hook();
+      } catch (e) {
+        this.#logger.warn(`an engine close hook failed: ${(e as Error)?.message ?? String(e)}`);
+      }
+    }
+    await this.#services.dispose?.();
+  }
+
+  /**
+   * Registers work that `close()` awaits after the jobs ended and before the
+   * services are disposed (a notifier's pending deliveries). Returns a function
+   * that unregisters it.
+   */
+  onClose(hook: () => Promise<void> | void): () => void {
+    this.#closeHooks.add(hook);
+    return () => {
+      this.#closeHooks.delete(hook);
+    };
+  }
+
+  /** Ids of the jobs this engine is running now. */
+  running(): string[] {
+    return [...this.#runs.keys()];
+  }
+}

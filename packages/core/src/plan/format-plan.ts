@@ -1,0 +1,63 @@
+import type { JobPlan, TaskSpec } from './job-plan.js';
+import { DEFAULT_RETRIES, DEFAULT_RETRY_BACKOFF } from './planner.js';
+
+function compactJson(v: unknown): string {
+  if (v && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 0) return '';
+  const s = JSON.stringify(v, (_k, x: unknown) =>
+    x && typeof x === 'object' && !Array.isArray(x) && typeof (x as { $tag?: unknown }).$tag === 'string'
+      ? `!${(x as { $tag: string }).$tag}${compactJson((x as { value?: unknown }).value) ? ` ${compactJson((x as { value?: unknown }).value)}` : ''}`
+      : x,
+  );
+  return s ?? '';
+}
+
+function describeTask(t: TaskSpec): string {
+  const params = compactJson(t.params);
+  const parts = [`!${t.tag}${params ? ` ${params}` : ''}`];
+  const extra: string[] = [];
+  if (t.retries !== DEFAULT_RETRIES) {
+    const b = t.retryBackoff;
+    extra.push(`retries ${t.retries} (backoff ${b.initialSeconds}s x${b.multiplier}, max ${b.maxSeconds}s)`);
+  } else if (
+    t.retryBackoff.initialSeconds !== DEFAULT_RETRY_BACKOFF.initialSeconds ||
+    t.retryBackoff.multiplier !== DEFAULT_RETRY_BACKOFF.multiplier ||
+    t.retryBackoff.maxSeconds !== DEFAULT_RETRY_BACKOFF.maxSeconds
+  ) {
+    extra.push('no retries');
+  }
+  if (t.timeoutSeconds !== undefined) extra.push(`timeout ${t.timeoutSeconds}s per attempt`);
+  if (extra.length > 0) parts.push(`[${extra.join(', ')}]`);
+  return parts.join(' ');
+}
+
+/**
+ * A human-readable dry run of a plan: the steps in order; for each node
+ * workflow its settings, node tasks and batches with their nodes in start
+ * order. Deterministic (no times, no colours).
+ */
+export function formatPlan(plan: JobPlan): string {
+  const lines: string[] = [];
+  lines.push(`Plan: workflow "${plan.workflowName}" on cluster "${plan.cluster}" (${plan.inventory.nodes.length} nodes in inventory)`);
+  const t = plan.targeting;
+  const what = t.nodes ? `nodes ${t.nodes.join(', ')}` : t.zones ? `zones ${t.zones.join(', ')}` : 'all nodes';
+  lines.push(`Targeting: ${what}${t.exclude?.length ? `, excluding ${t.exclude.join(', ')}` : ''}`);
+  const vars = Object.entries(plan.variables);
+  if (vars.length > 0) lines.push(`Variables: ${vars.map(([k, v]) => `${k}=${Array.isArray(v) ? v.join(',') : String(v)}`).join(', ')}`);
+  plan.steps.forEach((s, i) => {
+    if (s.kind === 'cluster-task') {
+      lines.push(`${i + 1}. [${s.id}] cluster task ${describeTask(s.task)}`);
+      return;
+    }
+    const nodeCount = s.batches.reduce((a, b) => a + b.nodes.length, 0);
+    const limit = s.concurrencyUnit === 'node' ? 'one node at a time' : `up to ${s.concurrencyLimit} node${s.concurrencyLimit === 1 ? '' : 's'} at a time per ${s.concurrencyUnit}`;
+    lines.push(
+      `${i + 1}. [${s.id}] node workflow "${s.name}": ${nodeCount} nodes, ${s.batches.length} ${s.concurrencyUnit} batch${s.batches.length === 1 ? '' : 'es'} run one after another, ${limit}, ${
+        s.abortOnFirstFailure ? 'halt on first failure' : 'continue past failures'
+      }`,
+    );
+    lines.push('   on each node, in order:');
+    s.tasks.forEach((task, j) => lines.push(`     t${j}. ${describeTask(task)}`));
+    for (const b of s.batches) lines.push(`   batch ${b.id} ${s.concurrencyUnit} ${b.unit} (${b.nodes.length}): ${b.nodes.join(', ')}`);
+  });
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,219 @@
+import type { z } from 'zod';
+import type { VariableValue } from '../api/context.js';
+import { InvalidInputError, formatProblem } from '../errors/input-errors.js';
+import type { ClusterInventory, InventoryNode } from '../inventory/inventory.js';
+import type { PluginRegistry, TagKind } from '../plugin/plugin-registry.js';
+import { NODE_WORKFLOW_TAG } from '../workflow/parse-workflow.js';
+import { resolveVariables, substituteVariables } from '../workflow/variables.js';
+import type { ConcurrencyUnit, NodeWorkflowSettings, RetryBackoff, TaskEntry, Workflow } from '../workflow/workflow.js';
+import { isTaggedValue } from '../workflow/yaml-tree.js';
+import type { JobPlan, NodeWorkflowStep, PlanBatch, PlanStep, TaskSpec, Targeting } from './job-plan.js';
+import { selectNodes } from './targeting.js';
+
+/** Retries after the first attempt when a task entry sets no `retries`. */
+export const DEFAULT_RETRIES = 0;
+
+/**
+ * Backoff when a task entry sets no (or a partial) `retry_backoff`: 5 s before
+ * the first retry, doubling, at most 60 s.
+ */
+export const DEFAULT_RETRY_BACKOFF: Readonly<RetryBackoff> = Object.freeze({ initialSeconds: 5, multiplier: 2, maxSeconds: 60 });
+
+/**
+ * Node workflow settings when neither the `!node-workflow` nor the file's
+ * `node_workflow_defaults` set them: one zone at a time, one node at a time,
+ * halt on the first failure.
+ */
+export const DEFAULT_NODE_WORKFLOW_SETTINGS: Readonly<NodeWorkflowSettings> = Object.freeze({
+  concurrencyUnit: 'zone',
+  concurrencyLimit: 1,
+  abortOnFirstFailure: true,
+});
+
+/** Options of {@link plan}. */
+export interface PlanOptions {
+  /** The registry the workflow was parsed with; parameters are validated again after substitution. */
+  registry: PluginRegistry;
+}
+
+function where(entry: TaskEntry): string {
+  return formatProblem({ message: '', location: entry.location }).replace(/: $/, '');
+}
+
+function paramsError(entry: TaskEntry, what: string, detail: string): InvalidInputError {
+  return new InvalidInputError(`${where(entry)}: !${entry.tag}: ${what}: ${detail}; check the variable values given for this job`, {
+    code: 'INVALID_PARAMS',
+    details: { tag: entry.tag, location: entry.location },
+  });
+}
+
+function validateWith(schema: z.ZodType, value: unknown, entry: TaskEntry, what: string): void {
+  const r = schema.safeParse(value);
+  if (!r.success) {
+    throw paramsError(entry, what, r.error.issues.map((i) => `${i.path.join('.') || '(parameters)'}: ${i.message}`).join('; '));
+  }
+}
+
+function resolveNumber(
+  raw: number | string | undefined,
+  vars: Record<string, VariableValue>,
+  entry: TaskEntry,
+  field: string,
+  ok: (n: number) => boolean,
+  rule: string,
+): number | undefined {
+  if (raw === undefined) return undefined;
+  const v = typeof raw === 'string' ? substituteVariables(raw, vars) : raw;
+  if (typeof v !== 'number' || !ok(v)) throw paramsError(entry, field, `${JSON.stringify(v)} is not ${rule}`);
+  return v;
+}
+
+/** Resolves one task entry into a {@link TaskSpec} (variables substituted, defaults applied, parameters re-validated). */
+function taskSpec(entry: TaskEntry, kind: TagKind, vars: Record<string, VariableValue>, registry: PluginRegistry): TaskSpec {
+  const reg = registry.lookup(kind, entry.tag);
+  if (!reg) {
+    throw new InvalidInputError(`${where(entry)}: !${entry.tag} is not a registered ${kind === 'nodeTask' ? 'node task' : 'cluster task'}; register the plugin that provides it`, {
+      code: 'UNKNOWN_TAG',
+      details: { tag: entry.tag, kind },
+    });
+  }
+  const params = substituteVariables(entry.params ?? {}, vars);
+  validateWith(reg.definition.params as z.ZodType, params, entry, 'parameters');
+  if (entry.tag !== NODE_WORKFLOW_TAG) {
+    const visit = (v: unknown) => {
+      if (isTaggedValue(v)) {
+        const cond = registry.lookup('condition', v.$tag);
+        if (!cond) throw paramsError(entry, 'condition', `!${v.$tag} is not a registered condition`);
+        validateWith(cond.definition.params as z.ZodType, v.value ?? {}, entry, `condition !${v.$tag}`);
+        visit(v.value);
+      } else if (Array.isArray(v)) v.forEach(visit);
+      else if (v && typeof v === 'object') Object.values(v).forEach(visit);
+    };
+    visit(params);
+  }
+  const spec: TaskSpec = {
+    tag: entry.tag,
+    params,
+    retries: resolveNumber(entry.retries, vars, entry, 'retries', (n) => Number.isSafeInteger(n) && n >= 0, 'a whole number >= 0') ?? DEFAULT_RETRIES,
+    retryBackoff: { ...DEFAULT_RETRY_BACKOFF, ...(entry.retryBackoff ?? {}) },
+  };
+  const timeout = resolveNumber(entry.timeoutSeconds, vars, entry, 'timeout_seconds', (n) => Number.isFinite(n) && n > 0, 'a number of seconds > 0');
+  if (timeout !== undefined) spec.timeoutSeconds = timeout;
+  return spec;
+}
+
+/** A JSON copy of the targeting with only the fields that were given. */
+function normalizeTargeting(t: Targeting): Targeting {
+  const out: Targeting = {};
+  if (t.nodes !== undefined) out.nodes = [...t.nodes];
+  if (t.zones !== undefined) out.zones = [...t.zones];
+  if (t.exclude !== undefined) out.exclude = [...t.exclude];
+  return out;
+}
+
+/** The group key of a node and the dc the group sorts under. */
+function unitKey(node: InventoryNode, unit: ConcurrencyUnit): string {
+  switch (unit) {
+    case 'zone':
+      return node.zone;
+    case 'rack':
+      return `${node.dc}/${node.rack}`;
+    case 'dc':
+      return node.dc;
+    case 'node':
+      return node.id;
+  }
+}
+
+const byCodePoint = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * Splits nodes into batches by `unit`, in the documented order:
+ *
+ * - a group is a zone (`zone`), a rack within its dc (`rack`, unit
+ *   `dc/rack`, since rack names repeat across dcs), a dc (`dc`), or one node
+ *   (`node`, unit = node id);
+ * - groups are sorted by their dc (the smallest dc name among the group's
+ *   nodes), then by unit name, comparing strings by code point (locale-free);
+ * - nodes within a group keep inventory order.
+ *
+ * Batch ids are `${stepId}/b${index}`.
+ */
+export function planBatches(stepId: string, nodes: readonly InventoryNode[], unit: ConcurrencyUnit): PlanBatch[] {
+  const groups = new Map<string, { dc: string; nodes: string[] }>();
+  for (const n of nodes) {
+    const key = unitKey(n, unit);
+    const g = groups.get(key);
+    if (g) {
+      g.nodes.push(n.id);
+      if (byCodePoint(n.dc, g.dc) < 0) g.dc = n.dc;
+    } else groups.set(key, { dc: n.dc, nodes: [n.id] });
+  }
+  return [...groups.entries()]
+    .sort(([ka, a], [kb, b]) => byCodePoint(a.dc, b.dc) || byCodePoint(ka, kb))
+    .map(([unitName, g], i) => ({ id: `${stepId}/b${i}`, unit: unitName, nodes: g.nodes }));
+}
+
+/**
+ * Binds a parsed workflow to an inventory, a targeting and variable values,
+ * producing the deterministic {@link JobPlan} the engine runs (same inputs,
+ * same plan, byte for byte as JSON).
+ *
+ * - Variables: validated with {@link resolveVariables} (strings coerced by
+ *   type); each `+name+` in parameters, `retries` and `timeout_seconds` is
+ *   replaced; parameters (and nested conditions) are validated again with the
+ *   tags' schemas. Tagged values become `{ $tag, value }`.
+ * - Defaults: `retries` {@link DEFAULT_RETRIES}, `retry_backoff`
+ *   {@link DEFAULT_RETRY_BACKOFF} (field by field), no per-attempt timeout.
+ * - Each `!node-workflow` (step id `s<i>`) takes its settings from its own
+ *   parameters, then `node_workflow_defaults`, then
+ *   {@link DEFAULT_NODE_WORKFLOW_SETTINGS}, and is expanded into batches by
+ *   {@link planBatches}. With `concurrency_unit: node` every batch holds one
+ *   node, so nodes run strictly one at a time whatever `concurrency_limit` says.
+ * - The inventory is copied into the plan, so a resume never depends on an
+ *   inventory changed meanwhile.
+ *
+ * @throws InvalidInputError: `UNKNOWN_VARIABLE`, `MISSING_VARIABLE`,
+ *   `INVALID_VARIABLE` (variables), `UNKNOWN_NODE`, `UNKNOWN_ZONE`,
+ *   `EMPTY_SELECTION`, `INVALID_TARGETING` (targeting), `INVALID_PARAMS`
+ *   (parameters invalid once variables are substituted), `UNKNOWN_TAG`.
+ */
+export function plan(
+  workflow: Workflow,
+  inventory: ClusterInventory,
+  targeting: Targeting,
+  variables: Readonly<Record<string, string | VariableValue>>,
+  options: PlanOptions,
+): JobPlan {
+  const { registry } = options;
+  const vars = resolveVariables(workflow, variables);
+  const selected = selectNodes(inventory, targeting);
+  const steps: PlanStep[] = workflow.clusterTasks.map((entry, i): PlanStep => {
+    const id = `s${i}`;
+    const spec = taskSpec(entry, 'clusterTask', vars, registry);
+    if (entry.tag !== NODE_WORKFLOW_TAG) return { kind: 'cluster-task', id, task: spec };
+    const p = spec.params as { name: string; concurrency_unit?: ConcurrencyUnit; concurrency_limit?: number; abort_on_first_failure?: boolean };
+    const d = workflow.nodeWorkflowDefaults;
+    const unit = p.concurrency_unit ?? d.concurrencyUnit ?? DEFAULT_NODE_WORKFLOW_SETTINGS.concurrencyUnit;
+    const step: NodeWorkflowStep = {
+      kind: 'node-workflow',
+      id,
+      name: p.name,
+      concurrencyUnit: unit,
+      concurrencyLimit: p.concurrency_limit ?? d.concurrencyLimit ?? DEFAULT_NODE_WORKFLOW_SETTINGS.concurrencyLimit,
+      abortOnFirstFailure: p.abort_on_first_failure ?? d.abortOnFirstFailure ?? DEFAULT_NODE_WORKFLOW_SETTINGS.abortOnFirstFailure,
+      tasks: (entry.nodeTasks ?? []).map((t) => taskSpec(t, 'nodeTask', vars, registry)),
+      batches: planBatches(id, selected, unit),
+    };
+    return step;
+  });
+  return {
+    formatVersion: 1,
+    workflowName: workflow.name,
+    cluster: inventory.name,
+    inventory: structuredClone(inventory),
+    targeting: normalizeTargeting(targeting),
+    variables: vars,
+    steps,
+  };
+}

@@ -1,0 +1,400 @@
+import { ClusterLockedError, JobNotFoundError, LeaseHeldError, StaleFencingTokenError } from '../errors/store-errors.js';
+import type { JobPlan } from '../plan/job-plan.js';
+import type { JobStore, Lease, NewJob } from './job-store.js';
+
+/** The assertions the contract suite uses (a subset of vitest's / jest's `expect`). */
+export interface ContractAssertion {
+  toBe(expected: unknown): void;
+  toEqual(expected: unknown): void;
+  toMatchObject(expected: object): void;
+  toHaveLength(length: number): void;
+  toBeUndefined(): void;
+  toBeGreaterThan(n: number): void;
+}
+
+/**
+ * The test functions the contract suite needs; pass vitest's (or jest's):
+ * `jobStoreContract('SqliteStore', make, { describe, it, expect, beforeEach, afterEach })`.
+ */
+export interface ContractTestApi {
+  describe(name: string, fn: () => void): void;
+  it(name: string, fn: () => Promise<void>): void;
+  expect(actual: unknown): ContractAssertion;
+  beforeEach(fn: () => Promise<void> | void): void;
+  afterEach(fn: () => Promise<void> | void): void;
+}
+
+/** A small valid plan for the contract tests. */
+export function contractPlan(cluster = 'c1'): JobPlan {
+  return {
+    formatVersion: 1,
+    workflowName: 'contract',
+    cluster,
+    inventory: {
+      name: cluster,
+      nodes: [{ id: 'n1', address: '10.0.0.1', dc: 'dc1', rack: 'r1', zone: 'z1', labels: {}, connection: {} }],
+      connection: {},
+    },
+    targeting: {},
+    variables: { keyspace: 'ks', limit: 3 },
+    steps: [
+      {
+        kind: 'node-workflow',
+        id: 's0',
+        name: 'restart',
+        concurrencyUnit: 'zone',
+        concurrencyLimit: 1,
+        abortOnFirstFailure: true,
+        tasks: [{ tag: 'noop', params: {}, retries: 0, retryBackoff: { initialSeconds: 5, multiplier: 2, maxSeconds: 60 } }],
+        batches: [{ id: 's0/b0', unit: 'z1', nodes: ['n1'] }],
+      },
+    ],
+  };
+}
+
+/**
+ * The `JobStore` contract as a test suite. Every store implementation runs it
+ * unchanged; it does not import a test framework, the caller passes one in:
+ *
+ * ```ts
+ * import { describe, it, expect, beforeEach, afterEach } from 'vitest';
+ * jobStoreContract('SqliteStore', async () => SqliteStore.open(tmpFile()), { describe, it, expect, beforeEach, afterEach });
+ * ```
+ *
+ * `makeStore` must return a new, empty store each time; the suite closes it
+ * after each test. Times are arbitrary ms values; the suite never reads a
+ * real clock.
+ */
+export function jobStoreContract(name: string, makeStore: () => Promise<JobStore>, t: ContractTestApi): void {
+  const { describe, it, expect, beforeEach, afterEach } = t;
+
+  async function rejects(promise: Promise<unknown>, kind: abstract new (...args: never[]) => unknown): Promise<unknown> {
+    let error: unknown;
+    let threw = false;
+    try {
+      await promise;
+    } catch (e) {
+      threw = true;
+      error = e;
+    }
+    expect(threw).toBe(true);
+    expect({ instanceOf: error instanceof kind, error: String(error) }).toMatchObject({ instanceOf: true });
+    return error;
+  }
+
+  function newJob(id: string, overrides: Partial<NewJob> = {}): NewJob {
+    const cluster = overrides.cluster ?? 'c1';
+    return {
+      id,
+      cluster,
+      operator: 'alice',
+      workflowName: 'contract',
+      workflowText: 'name: contract\n',
+      plan: contractPlan(cluster),
+      at: 1_000,
+      ...overrides,
+    };
+  }
+
+  describe(`JobStore contract: ${name}`, () => {
+    let store: JobStore;
+    beforeEach(async () => {
+      store = await makeStore();
+    });
+    afterEach(async () => {
+      await store.close();
+    });
+
+    /** Creates a job, leases it and moves it to `state`. */
+    async function jobIn(id: string, state: 'running' | 'paused' | 'succeeded' | 'failed' | 'cancelled', overrides: Partial<NewJob> = {}): Promise<Lease> {
+      await store.createJob(newJob(id, overrides));
+      const lease = await store.acquireLease(id, `runner-${id}`, 10_000, 2_000);
+      await store.commit(lease, { at: 2_000, job: { state } });
+      return lease;
+    }
+
+    describe('jobs', () => {
+      it('createJob stores the job as pending with fencing token 0 and the plan intact', async () => {
+        const created = await store.createJob(newJob('j1', { at: 1_234 }));
+        expect(created).toMatchObject({
+          id: 'j1',
+          cluster: 'c1',
+          operator: 'alice',
+          workflowName: 'contract',
+          workflowText: 'name: contract\n',
+          state: 'pending',
+          createdAt: 1_234,
+          updatedAt: 1_234,
+          fencingToken: 0,
+        });
+        const got = await store.getJob('j1');
+        expect(got.plan).toEqual(contractPlan('c1'));
+        expect(got.state).toBe('pending');
+        expect(got.error).toBeUndefined();
+        expect(got.control).toBeUndefined();
+      });
+
+      it('getJob, acquireLease and requestControl throw JobNotFoundError for an unknown id', async () => {
+        await rejects(store.getJob('nope'), JobNotFoundError);
+        await rejects(store.acquireLease('nope', 'h', 1_000, 0), JobNotFoundError);
+        await rejects(store.requestControl('nope', 'pause', 0), JobNotFoundError);
+      });
+
+      it('a second job with the same id is refused', async () => {
+        await store.createJob(newJob('j1'));
+        let threw = false;
+        try {
+          await store.createJob(newJob('j1', { cluster: 'other', at: 5_000 }));
+        } catch {
+          threw = true;
+        }
+        expect(threw).toBe(true);
+        expect((await store.getJob('j1')).cluster).toBe('c1');
+      });
+
+      it('listJobs returns newest first, filters by cluster and states, and honours limit (default 50)', async () => {
+        await store.createJob(newJob('a', { at: 100 }));
+        await store.createJob(newJob('b', { at: 300, cluster: 'c2' }));
+        await store.createJob(newJob('c', { at: 200, allowConcurrent: true }));
+        const lease = await store.acquireLease('a', 'h', 1_000, 400);
+        await store.commit(lease, { at: 400, job: { state: 'succeeded' } });
+
+        expect((await store.listJobs()).map((j) => j.id)).toEqual(['b', 'c', 'a']);
+        expect((await store.listJobs({ cluster: 'c1' })).map((j) => j.id)).toEqual(['c', 'a']);
+        expect((await store.listJobs({ states: ['succeeded'] })).map((j) => j.id)).toEqual(['a']);
+        expect((await store.listJobs({ states: ['pending', 'succeeded'], cluster: 'c1' })).map((j) => j.id)).toEqual(['c', 'a']);
+        expect((await store.listJobs({ limit: 2 })).map((j) => j.id)).toEqual(['b', 'c']);
+
+        for (let i = 0; i < 55; i++) await store.createJob(newJob(`many-${i}`, { at: 1_000 + i, cluster: 'c3', allowConcurrent: true }));
+        const page = await store.listJobs({ cluster: 'c3' });
+        expect(page).toHaveLength(50);
+        expect(page[0]!.id).toBe('many-54');
+      });
+    });
+
+    describe('cluster lock', () => {
+      for (const state of ['pending', 'running', 'paused'] as const) {
+        it(`a ${state} job locks its cluster: createJob throws ClusterLockedError naming it and its operator`, async () => {
+          if (state === 'pending') await store.createJob(newJob('first', { operator: 'bob' }));
+          else await jobIn('first', state, { operator: 'bob' });
+          const err = await rejects(store.createJob(newJob('second', { at: 3_000 })), ClusterLockedError);
+          expect(err).toMatchObject({ cluster: 'c1', heldByJobId: 'first', heldByOperator: 'bob', heldByState: state });
+          await rejects(store.getJob('second'), JobNotFoundError);
+        });
+      }
+
+      it('another cluster is not locked, and allowConcurrent bypasses the lock', async () => {
+        await store.createJob(newJob('first'));
+        await store.createJob(newJob('other-cluster', { cluster: 'c2' }));
+        const concurrent = await store.createJob(newJob('concurrent', { allowConcurrent: true }));
+        expect(concurrent.state).toBe('pending');
+      });
+
+      for (const state of ['succeeded', 'failed', 'cancelled'] as const) {
+        it(`a ${state} job no longer locks its cluster`, async () => {
+          await jobIn('first', state);
+          const second = await store.createJob(newJob('second', { at: 3_000 }));
+          expect(second.state).toBe('pending');
+        });
+      }
+
+      it('commit moving a terminal job back to active re-checks the lock and writes nothing when refused', async () => {
+        const leaseA = await jobIn('a', 'failed');
+        await store.createJob(newJob('b', { at: 3_000, operator: 'carol' }));
+        const eventsBefore = await store.listEvents('a');
+        const err = await rejects(
+          store.commit(leaseA, {
+            at: 4_000,
+            job: { state: 'running', error: null },
+            steps: [{ stepId: 's0/n1/t0', nodeId: 'n1', state: 'running', attempts: 1 }],
+            events: [{ type: 'job.resumed', data: {} }],
+          }),
+          ClusterLockedError,
+        );
+        expect(err).toMatchObject({ heldByJobId: 'b', heldByOperator: 'carol' });
+        expect((await store.getJob('a')).state).toBe('failed');
+        expect(await store.getSteps('a')).toEqual([]);
+        expect(await store.listEvents('a')).toEqual(eventsBefore);
+
+        const leaseB = await store.acquireLease('b', 'hb', 1_000, 5_000);
+        await store.commit(leaseB, { at: 5_000, job: { state: 'cancelled' } });
+        await store.commit(leaseA, { at: 6_000, job: { state: 'running', error: null } });
+        expect((await store.getJob('a')).state).toBe('running');
+      });
+    });
+
+    describe('leases and fencing tokens', () => {
+      it('every acquisition increments the fencing token', async () => {
+        await store.createJob(newJob('j'));
+        const l1 = await store.acquireLease('j', 'h1', 1_000, 10_000);
+        expect(l1).toMatchObject({ jobId: 'j', holder: 'h1', token: 1, expiresAt: 11_000 });
+        await store.releaseLease(l1);
+        const l2 = await store.acquireLease('j', 'h2', 1_000, 10_500);
+        expect(l2.token).toBe(2);
+        expect((await store.getJob('j')).fencingToken).toBe(2);
+        const l3 = await store.acquireLease('j', 'h3', 1_000, 20_000);
+        expect(l3.token).toBe(3);
+      });
+
+      it('a lease is held until its TTL expires, then another holder takes over', async () => {
+        await store.createJob(newJob('j'));
+        await store.acquireLease('j', 'h1', 1_000, 10_000);
+        const err = await rejects(store.acquireLease('j', 'h2', 1_000, 10_999), LeaseHeldError);
+        expect(err).toMatchObject({ jobId: 'j', holder: 'h1' });
+        expect((await store.getJob('j')).fencingToken).toBe(1);
+        const taken = await store.acquireLease('j', 'h2', 1_000, 11_000);
+        expect(taken).toMatchObject({ holder: 'h2', token: 2 });
+      });
+
+      it('renewLease extends the lease from now', async () => {
+        await store.createJob(newJob('j'));
+        const l1 = await store.acquireLease('j', 'h1', 1_000, 10_000);
+        const renewed = await store.renewLease(l1, 1_000, 10_800);
+        expect(renewed).toMatchObject({ jobId: 'j', holder: 'h1', token: 1, expiresAt: 11_800 });
+        await rejects(store.acquireLease('j', 'h2', 1_000, 11_500), LeaseHeldError);
+        const taken = await store.acquireLease('j', 'h2', 1_000, 11_800);
+        expect(taken.token).toBe(2);
+      });
+
+      it('releaseLease lets another holder acquire at once', async () => {
+        await store.createJob(newJob('j'));
+        const l1 = await store.acquireLease('j', 'h1', 60_000, 10_000);
+        await store.releaseLease(l1);
+        const l2 = await store.acquireLease('j', 'h2', 60_000, 10_001);
+        expect(l2).toMatchObject({ holder: 'h2', token: 2 });
+      });
+
+      it('a stale token is rejected on commit, renew and release, and nothing is written', async () => {
+        await store.createJob(newJob('j'));
+        const old = await store.acquireLease('j', 'h1', 1_000, 10_000);
+        await store.commit(old, {
+          at: 10_100,
+          job: { state: 'running' },
+          steps: [{ stepId: 's0/n1/t0', nodeId: 'n1', state: 'running', attempts: 1, startedAt: 10_100 }],
+          events: [{ type: 'step.started', stepId: 's0/n1/t0', data: { attempt: 1 } }],
+        });
+        const fresh = await store.acquireLease('j', 'h2', 1_000, 20_000);
+        const stepsBefore = await store.getSteps('j');
+        const eventsBefore = await store.listEvents('j');
+
+        const err = await rejects(
+          store.commit(old, {
+            at: 20_100,
+            job: { state: 'failed', error: { name: 'X', message: 'zombie', classification: 'unrecoverable' } },
+            steps: [{ stepId: 's0/n1/t0', nodeId: 'n1', state: 'succeeded', attempts: 1, finishedAt: 20_100 }],
+            events: [{ type: 'step.succeeded', stepId: 's0/n1/t0', data: {} }],
+          }),
+          StaleFencingTokenError,
+        );
+        expect(err).toMatchObject({ jobId: 'j', presentedToken: 1, currentToken: 2 });
+        await rejects(store.renewLease(old, 1_000, 20_200), StaleFencingTokenError);
+        await rejects(store.releaseLease(old), StaleFencingTokenError);
+
+        const job = await store.getJob('j');
+        expect(job.state).toBe('running');
+        expect(job.error).toBeUndefined();
+        expect(job.updatedAt).toBe(10_100);
+        expect(await store.getSteps('j')).toEqual(stepsBefore);
+        expect(await store.listEvents('j')).toEqual(eventsBefore);
+        // the new holder is unaffected
+        await store.commit(fresh, { at: 20_300, job: { state: 'succeeded' } });
+        expect((await store.getJob('j')).state).toBe('succeeded');
+      });
+    });
+
+    describe('commit', () => {
+      it('applies job state, step upserts and events together', async () => {
+        await store.createJob(newJob('j'));
+        const lease = await store.acquireLease('j', 'h', 60_000, 5_000);
+        await store.commit(lease, {
+          at: 5_000,
+          job: { state: 'running' },
+          steps: [
+            { stepId: 's0/n1/t0', nodeId: 'n1', state: 'running', attempts: 1, startedAt: 5_000 },
+            { stepId: 's1', state: 'pending', attempts: 0 },
+          ],
+          events: [
+            { type: 'job.started', data: { operator: 'alice' } },
+            { type: 'step.started', stepId: 's0/n1/t0', data: { attempt: 1 } },
+          ],
+        });
+        let job = await store.getJob('j');
+        expect(job.state).toBe('running');
+        expect(job.updatedAt).toBe(5_000);
+
+        const err = { name: 'RecoverableError', message: 'connection refused', code: 'ECONNREFUSED', classification: 'recoverable' as const };
+        await store.commit(lease, { at: 6_000, steps: [{ stepId: 's0/n1/t0', state: 'running', attempts: 2, lastError: err }] });
+        let steps = (await store.getSteps('j')).sort((a, b) => a.stepId.localeCompare(b.stepId));
+        expect(steps).toHaveLength(2);
+        expect(steps[0]).toMatchObject({ jobId: 'j', stepId: 's0/n1/t0', nodeId: 'n1', state: 'running', attempts: 2, startedAt: 5_000, lastError: err });
+        expect(steps[1]).toMatchObject({ jobId: 'j', stepId: 's1', state: 'pending', attempts: 0 });
+
+        await store.commit(lease, {
+          at: 7_000,
+          steps: [{ stepId: 's0/n1/t0', state: 'succeeded', attempts: 2, finishedAt: 7_000, lastError: null, result: { drained: true, n: [1, 2] } }],
+        });
+        steps = (await store.getSteps('j')).sort((a, b) => a.stepId.localeCompare(b.stepId));
+        expect(steps[0]).toMatchObject({ state: 'succeeded', attempts: 2, startedAt: 5_000, finishedAt: 7_000, result: { drained: true, n: [1, 2] } });
+        expect(steps[0]!.lastError).toBeUndefined();
+
+        const failure = { name: 'UnrecoverableError', message: 'node down', classification: 'unrecoverable' as const, details: { node: 'n1' } };
+        await store.commit(lease, { at: 8_000, job: { state: 'failed', error: failure } });
+        job = await store.getJob('j');
+        expect(job).toMatchObject({ state: 'failed', error: failure, updatedAt: 8_000 });
+        await store.commit(lease, { at: 9_000, job: { state: 'failed', error: null } });
+        expect((await store.getJob('j')).error).toBeUndefined();
+      });
+
+      it('records returned by the store are copies', async () => {
+        await store.createJob(newJob('j'));
+        const lease = await store.acquireLease('j', 'h', 60_000, 5_000);
+        await store.commit(lease, { at: 5_000, steps: [{ stepId: 'x', state: 'running', attempts: 1, result: { a: 1 } }] });
+        const [step] = await store.getSteps('j');
+        step!.state = 'succeeded';
+        (step!.result as { a: number }).a = 2;
+        expect((await store.getSteps('j'))[0]).toMatchObject({ state: 'running', result: { a: 1 } });
+      });
+    });
+
+    describe('events', () => {
+      it('are listed in sequence order, with afterSeq and limit, and carry type, step, data and time', async () => {
+        await store.createJob(newJob('j'));
+        await store.createJob(newJob('k', { allowConcurrent: true }));
+        const lj = await store.acquireLease('j', 'h', 60_000, 1_000);
+        const lk = await store.acquireLease('k', 'h', 60_000, 1_000);
+        for (let i = 0; i < 5; i++) {
+          await store.commit(lj, { at: 2_000 + i, events: [{ type: `e${i}`, stepId: `s${i}`, data: { i } }] });
+          await store.commit(lk, { at: 2_000 + i, events: [{ type: `k${i}`, data: { i } }] });
+        }
+        await store.commit(lj, { at: 3_000, events: [{ type: 'a', data: {} }, { type: 'b', data: { nested: { x: [1] } } }] });
+        const all = await store.listEvents('j');
+        expect(all.map((e) => e.type)).toEqual(['e0', 'e1', 'e2', 'e3', 'e4', 'a', 'b']);
+        for (let i = 1; i < all.length; i++) expect(all[i]!.seq).toBeGreaterThan(all[i - 1]!.seq);
+        expect(all[2]).toMatchObject({ jobId: 'j', at: 2_002, type: 'e2', stepId: 's2', data: { i: 2 } });
+        expect(all[6]!.data).toEqual({ nested: { x: [1] } });
+        const after = await store.listEvents('j', { afterSeq: all[3]!.seq });
+        expect(after.map((e) => e.type)).toEqual(['e4', 'a', 'b']);
+        const limited = await store.listEvents('j', { afterSeq: all[0]!.seq, limit: 2 });
+        expect(limited.map((e) => e.type)).toEqual(['e1', 'e2']);
+        expect((await store.listEvents('k')).map((e) => e.type)).toEqual(['k0', 'k1', 'k2', 'k3', 'k4']);
+      });
+    });
+
+    describe('control requests', () => {
+      it('requestControl needs no lease; a commit with clearControl clears it', async () => {
+        await store.createJob(newJob('j'));
+        await store.requestControl('j', 'pause', 3_000);
+        expect((await store.getJob('j')).control).toBe('pause');
+        await store.requestControl('j', 'cancel', 3_100);
+        expect((await store.getJob('j')).control).toBe('cancel');
+        const lease = await store.acquireLease('j', 'h', 60_000, 4_000);
+        await store.commit(lease, { at: 4_000, job: { state: 'running' } });
+        expect((await store.getJob('j')).control).toBe('cancel');
+        await store.commit(lease, { at: 5_000, job: { state: 'cancelled', clearControl: true } });
+        const job = await store.getJob('j');
+        expect(job.control).toBeUndefined();
+        expect(job.state).toBe('cancelled');
+      });
+    });
+  });
+}
