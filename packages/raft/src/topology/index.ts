@@ -1,0 +1,17 @@
+export * from './topology-types.js';
+export type * from './topology-command.js';
+export * from './topology-admission.js';
+export * from './topology-errors.js';
+export * from './topology-state-machine.js';
+export type * from './replicated-log.js';
+export * from './topology-clock.js';
+export * from './failure-detector.js';
+export * from './fencing-guard.js';
+export * from './topology-node-agent.js';
+export * from './topology-coordinator.js';
+export * from './topology-client.js';
+export * from './in-memory-replicated-log.js';
+export * from './virtual-raft-group.js';
+export * from './simulated-topology-cluster.js';
+export * from './raft-server-log.js';
+export * from './raft-topology-cluster.js';

@@ -1,0 +1,14 @@
+import { describe } from 'vitest';
+import { defineSimSuite } from './topology-sim-suite.js';
+import { raftTarget } from './topology-sim-raft-target.js';
+
+// The same workload and invariants over real RaftServers on the Raft simulator's network.
+const COUNT = Number(process.env.TOPOLOGY_RAFT_SEEDS ?? 100);
+
+describe('topology deterministic simulation over the real RaftServer', () => {
+  defineSimSuite('topology sim over RaftServer', 'packages/raft/test/topology/topology-sim-raft.test.ts', 1, COUNT, {
+    safetyMs: 800,
+    checkReplicaDigests: false,
+    livenessMs: 30_000,
+  }, raftTarget);
+});
