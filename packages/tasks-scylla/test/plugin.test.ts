@@ -15,6 +15,7 @@ const NODE_TASKS = [
   'scylla-config-set',
   'scylla-decommission',
   'scylla-removenode',
+  'run-command',
 ];
 const CONDITIONS = ['quorum-safe', 'cluster-normal', 'node-up-normal', 'schema-agreement', 'no-topology-change', 'scylla-pending-compactions'];
 
