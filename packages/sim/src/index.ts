@@ -7,6 +7,7 @@ export * from './sim-errors.js';
 export * from './sim-faults.js';
 export * from './fault-injector.js';
 export * from './topology.js';
+export * from './raft-sim-topology.js';
 export * from './replication.js';
 export * from './sim-cluster.js';
 export * from './rest-api.js';

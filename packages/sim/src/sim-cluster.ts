@@ -17,6 +17,7 @@ import { SimNode, type ApiGroup, type OperationMode } from './sim-node.js';
 import { SimOpLog, type SimActor } from './sim-oplog.js';
 import { resolveSimOptions, type ResolvedSimOptions, type SimClusterOptions, type SimKeyspaceSpec, type SimTiming } from './sim-options.js';
 import { TokenRingTopology, type SimTopology } from './topology.js';
+import { RaftSimTopology } from './raft-sim-topology.js';
 
 /** Path of the Scylla configuration file in each node's virtual filesystem. */
 export const SCYLLA_YAML_PATH = '/etc/scylla/scylla.yaml';
@@ -107,6 +108,7 @@ export class SimCluster {
   readonly #byId = new Map<string, SimNode>();
   readonly #byAddress = new Map<string, SimNode>();
   readonly #prng: Prng;
+  #idPrng: Prng;
   readonly #schemaVersion: string;
   readonly #changeListeners: (() => void)[] = [];
   readonly #replicaCache = new Map<string, { ring: readonly unknown[]; sets: { start: string; end: string; replicas: string[] }[] }>();
@@ -174,7 +176,15 @@ export class SimCluster {
         }
       }
     });
-    this.topology = new TokenRingTopology(tokens);
+    this.topology =
+      options.topology === 'raft'
+        ? new RaftSimTopology({
+            nodes: this.#nodes.map((n) => ({ id: n.id, address: n.address, dc: n.dc, rack: n.rack, tokens: tokens.get(n.id) ?? [] })),
+            seed: this.options.seed,
+            numTokens: this.options.tokensPerNode,
+          })
+        : new TokenRingTopology(tokens);
+    this.#idPrng = idPrng;
     this.oplog.subscribe((e) => this.#onOplog(e.node, e.action));
   }
 
@@ -440,6 +450,7 @@ export class SimCluster {
 
   /** The process stops (cleanly or not). */
   #processDown(node: SimNode): void {
+    if (this.topology instanceof RaftSimTopology) this.topology.markDown(node.id);
     const c = this.compactions(node);
     node.completedCompactions = c.map((x) => x.completed);
     node.process = false;
@@ -622,6 +633,7 @@ export class SimCluster {
   }
 
   #boot(node: SimNode): void {
+    if (this.topology instanceof RaftSimTopology && !node.left) this.topology.markUp(node.id);
     node.boot += 1;
     const boot = node.boot;
     const t0 = this.#at(); // the scheduled instant when booting from an event (a reboot)
@@ -746,6 +758,7 @@ export class SimCluster {
   }
 
   #kill(node: SimNode, host: boolean, actor: SimActor, reason: string): void {
+    if (this.topology instanceof RaftSimTopology) this.topology.markDown(node.id);
     if (node.process) {
       this.#processDown(node);
       node.unit = 'failed';
@@ -954,6 +967,7 @@ export class SimCluster {
         throw runtimeError(`Decommission would leave ${remaining} nodes in datacenter ${node.dc}, fewer than the replication factor ${rf} of keyspace ${ks.name}`);
       }
     }
+    if (this.topology instanceof RaftSimTopology) return this.#raftDecommission(this.topology, node, actor);
     const t = this.clock.now();
     const boot = node.boot;
     this.log(node, actor, 'decommission', {});
@@ -990,6 +1004,7 @@ export class SimCluster {
         `removenode[${hostId}]: Rejected removenode operation for node ${hostId} ip ${target.address}: the node being removed is alive, maybe you should use decommission instead?`,
       );
     }
+    if (this.topology instanceof RaftSimTopology) return this.#raftRemoveNode(this.topology, coordinator, target, hostId, actor);
     const t = this.clock.now();
     this.log(target, actor, 'removenode', { coordinator: coordinator.id });
     this.topology.beginLeave(target.id);
@@ -1004,6 +1019,142 @@ export class SimCluster {
     target.left = true;
     this.log(target, 'sim', 'removed', { coordinator: coordinator.id });
     this.#changed();
+  }
+
+  // ---------------------------------------------------------------- topology through Raft
+
+  async #raftDecommission(topo: RaftSimTopology, node: SimNode, actor: SimActor): Promise<void> {
+    const boot = node.boot;
+    this.log(node, actor, 'decommission', {});
+    this.#setMode(node, 'LEAVING', actor);
+    this.#changed();
+    const out = await topo.leave(node.id);
+    this.sync();
+    if (out.status !== 'done') {
+      if (node.boot === boot && node.process) this.#setMode(node, 'NORMAL', 'sim');
+      this.#changed();
+      throw runtimeError(`Decommission of ${node.id} ${out.status} in the Raft topology: ${out.reason ?? out.code ?? 'no reason given'}`);
+    }
+    node.left = true;
+    this.#transport(node, false, 'sim');
+    this.#gossipStop(node, 'sim', true);
+    this.#setMode(node, 'DECOMMISSIONED', 'sim');
+    this.log(node, 'sim', 'decommissioned', {});
+    this.#changed();
+  }
+
+  async #raftRemoveNode(topo: RaftSimTopology, coordinator: SimNode, target: SimNode, hostId: string, actor: SimActor): Promise<void> {
+    this.log(target, actor, 'removenode', { coordinator: coordinator.id });
+    this.#changed();
+    const out = await topo.remove(target.id);
+    this.sync();
+    if (out.status !== 'done') {
+      this.#changed();
+      throw runtimeError(`removenode[${hostId}]: ${out.status} in the Raft topology: ${out.reason ?? out.code ?? 'no reason given'}`);
+    }
+    target.left = true;
+    this.log(target, 'sim', 'removed', { coordinator: coordinator.id });
+    this.#changed();
+  }
+
+  #requireRaft(what: string): RaftSimTopology {
+    if (!(this.topology instanceof RaftSimTopology)) {
+      throw new Error(`SimCluster.${what} needs the Raft topology; create the cluster with { topology: 'raft' }`);
+    }
+    return this.topology;
+  }
+
+  #newNode(dc: string, rack: string): SimNode {
+    const d = this.options.datacenters.findIndex((x) => x.name === dc);
+    if (d < 0) throw new Error(`SimCluster: no datacenter "${dc}"; datacenters are ${this.options.datacenters.map((x) => x.name).join(', ')}`);
+    if (!this.options.datacenters[d]!.zones.includes(rack)) throw new Error(`SimCluster: datacenter "${dc}" has no rack "${rack}"`);
+    let j = this.#nodes.filter((n) => n.dc === dc && n.rack === rack).length + 1;
+    while (this.#byId.has(`${dc}-${rack}-n${j}`)) j++;
+    const k = this.#nodes.filter((n) => n.dc === dc).length;
+    const now = this.clock.now();
+    const node = new SimNode({
+      id: `${dc}-${rack}-n${j}`,
+      address: `10.${d + 1}.${Math.floor(k / 250)}.${(k % 250) + 1}`,
+      dc,
+      rack,
+      zone: rack,
+      hostId: uuid(this.#idPrng),
+      index: this.#nodes.length,
+      shards: this.options.shardsPerNode,
+      nowMs: now,
+      schemaVersion: this.#schemaVersion,
+    });
+    this.#nodes.push(node);
+    this.#byId.set(node.id, node);
+    this.#byAddress.set(node.address, node);
+    this.placement.set(node.id, { dc: node.dc, rack: node.rack });
+    for (const g of ALL_GROUPS) node.groups.add(g);
+    node.files.set(SCYLLA_YAML_PATH, { content: this.#initialScyllaYaml(node), mode: 0o644, owner: 'root:root', mtimeMs: now });
+    node.files.set('/etc/scylla/cassandra-rackdc.properties', {
+      content: `dc=${node.dc}\nrack=${node.rack}\nprefer_local=true\n`,
+      mode: 0o644,
+      owner: 'root:root',
+      mtimeMs: now,
+    });
+    node.otherUnits.set('scylla-node-exporter', true);
+    node.mode = 'JOINING';
+    node.nativeTransport = false;
+    node.bootAtMs = now;
+    return node;
+  }
+
+  async #raftJoin(node: SimNode, run: () => Promise<{ status: string; reason?: string; code?: string }>, what: string, actor: SimActor): Promise<SimNode> {
+    this.log(node, actor, what, {});
+    this.#changed();
+    const boot = node.boot;
+    const out = await run();
+    this.sync();
+    if (out.status !== 'done' || node.boot !== boot || !node.process) {
+      node.left = true;
+      this.#transport(node, false, 'sim');
+      this.log(node, 'sim', `${what}-failed`, { reason: out.reason ?? out.code ?? out.status });
+      this.#changed();
+      throw runtimeError(`${what} of ${node.id} ${out.status === 'done' ? 'lost its node' : out.status} in the Raft topology: ${out.reason ?? out.code ?? 'no reason given'}`);
+    }
+    this.#setMode(node, 'NORMAL', 'sim');
+    this.#transport(node, true, 'sim');
+    this.log(node, 'sim', `${what}-done`, {});
+    this.#changed();
+    return node;
+  }
+
+  /**
+   * Bootstraps a new node into `dc`/`rack` through a `join` request to the Raft topology group
+   * (needs `{ topology: 'raft' }`). The node is listed (mode JOINING, `nodes/joining`) at once;
+   * resolves with it once NORMAL. If it dies meanwhile the coordinator rolls the join back, the
+   * node ends `left`, and this rejects with a 500-style runtime error.
+   */
+  async bootstrapNode(spec: { dc: string; rack: string }, actor: SimActor = 'control'): Promise<SimNode> {
+    const topo = this.#requireRaft('bootstrapNode');
+    this.sync();
+    const node = this.#newNode(spec.dc, spec.rack);
+    if (this.#http) await this.#http.addNode(node);
+    return this.#raftJoin(node, () => topo.join({ id: node.id, address: node.address, dc: node.dc, rack: node.rack }), 'bootstrap', actor);
+  }
+
+  /**
+   * Replaces the dead node `deadId` by a new node in the same dc and rack through a `replace`
+   * request (needs `{ topology: 'raft' }`); the new node takes over its tokens and the dead node
+   * ends `left`. Rejects when the Raft topology rejects the request (e.g. the node is alive).
+   */
+  async replaceNode(deadId: string, actor: SimActor = 'control'): Promise<SimNode> {
+    const topo = this.#requireRaft('replaceNode');
+    this.sync();
+    const dead = this.node(deadId);
+    if (dead.left) throw runtimeError(`replace: node ${deadId} already left the cluster`);
+    if (dead.process) throw runtimeError(`replace: node ${deadId} is alive; only a dead node can be replaced`);
+    const node = this.#newNode(dead.dc, dead.rack);
+    if (this.#http) await this.#http.addNode(node);
+    const r = await this.#raftJoin(node, () => topo.replace({ id: node.id, address: node.address, dc: node.dc, rack: node.rack }, dead.id), 'replace', actor);
+    dead.left = true;
+    this.log(dead, 'sim', 'replaced', { by: node.id });
+    this.#changed();
+    return r;
   }
 
   // ---------------------------------------------------------------- faults hooks

@@ -126,21 +126,30 @@ export class SimHttpServers {
   }
 
   async start(): Promise<void> {
-    const host = this.#cluster.options.host;
-    for (const node of this.#cluster.nodes) {
-      const s: NodeServers = {
-        api: new Listener(host, (req, res) => void this.#api(node, req, res)),
-        metrics: new Listener(host, (req, res) => void this.#metrics(node, req, res)),
-        control: new Listener(host, (req, res) => void this.#control(node, req, res)),
-      };
-      this.#servers.set(node, s);
-      await s.api.first();
-      await s.metrics.first();
-      await s.control.first();
-    }
+    for (const node of this.#cluster.nodes) await this.#serve(node);
     this.#unsubscribe = this.#cluster.onChange(() => this.#reconcile());
     this.#reconcile();
     this.#pumpDone = this.#pump(this.#pumpAbort.signal);
+  }
+
+  async #serve(node: SimNode): Promise<void> {
+    if (this.#servers.has(node)) return;
+    const host = this.#cluster.options.host;
+    const s: NodeServers = {
+      api: new Listener(host, (req, res) => void this.#api(node, req, res)),
+      metrics: new Listener(host, (req, res) => void this.#metrics(node, req, res)),
+      control: new Listener(host, (req, res) => void this.#control(node, req, res)),
+    };
+    this.#servers.set(node, s);
+    await s.api.first();
+    await s.metrics.first();
+    await s.control.first();
+  }
+
+  /** Opens the servers of a node added after {@link start} (a bootstrapped or replacing node). Idempotent. */
+  async addNode(node: SimNode): Promise<void> {
+    await this.#serve(node);
+    this.#reconcile();
   }
 
   /** Applies due simulated state changes continuously, so listeners open and close on time. */
@@ -290,6 +299,21 @@ export class SimHttpServers {
       if (p === '/_sim/power-on' && method === 'POST') {
         cluster.powerOn(target(json()));
         sendJson(res, 200, { ok: true });
+        return;
+      }
+      if (p === '/_sim/bootstrap' && method === 'POST') {
+        const b = json();
+        const dc = b['dc'] ?? node.dc;
+        const rack = b['rack'] ?? node.rack;
+        if (typeof dc !== 'string' || typeof rack !== 'string') throw new BadRequest('dc and rack must be strings');
+        const added = await cluster.bootstrapNode({ dc, rack }, 'control');
+        sendJson(res, 200, { node: added.id, address: added.address, hostId: added.hostId, ports: cluster.ports(added.id) });
+        return;
+      }
+      if (p === '/_sim/replace' && method === 'POST') {
+        const dead = target(json());
+        const added = await cluster.replaceNode(dead.id, 'control');
+        sendJson(res, 200, { node: added.id, address: added.address, hostId: added.hostId, replaced: dead.id, ports: cluster.ports(added.id) });
         return;
       }
       if (p === '/_sim/state' && method === 'GET') {

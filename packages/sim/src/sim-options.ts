@@ -106,6 +106,12 @@ export const DEFAULT_SIM_TIMING: Readonly<SimTiming> = Object.freeze({
 export interface SimClusterOptions {
   /** Cluster name (REST `cluster_name`, inventory `name`). @default 'sim-cluster' */
   name?: string;
+  /**
+   * Where topology lives: `'memory'` is the gossip-era in-memory token ring; `'raft'` is a Raft
+   * topology group among the nodes (`RaftSimTopology`), needed for `bootstrapNode` and
+   * `replaceNode`. @default 'memory'
+   */
+  topology?: 'memory' | 'raft';
   /** Datacenters and their zones. @default [{ name: 'dc1', zones: ['rack1', 'rack2', 'rack3'] }] */
   datacenters?: SimDatacenterSpec[];
   /** Nodes in each zone. @default 2 */
