@@ -9,7 +9,7 @@ import type { FailureDetector } from './failure-detector.js';
 import { FencingGuard } from './fencing-guard.js';
 import { RaftServerLog, TopologyRaftStateMachine } from './raft-server-log.js';
 import { TopologyClient, type TopologyOutcome } from './topology-client.js';
-import { runVirtualClock, sleepOn } from './topology-clock.js';
+import { driveVirtualClock, runVirtualClock, sleepOn } from './topology-clock.js';
 import type { TopologyCommandResult, TopologyRequestSpec } from './topology-command.js';
 import { TopologyCoordinator, type CoordinatorEvent, type TopologyMembership } from './topology-coordinator.js';
 import { TopologyTimeoutError } from './topology-errors.js';
@@ -315,14 +315,8 @@ export class RaftTopologyCluster {
   }
 
   /** Advances a virtual clock until `promise` settles. */
-  async drive<T>(promise: Promise<T>, maxMs = 60_000): Promise<T> {
-    let settled = false;
-    promise.then(
-      () => (settled = true),
-      () => (settled = true),
-    );
-    if (!(await this.runUntil(() => settled, maxMs))) throw new TopologyTimeoutError(`not settled within ${maxMs} virtual ms`);
-    return promise;
+  drive<T>(promise: Promise<T>, maxMs = 60_000): Promise<T> {
+    return driveVirtualClock(this.#virtual(), promise, maxMs);
   }
 
   #virtual(): VirtualClock {

@@ -5,7 +5,7 @@ import type { FailureDetector } from './failure-detector.js';
 import { FencingGuard } from './fencing-guard.js';
 import type { ReplicatedLog } from './replicated-log.js';
 import { TopologyClient, type TopologyOutcome } from './topology-client.js';
-import { runVirtualClock, sleepOn } from './topology-clock.js';
+import { driveVirtualClock, runVirtualClock, sleepOn } from './topology-clock.js';
 import type { NewNodeSpec, TopologyRequestSpec } from './topology-command.js';
 import { TopologyCoordinator, type CoordinatorEvent } from './topology-coordinator.js';
 import { TopologyTimeoutError } from './topology-errors.js';
@@ -296,14 +296,8 @@ export class SimulatedTopologyCluster {
   }
 
   /** Advances a virtual clock until `promise` settles; throws {@link TopologyTimeoutError} after `maxMs`. */
-  async drive<T>(promise: Promise<T>, maxMs = 60_000): Promise<T> {
-    let settled = false;
-    promise.then(
-      () => (settled = true),
-      () => (settled = true),
-    );
-    if (!(await this.runUntil(() => settled, maxMs))) throw new TopologyTimeoutError(`not settled within ${maxMs} virtual ms`);
-    return promise;
+  drive<T>(promise: Promise<T>, maxMs = 60_000): Promise<T> {
+    return driveVirtualClock(this.#virtual(), promise, maxMs);
   }
 
   #virtual(): VirtualClock {

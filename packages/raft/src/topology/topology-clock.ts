@@ -1,5 +1,6 @@
 import type { Clock } from '../server/clock.js';
 import type { VirtualClock } from '../sim/virtual-clock.js';
+import { TopologyTimeoutError } from './topology-errors.js';
 
 /** Resolves after `delayMs` on `clock`. */
 export function sleepOn(clock: Clock, delayMs: number): Promise<void> {
@@ -44,4 +45,19 @@ export async function runVirtualClock(clock: VirtualClock, untilMs: number, stop
   }
   clock.runUntil(untilMs);
   return false;
+}
+
+/**
+ * Drives a {@link VirtualClock} (see {@link runVirtualClock}) until `promise`
+ * settles, and returns its result; throws {@link TopologyTimeoutError} when
+ * it has not settled after `maxMs` virtual milliseconds.
+ */
+export async function driveVirtualClock<T>(clock: VirtualClock, promise: Promise<T>, maxMs: number): Promise<T> {
+  let settled = false;
+  promise.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  if (!(await runVirtualClock(clock, clock.now() + maxMs, () => settled))) throw new TopologyTimeoutError(`not settled within ${maxMs} virtual ms`);
+  return promise;
 }
