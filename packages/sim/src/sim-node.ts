@@ -1,18 +1,11 @@
+import type { OperationMode as RestOperationMode } from '@scylla-cp/tasks-scylla';
+
 /**
- * Scylla's `storage_service::mode`, as the REST API prints it (NONE prints as `STARTING`).
+ * Scylla's `storage_service::mode` inside the simulator: the values the REST
+ * API prints (tasks-scylla's `OperationMode`), plus `NONE`, which the API
+ * prints as `STARTING`.
  */
-export type OperationMode =
-  | 'NONE'
-  | 'STARTING'
-  | 'JOINING'
-  | 'BOOTSTRAP'
-  | 'NORMAL'
-  | 'LEAVING'
-  | 'DECOMMISSIONED'
-  | 'MOVING'
-  | 'DRAINING'
-  | 'DRAINED'
-  | 'MAINTENANCE';
+export type OperationMode = RestOperationMode | 'NONE';
 
 /** The value of `scylla_node_operation_mode` for each mode (NONE and STARTING → 1, BOOTSTRAP → 2). */
 export const OPERATION_MODE_METRIC: Readonly<Record<OperationMode, number>> = Object.freeze({

@@ -26,7 +26,7 @@ import {
   type Transition,
 } from '@scylla-cp/core';
 import { MIGRATION_LOCK_TABLE, MIGRATION_NAMES, MIGRATION_TABLE, SCHEMA_VERSION, migrationProvider } from './migrations.js';
-import type { StoreSchema } from './schema.js';
+import type { JobPlansTable, JobsTable, StoreSchema } from './schema.js';
 import { NotAStoreDatabaseError, SchemaTooNewError } from './sqlite-store-errors.js';
 
 /** Options of {@link SqliteStore.open}. */
@@ -78,22 +78,12 @@ export interface SqliteStoreSettings {
 type Sqlite = Database.Database;
 type Statement = Database.Statement;
 
-interface JobRow {
-  id: string;
-  cluster: string;
-  operator: string;
-  workflow_name: string;
-  state: string;
-  allow_concurrent: number;
-  control: string | null;
-  error: string | null;
-  fencing_token: number;
-  created_at: string;
-  updated_at: string;
-  workflow_text: string;
+/** A `jobs` row joined with its workflow text, as `getJob` and `listJobs` read it. */
+type JobRow = Omit<JobsTable, 'updated_seq'> & {
+  workflow_text: JobPlansTable['workflow_text'];
   /** The newest event of the job written after the row's `updated_at`, if any. */
   last_event_at: string | null;
-}
+};
 
 interface CommitJobRow {
   state: string;
