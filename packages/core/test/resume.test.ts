@@ -3,9 +3,15 @@ import {
   ClusterLockedError,
   LeaseHeldError,
   MemoryStore,
+  Prng,
   UnrecoverableError,
   VirtualClock,
   computeResumeState,
+  loadResumeState,
+  nodeStepId,
+  toResumeRecords,
+  type JobPlan,
+  type ResumeState,
   type NodeExecutionContext,
   type StepRecord,
 } from '@scylla-cp/core';
@@ -171,6 +177,99 @@ describe('computeResumeState', () => {
     const first = computeResumeState(plan, [rec('s0', 'succeeded')]);
     expect(first.nextStepId).toBe('s1/z0-n0/t0');
     expect(computeResumeState(plan, []).nextStepId).toBe('s0');
+  });
+
+  it('gives the same answer from full records and from resume records as a naive model does (seeded)', () => {
+    const seed = 7_211;
+    console.log(`SEED=${seed}`);
+    const prng = new Prng(seed);
+    const pick = <T>(xs: readonly T[]): T => xs[prng.int(0, xs.length - 1)]!;
+    const states: StepRecord['state'][] = ['pending', 'running', 'succeeded', 'failed', 'skipped'];
+    // Node ids that look like parts of step ids, to catch parsing shortcuts.
+    const awkward = ['n', 'n/t1', 'n/t', 't', 'n1', 'n/t1/t2', 'x/ty', '0'];
+    for (let round = 0; round < 300; round++) {
+      const inv = inventory(1, 0);
+      const nodeIds = awkward.filter(() => prng.next() < 0.7);
+      const nodes = nodeIds.map((id) => ({ ...inventory(1, 1).nodes[0]!, id }));
+      const tasks = Array.from({ length: prng.int(1, 12) }, (_, i) => spec(`t${i}`));
+      const plan: JobPlan = planOf({ ...inv, nodes }, tasks, { before: prng.next() < 0.5 ? [spec('x')] : [] });
+      const wf = plan.steps.find((st) => st.kind === 'node-workflow')!;
+      const planIds: string[] = [];
+      for (const st of plan.steps) {
+        if (st.kind === 'cluster-task') planIds.push(st.id);
+        else for (const nid of nodeIds) for (let t = 0; t < st.tasks.length; t++) planIds.push(nodeStepId(st.id, nid, t));
+      }
+      const candidates = [...planIds, 'zz', `${wf.id}/nope/t0`, `${wf.id}/n/t99`, `${wf.id}/n/tx`, 's9/n/t0', `${wf.id}/n/t01`, `${wf.id}/n/t-1`];
+      const records = new Map<string, StepRecord>();
+      for (const id of candidates) {
+        if (prng.next() < 0.4) continue;
+        const r: StepRecord = { jobId: 'j', stepId: id, state: pick(states), attempts: prng.int(0, 3) };
+        if (id.includes('/') && prng.next() < 0.8) r.nodeId = prng.next() < 0.9 ? id.slice(id.indexOf('/') + 1, id.lastIndexOf('/t')) : pick(awkward);
+        records.set(id, r);
+      }
+      const all = [...records.values()];
+      for (let i = all.length - 1; i > 0; i--) {
+        const j = prng.int(0, i);
+        [all[i], all[j]] = [all[j]!, all[i]!];
+      }
+      // The naive model: plain set membership over the plan's ids.
+      const inPlan = new Set(planIds);
+      const done = (r: StepRecord | undefined) => r !== undefined && (r.state === 'succeeded' || r.state === 'skipped');
+      const open = all.filter((r) => inPlan.has(r.stepId) && !done(r));
+      const expected = {
+        totalSteps: planIds.length,
+        completedSteps: planIds.filter((id) => done(records.get(id))).length,
+        interruptedStepIds: open.filter((r) => r.state === 'running').map((r) => r.stepId).sort(),
+        failedStepIds: open.filter((r) => r.state === 'failed').map((r) => r.stepId).sort(),
+        nextStepId: planIds.find((id) => !done(records.get(id))),
+      };
+      const sortedByKey = toResumeRecords([...all].sort((a, b) => (a.stepId < b.stepId ? -1 : 1)));
+      for (const rs of [computeResumeState(plan, all), computeResumeState(plan, sortedByKey)] as ResumeState[]) {
+        const ctx = `seed ${seed} round ${round}`;
+        expect({
+          totalSteps: rs.totalSteps,
+          completedSteps: rs.completedSteps,
+          interruptedStepIds: [...rs.interruptedStepIds].sort(),
+          failedStepIds: [...rs.failedStepIds].sort(),
+          nextStepId: rs.nextStepId,
+        }, ctx).toEqual(expected);
+        for (const id of candidates) {
+          expect(rs.isCompleted(id), `${ctx} ${id}`).toBe(inPlan.has(id) && done(records.get(id)));
+          expect(rs.openRecord(id)?.stepId, `${ctx} ${id}`).toBe(inPlan.has(id) && records.has(id) && !done(records.get(id)) ? id : undefined);
+        }
+        for (const nid of nodeIds) {
+          expect(rs.isNodeCompleted(wf.id, nid), ctx).toBe(tasks.every((_, t) => done(records.get(nodeStepId(wf.id, nid, t)))));
+        }
+      }
+    }
+  });
+
+  it('loadResumeState reads a store with or without getResumeRecords alike', async () => {
+    const plan = planOf(inventory(1, 3), [spec('a'), spec('b')]);
+    const store = new MemoryStore();
+    await store.createJob({ id: 'j', cluster: 'c', operator: 'o', workflowName: 'w', workflowText: 'x', plan, at: 0 });
+    const lease = await store.acquireLease('j', 'h', 60_000, 0);
+    await store.commit(lease, {
+      at: 1,
+      steps: [
+        { stepId: 's0/z0-n0/t0', nodeId: 'z0-n0', state: 'succeeded', attempts: 1 },
+        { stepId: 's0/z0-n0/t1', nodeId: 'z0-n0', state: 'running', attempts: 2 },
+        { stepId: 's0/z0-n1/t0', nodeId: 'z0-n1', state: 'failed', attempts: 1, lastError: { name: 'E', message: 'boom', classification: 'unrecoverable' } },
+      ],
+    });
+    let split = 0;
+    const withRecords = Object.assign(Object.create(store) as MemoryStore, {
+      getResumeRecords: async (jobId: string) => {
+        split++;
+        return toResumeRecords(await store.getSteps(jobId));
+      },
+    });
+    for (const s of [store, withRecords]) {
+      const rs = await loadResumeState(s, 'j', plan, { retryFailed: true });
+      expect(rs).toMatchObject({ completedSteps: 1, remainingSteps: 5, interruptedStepIds: ['s0/z0-n0/t1'], retriedStepIds: ['s0/z0-n1/t0'], nextStepId: 's0/z0-n0/t1' });
+      expect(rs.openRecord('s0/z0-n1/t0')).toMatchObject({ state: 'pending', attempts: 1, lastError: { message: 'boom' } });
+    }
+    expect(split).toBe(1);
   });
 
   it('handles 100,000 step records', () => {

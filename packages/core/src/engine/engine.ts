@@ -12,7 +12,7 @@ import type { EngineEvents, JobOutcome } from './engine-events.js';
 import { JobRun, type ServiceBinder } from './job-run.js';
 
 export type { ServiceBinder } from './job-run.js';
-import { computeResumeState } from './resume-state.js';
+import { loadResumeState } from './resume-state.js';
 import { DEFAULT_RETRY_JITTER_RATIO } from './retry-policy.js';
 
 /** Options of an {@link Engine}. */
@@ -237,8 +237,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     }
     const lease = await this.store.acquireLease(jobId, this.holder, this.#leaseTtlMs, this.clock.now());
     const fresh = await this.store.getJob(jobId);
-    const steps = await this.store.getSteps(jobId);
-    const rs = computeResumeState(fresh.plan, steps, { retryFailed: options.retryFailed === true });
+    const rs = await loadResumeState(this.store, jobId, fresh.plan, { retryFailed: options.retryFailed === true });
     return this.#track(
       new JobRun(this.#deps(), { job: fresh, lease, resume: rs, resumed: true }),
     );

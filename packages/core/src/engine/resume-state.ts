@@ -1,6 +1,7 @@
 import type { JobPlan } from '../plan/job-plan.js';
 import { nodeStepId } from '../plan/job-plan.js';
-import type { StepRecord } from '../store/job-store.js';
+import type { JobStore, ResumeRecords, StepRecord } from '../store/job-store.js';
+import { toResumeRecords } from '../store/job-store.js';
 
 /** Options of {@link computeResumeState}. */
 export interface ResumeStateOptions {
@@ -36,10 +37,22 @@ export interface ResumeState {
 }
 
 const DONE = 1;
+/** {@link computeResumeState}'s resolver: a cluster step of the plan. */
+const CLUSTER = -2;
+/** {@link computeResumeState}'s resolver: an id that is not a step of the plan. */
+const UNKNOWN = -1;
 
-/** Parses the decimal digits of `s` from `from` to its end; -1 if there are none or any other character. */
+function isResumeRecords(steps: readonly StepRecord[] | ResumeRecords): steps is ResumeRecords {
+  return !Array.isArray(steps);
+}
+
+/**
+ * Parses the decimal digits of `s` from `from` to its end, as {@link nodeStepId}
+ * prints a task index; -1 if there are none, a leading zero, or any other character.
+ */
 function parseIndex(s: string, from: number): number {
   if (from >= s.length) return -1;
+  if (s.charCodeAt(from) === 48 && from + 1 < s.length) return -1;
   let n = 0;
   for (let i = from; i < s.length; i++) {
     const c = s.charCodeAt(i) - 48;
@@ -57,14 +70,14 @@ interface WorkflowIndex {
 }
 
 /**
- * Computes what remains to run of `plan` given its stored `steps`: succeeded
- * and skipped steps are done; `running` ones were interrupted and run again;
- * `failed` ones stay failed unless `retryFailed`; records of ids not in the
- * plan are ignored. Pure, and linear in the number of records plus the number
- * of nodes: no step id is built per completed step (100,000 records take
- * tens of ms; `npm run bench -- resume-state`).
+ * Computes what remains to run of `plan` given its stored step records (all of
+ * them, or as {@link ResumeRecords}): succeeded and skipped steps are done;
+ * `running` ones were interrupted and run again; `failed` ones stay failed
+ * unless `retryFailed`; records of ids not in the plan are ignored. Pure, and
+ * linear in the number of records plus the number of nodes; no step id is ever
+ * built for a completed step (`npm run bench -- resume-state`, `-- resume-load`).
  */
-export function computeResumeState(plan: JobPlan, steps: readonly StepRecord[], options: ResumeStateOptions = {}): ResumeState {
+export function computeResumeState(plan: JobPlan, steps: readonly StepRecord[] | ResumeRecords, options: ResumeStateOptions = {}): ResumeState {
   const workflows = new Map<string, WorkflowIndex>();
   const clusterSteps = new Set<string>();
   let totalSteps = 0;
@@ -90,62 +103,89 @@ export function computeResumeState(plan: JobPlan, steps: readonly StepRecord[], 
   let lastPrefix: string | undefined;
   let lastW: WorkflowIndex | undefined;
 
-  for (const r of steps) {
-    const id = r.stepId;
+  /**
+   * Where step `id` lives: its index in `resolved`'s done bitmap, CLUSTER for a
+   * cluster step of the plan, or UNKNOWN. `nodeId` (the record's, when known)
+   * spares slicing the node out of the id.
+   */
+  let resolved: WorkflowIndex | undefined;
+  let lastNodeW: WorkflowIndex | undefined;
+  let lastNodePrefix = '';
+  let lastNode = 0;
+  const resolve = (id: string, nodeId: string | undefined): number => {
     const slash = id.indexOf('/');
-    let known = false;
-    let completed = false;
-    const s = r.state;
-    const isDone = s === 'succeeded' || s === 'skipped';
-    if (slash < 0) {
-      if (clusterSteps.has(id)) {
-        known = true;
-        if (isDone && !clusterDone.has(id)) {
-          clusterDone.add(id);
-          completed = true;
-        }
-      }
-    } else {
-      let w: WorkflowIndex | undefined;
-      if (lastPrefix !== undefined && slash === lastPrefix.length - 1 && id.startsWith(lastPrefix)) w = lastW;
-      else {
-        const wfId = id.slice(0, slash);
-        w = workflows.get(wfId);
-        lastPrefix = `${wfId}/`;
-        lastW = w;
-      }
-      // Use the record's nodeId when the id matches it (no substring allocated), else parse the id.
-      const nid = r.nodeId;
-      let tPos: number;
-      let nodeKey: string;
-      if (nid !== undefined && id.startsWith(nid, slash + 1) && id.charCodeAt(slash + 1 + nid.length) === 47 && id.charCodeAt(slash + 2 + nid.length) === 116) {
-        tPos = slash + 1 + nid.length;
-        nodeKey = nid;
-      } else {
-        tPos = id.lastIndexOf('/t');
-        nodeKey = tPos > slash ? id.slice(slash + 1, tPos) : '';
-      }
-      if (w !== undefined && tPos > slash) {
-        const node = w.nodeIndex.get(nodeKey);
-        const t = parseIndex(id, tPos + 2);
-        if (node !== undefined && t >= 0 && t < w.tasks) {
-          known = true;
-          const k = node * w.tasks + t;
-          if (isDone && w.done[k] !== DONE) {
-            w.done[k] = DONE;
-            completed = true;
-          }
-        }
+    if (slash < 0) return clusterSteps.has(id) ? CLUSTER : UNKNOWN;
+    let w: WorkflowIndex | undefined;
+    if (lastPrefix !== undefined && slash === lastPrefix.length - 1 && id.startsWith(lastPrefix)) w = lastW;
+    else {
+      const wfId = id.slice(0, slash);
+      w = workflows.get(wfId);
+      lastPrefix = `${wfId}/`;
+      lastW = w;
+    }
+    if (w === undefined) return UNKNOWN;
+    // Records mostly come grouped by node (a store's key order), so the previous
+    // id's `<workflow>/<node>/t` usually prefixes this one: no slice, no lookup.
+    if (w === lastNodeW && id.startsWith(lastNodePrefix)) {
+      const t = parseIndex(id, lastNodePrefix.length);
+      if (t >= 0) {
+        if (t >= w.tasks) return UNKNOWN;
+        resolved = w;
+        return lastNode * w.tasks + t;
       }
     }
-    if (!known) continue;
-    if (completed) {
+    // The record's node id, when the id is `<workflow>/<nodeId>/t<n>`, spares a slice.
+    let tPos = slash + 1 + (nodeId?.length ?? 0);
+    let node = nodeId !== undefined && id.startsWith(nodeId, slash + 1) && id.startsWith('/t', tPos) ? w.nodeIndex.get(nodeId) : undefined;
+    let t = node === undefined ? -1 : parseIndex(id, tPos + 2);
+    if (t < 0) {
+      tPos = id.lastIndexOf('/t');
+      if (tPos <= slash) return UNKNOWN;
+      node = w.nodeIndex.get(id.slice(slash + 1, tPos));
+      t = parseIndex(id, tPos + 2);
+    }
+    if (node === undefined || t < 0 || t >= w.tasks) return UNKNOWN;
+    lastNodeW = w;
+    lastNodePrefix = id.slice(0, tPos + 2);
+    lastNode = node;
+    resolved = w;
+    return node * w.tasks + t;
+  };
+  /** Marks step `id` completed; false when it is not in the plan. */
+  const complete = (id: string, nodeId: string | undefined): boolean => {
+    const k = resolve(id, nodeId);
+    if (k === UNKNOWN) return false;
+    if (k === CLUSTER) {
+      if (!clusterDone.has(id)) {
+        clusterDone.add(id);
+        completedSteps++;
+      }
+    } else if (resolved!.done[k] !== DONE) {
+      resolved!.done[k] = DONE;
       completedSteps++;
+    }
+    return true;
+  };
+
+  const records = isResumeRecords(steps) ? steps : undefined;
+  if (records !== undefined) for (const id of records.completedStepIds) complete(id, undefined);
+  for (const r of records?.openRecords ?? (steps as readonly StepRecord[])) {
+    const s = r.state;
+    if (s === 'succeeded' || s === 'skipped') {
+      complete(r.stepId, r.nodeId);
       continue;
     }
-    if (isDone) continue;
-    if (s === 'running') interruptedStepIds.push(id);
-    if (s === 'failed') {
+    if (resolve(r.stepId, r.nodeId) === UNKNOWN) continue;
+    open.set(r.stepId, r);
+  }
+  // A step recorded completed is done whatever else was recorded for it.
+  for (const [id, r] of open) {
+    if (isCompleted(id)) {
+      open.delete(id);
+      continue;
+    }
+    if (r.state === 'running') interruptedStepIds.push(id);
+    if (r.state === 'failed') {
       if (options.retryFailed) {
         retriedStepIds.push(id);
         open.set(id, { ...r, state: 'pending' });
@@ -153,7 +193,12 @@ export function computeResumeState(plan: JobPlan, steps: readonly StepRecord[], 
       }
       failedStepIds.push(id);
     }
-    open.set(id, r);
+  }
+
+  function isCompleted(stepId: string): boolean {
+    const k = resolve(stepId, undefined);
+    if (k === UNKNOWN) return false;
+    return k === CLUSTER ? clusterDone.has(stepId) : resolved!.done[k] === DONE;
   }
 
   let nextStepId: string | undefined;
@@ -183,16 +228,7 @@ export function computeResumeState(plan: JobPlan, steps: readonly StepRecord[], 
     interruptedStepIds,
     failedStepIds,
     retriedStepIds,
-    isCompleted(stepId: string): boolean {
-      const slash = stepId.indexOf('/');
-      if (slash < 0) return clusterDone.has(stepId);
-      const w = workflows.get(stepId.slice(0, slash));
-      const tPos = stepId.lastIndexOf('/t');
-      if (w === undefined || tPos <= slash) return false;
-      const node = w.nodeIndex.get(stepId.slice(slash + 1, tPos));
-      const t = parseIndex(stepId, tPos + 2);
-      return node !== undefined && t >= 0 && t < w.tasks && w.done[node * w.tasks + t] === DONE;
-    },
+    isCompleted,
     isNodeCompleted(workflowStepId: string, nodeId: string): boolean {
       const w = workflows.get(workflowStepId);
       const node = w?.nodeIndex.get(nodeId);
@@ -206,4 +242,14 @@ export function computeResumeState(plan: JobPlan, steps: readonly StepRecord[], 
   };
   if (nextStepId !== undefined) state.nextStepId = nextStepId;
   return state;
+}
+
+/**
+ * Reads what a resume needs of job `jobId` from `store` (its `getResumeRecords`
+ * when it has one, else `getSteps`) and computes its {@link ResumeState}
+ * against `plan`, the job's stored plan.
+ */
+export async function loadResumeState(store: JobStore, jobId: string, plan: JobPlan, options: ResumeStateOptions = {}): Promise<ResumeState> {
+  const records = store.getResumeRecords ? await store.getResumeRecords(jobId) : toResumeRecords(await store.getSteps(jobId));
+  return computeResumeState(plan, records, options);
 }

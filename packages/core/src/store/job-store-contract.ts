@@ -345,6 +345,36 @@ export function jobStoreContract(name: string, makeStore: () => Promise<JobStore
         expect((await store.getJob('j')).error).toBeUndefined();
       });
 
+      it('getResumeRecords, where implemented, holds the same records as getSteps, completed ones by id', async () => {
+        await store.createJob(newJob('j'));
+        await store.createJob(newJob('other', { cluster: 'c2' }));
+        const lease = await store.acquireLease('j', 'h', 60_000, 5_000);
+        const err = { name: 'UnrecoverableError', message: 'boom', classification: 'unrecoverable' as const };
+        await store.commit(lease, {
+          at: 5_000,
+          steps: [
+            { stepId: 's0/n1/t0', nodeId: 'n1', state: 'succeeded', attempts: 1, startedAt: 5_000, finishedAt: 5_000, result: { a: 1 } },
+            { stepId: 's0/n1/t1', nodeId: 'n1', state: 'skipped', attempts: 0 },
+            { stepId: 's0/n2/t0', nodeId: 'n2', state: 'running', attempts: 2, startedAt: 5_000, result: { partial: true } },
+            { stepId: 's0/n3/t0', nodeId: 'n3', state: 'failed', attempts: 1, lastError: err },
+            { stepId: 's1', state: 'pending', attempts: 0 },
+          ],
+        });
+        const all = await store.getSteps('j');
+        const fromSteps = {
+          completed: all.filter((r) => r.state === 'succeeded' || r.state === 'skipped').map((r) => r.stepId).sort(),
+          open: all.filter((r) => r.state !== 'succeeded' && r.state !== 'skipped').sort((a, b) => a.stepId.localeCompare(b.stepId)),
+        };
+        expect(fromSteps.completed).toEqual(['s0/n1/t0', 's0/n1/t1']);
+        expect(fromSteps.open).toHaveLength(3);
+        if (store.getResumeRecords === undefined) return;
+        const rr = await store.getResumeRecords('j');
+        expect([...rr.completedStepIds].sort()).toEqual(fromSteps.completed);
+        expect([...rr.openRecords].sort((a, b) => a.stepId.localeCompare(b.stepId))).toEqual(fromSteps.open);
+        expect(await store.getResumeRecords('other')).toEqual({ completedStepIds: [], openRecords: [] });
+        await rejects(store.getResumeRecords('missing'), JobNotFoundError);
+      });
+
       it('records returned by the store are copies', async () => {
         await store.createJob(newJob('j'));
         const lease = await store.acquireLease('j', 'h', 60_000, 5_000);

@@ -67,6 +67,29 @@ export interface StepRecord {
   result?: unknown;
 }
 
+/**
+ * A job's step records as a resume needs them: completed steps by id only, the
+ * rest in full. A job interrupted late has nearly every record completed, and
+ * only the few open ones carry anything a resume reads.
+ */
+export interface ResumeRecords {
+  /** Ids of the steps recorded `succeeded` or `skipped` (order unspecified). */
+  completedStepIds: readonly string[];
+  /** Every other record (`running`, `failed`, `pending`), in full (order unspecified). */
+  openRecords: readonly StepRecord[];
+}
+
+/** Splits full step records into {@link ResumeRecords} (for stores without `getResumeRecords`). */
+export function toResumeRecords(steps: readonly StepRecord[]): ResumeRecords {
+  const completedStepIds: string[] = [];
+  const openRecords: StepRecord[] = [];
+  for (const r of steps) {
+    if (r.state === 'succeeded' || r.state === 'skipped') completedStepIds.push(r.stepId);
+    else openRecords.push(r);
+  }
+  return { completedStepIds, openRecords };
+}
+
 /** A lease on a job: the right to write its records, proven by the fencing token. */
 export interface Lease {
   jobId: string;
@@ -156,6 +179,12 @@ export interface JobStore {
   commit(lease: Lease, transition: Transition): Promise<void>;
   /** Every recorded step of the job (order unspecified). */
   getSteps(jobId: string): Promise<StepRecord[]>;
+  /**
+   * Optional: the same records as {@link getSteps}, completed ones by id only
+   * (what a resume reads; cheaper for a big job). Without it, the engine splits
+   * `getSteps`. @throws JobNotFoundError
+   */
+  getResumeRecords?(jobId: string): Promise<ResumeRecords>;
   /** Events in sequence order. */
   listEvents(jobId: string, query?: { afterSeq?: number; limit?: number }): Promise<StoredEvent[]>;
   /** Records a pause/cancel request; needs no lease. @throws JobNotFoundError */

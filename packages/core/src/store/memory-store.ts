@@ -3,6 +3,7 @@ import { InvalidInputError } from '../errors/input-errors.js';
 import type { JobPlan } from '../plan/job-plan.js';
 import {
   ACTIVE_JOB_STATES,
+  toResumeRecords,
   type ControlRequest,
   type JobQuery,
   type JobRecord,
@@ -10,6 +11,7 @@ import {
   type JobStore,
   type Lease,
   type NewJob,
+  type ResumeRecords,
   type StepRecord,
   type StoredEvent,
   type Transition,
@@ -222,6 +224,11 @@ export class MemoryStore implements JobStore {
       out.push(c);
     }
     return out;
+  }
+
+  /** {@link getSteps}, split as a resume reads it. @throws JobNotFoundError */
+  async getResumeRecords(jobId: string): Promise<ResumeRecords> {
+    return toResumeRecords(await this.getSteps(jobId));
   }
 
   async listEvents(jobId: string, query: { afterSeq?: number; limit?: number } = {}): Promise<StoredEvent[]> {
