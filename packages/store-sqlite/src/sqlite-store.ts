@@ -11,6 +11,7 @@ import {
   ScyllaCpError,
   StaleFencingTokenError,
   StoreUnavailableError,
+  toResumeRecords,
   type ControlRequest,
   type ErrorDetail,
   type JobPlan,
@@ -20,11 +21,13 @@ import {
   type JobStore,
   type Lease,
   type NewJob,
+  type ResumeRecords,
   type StepRecord,
   type StepState,
   type StoredEvent,
   type Transition,
 } from '@scylla-cp/core';
+import { isoTime } from './iso-time.js';
 import { MIGRATION_LOCK_TABLE, MIGRATION_NAMES, MIGRATION_TABLE, SCHEMA_VERSION, migrationProvider } from './migrations.js';
 import type { JobPlansTable, JobsTable, StoreSchema } from './schema.js';
 import { NotAStoreDatabaseError, SchemaTooNewError } from './sqlite-store-errors.js';
@@ -110,20 +113,10 @@ interface EventRow {
   data: string;
 }
 
-/** The column separator of ids in `getSteps` (ASCII record separator, never in an id in practice; checked). */
+/** Separator of the completed ids in `getResumeRecords` (ASCII record separator; an id containing it takes the slower path). */
 const RS = '\u001e';
-const STEP_STATE_CODES: readonly StepState[] = ['pending', 'running', 'succeeded', 'failed', 'skipped'];
-const STEP_STATE_CASE = STEP_STATE_CODES.map((st, i) => `WHEN '${st}' THEN ${i}`).join(' ');
-
-/** One row of the columnar `getSteps` query. */
-interface StepColumns {
-  n: number;
-  ids: string;
-  nodes: string;
-  packed: string;
-  started: string;
-  finished: string;
-}
+/** Step states a resume never runs again. */
+const COMPLETED_SQL_LIST = "('succeeded', 'skipped')";
 
 const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
 const ACTIVE = new Set<string>(ACTIVE_JOB_STATES);
@@ -162,10 +155,6 @@ function deepFreeze<T>(value: T): T {
     }
   }
   return value;
-}
-
-function iso(ms: number): string {
-  return new Date(ms).toISOString();
 }
 
 function msOf(text: string): number {
@@ -233,10 +222,11 @@ export class SqliteStore implements JobStore {
   readonly #selPlan: Statement;
   readonly #selJob: Statement;
   readonly #selSteps: Statement;
-  readonly #selStepColumns: Statement;
-  readonly #selStepExtras: Statement;
+  readonly #selOpenSteps: Statement;
+  readonly #selCompletedIds: Statement;
 
   readonly #selJobForCommit: Statement;
+  readonly #selToken: Statement;
   readonly #selActiveOnCluster: Statement;
   readonly #insJob: Statement;
   readonly #insPlan: Statement;
@@ -267,6 +257,7 @@ export class SqliteStore implements JobStore {
     const s = sqlite;
 
     this.#selJobForCommit = s.prepare('SELECT state, cluster, allow_concurrent, fencing_token FROM jobs WHERE id = ?');
+    this.#selToken = s.prepare('SELECT fencing_token FROM jobs WHERE id = ?').pluck();
     this.#selActiveOnCluster = s.prepare(
       `SELECT id, operator, state FROM jobs WHERE cluster = ? AND id <> ? AND state IN (${ACTIVE_SQL_LIST}) ORDER BY rowid DESC LIMIT 1`,
     );
@@ -282,23 +273,17 @@ export class SqliteStore implements JobStore {
          (SELECT e.at FROM events e WHERE e.job_id = j.id AND e.seq > j.updated_seq ORDER BY e.seq DESC LIMIT 1) AS last_event_at
        FROM jobs j JOIN job_plans p ON p.job_id = j.id WHERE j.id = ?`,
     );
-    this.#selSteps = s
-      .prepare(
-        `SELECT json_group_array(json_array(step_id, node_id, state, attempts, started_ms, finished_ms, json(last_error),
-           iif(result IS NULL, NULL, json_array(json(result)))))
-         FROM steps WHERE job_id = ?`,
-      )
-      .pluck();
-    this.#selStepColumns = s.prepare(
-      `SELECT count(*) AS n,
-         coalesce(group_concat(step_id, char(30)), '') AS ids,
-         coalesce(group_concat(coalesce(node_id, ''), char(30)), '') AS nodes,
-         coalesce(group_concat(attempts * 16 + (CASE state ${STEP_STATE_CASE} END) * 2 + iif(last_error IS NULL AND result IS NULL, 0, 1), ','), '') AS packed,
-         coalesce(group_concat(coalesce(started_ms, ''), ','), '') AS started,
-         coalesce(group_concat(coalesce(finished_ms, ''), ','), '') AS finished
-       FROM steps WHERE job_id = ?`,
+    // Steps come back as one JSON array built by SQLite: parsing it costs less than
+    // materializing a large result row by row through the native binding.
+    const stepsJson = (where: string): string =>
+      `SELECT json_group_array(json_array(step_id, node_id, state, attempts, started_ms, finished_ms, json(last_error),
+         iif(result IS NULL, NULL, json_array(json(result)))))
+       FROM steps WHERE ${where}`;
+    this.#selSteps = s.prepare(stepsJson('job_id = ?')).pluck();
+    this.#selOpenSteps = s.prepare(stepsJson(`job_id = ? AND state NOT IN ${COMPLETED_SQL_LIST}`)).pluck();
+    this.#selCompletedIds = s.prepare(
+      `SELECT count(*) AS n, coalesce(group_concat(step_id, char(30)), '') AS ids FROM steps WHERE job_id = ? AND state IN ${COMPLETED_SQL_LIST}`,
     );
-    this.#selStepExtras = s.prepare('SELECT step_id, last_error, result FROM steps WHERE job_id = ? AND (last_error IS NOT NULL OR result IS NOT NULL)');
     this.#selPlan = s.prepare('SELECT plan FROM job_plans WHERE job_id = ?').pluck();
     this.#selLease = s.prepare('SELECT holder, token, expires_at FROM leases WHERE job_id = ?');
     this.#updToken = s.prepare('UPDATE jobs SET fencing_token = ? WHERE id = ?');
@@ -319,15 +304,17 @@ export class SqliteStore implements JobStore {
     );
     this.#touch = s.prepare('UPDATE jobs SET updated_at = ?, updated_seq = coalesce((SELECT max(seq) FROM events), 0) WHERE id = ?');
     this.#upsStep = s.prepare(
+      // Positional parameters (binding an object by name costs more per call):
+      // job_id, step_id, node_id, state, attempts, started_at, finished_at, last_error, result, set_error.
       `INSERT INTO steps (job_id, step_id, node_id, state, attempts, started_at, finished_at, last_error, result)
-       VALUES (@jobId, @stepId, @nodeId, @state, @attempts, @startedAt, @finishedAt, @lastError, @result)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (job_id, step_id) DO UPDATE SET
          node_id = coalesce(excluded.node_id, node_id),
          state = excluded.state,
          attempts = excluded.attempts,
          started_at = coalesce(excluded.started_at, started_at),
          finished_at = coalesce(excluded.finished_at, finished_at),
-         last_error = CASE WHEN @setError THEN excluded.last_error ELSE last_error END,
+         last_error = CASE WHEN ? THEN excluded.last_error ELSE last_error END,
          result = coalesce(excluded.result, result)`,
     );
     this.#insEvent = s.prepare('INSERT INTO events (job_id, at, type, step_id, data) VALUES (?, ?, ?, ?, ?)');
@@ -485,7 +472,7 @@ export class SqliteStore implements JobStore {
     if (action !== 'pause' && action !== 'cancel') {
       throw new InvalidInputError(`requestControl: action must be 'pause' or 'cancel', got ${String(action)}`, { code: 'INVALID_OPTION' });
     }
-    const changes = this.#run('record a control request', () => this.#updControl.run(action, iso(nowMs), jobId).changes);
+    const changes = this.#run('record a control request', () => this.#updControl.run(action, isoTime(nowMs), jobId).changes);
     if (changes === 0) throw new JobNotFoundError(jobId);
   }
 
@@ -528,54 +515,32 @@ export class SqliteStore implements JobStore {
 
   /** Every recorded step of the job (unrecorded steps are `pending`). @throws JobNotFoundError */
   async getSteps(jobId: string): Promise<StepRecord[]> {
-    // The resume path loads every record of a job (100,000 for a big cluster).
-    // Materializing rows value by value through the native binding, or parsing
-    // one big JSON array, costs several hundred ms at that size; instead SQLite
-    // returns each column as one string (group_concat) that is split natively,
-    // and the few rows carrying an error or a result are read by a second query.
     this.#checkOpen('read steps');
-    const cols = this.#run('read steps', () => this.#selStepColumns.get(jobId) as StepColumns, false);
-    const n = cols.n;
-    if (n === 0) {
-      this.#assertJobExists(jobId);
-      return [];
-    }
-    const ids = cols.ids.split(RS);
-    const nodes = cols.nodes.split(RS);
-    // packed = attempts * 16 + stateCode * 2 + (has error or result ? 1 : 0)
-    const packed = cols.packed.split(',');
-    const started = cols.started.split(',');
-    const finished = cols.finished.split(',');
-    if (ids.length !== n || nodes.length !== n || packed.length !== n) {
-      // A separator inside an id: read through the exact (slower) JSON path.
-      return this.#getStepsJson(jobId);
-    }
-    const out: StepRecord[] = new Array(n);
-    let extraRows: Map<string, [string, string | null, string | null]> | undefined;
-    for (let i = 0; i < n; i++) {
-      const p = Number(packed[i]);
-      const record: StepRecord = { jobId, stepId: ids[i]!, state: STEP_STATE_CODES[(p >> 1) & 7]!, attempts: p >>> 4 };
-      if (nodes[i] !== '') record.nodeId = nodes[i]!;
-      if (started[i] !== '') record.startedAt = Number(started[i]);
-      if (finished[i] !== '') record.finishedAt = Number(finished[i]);
-      if ((p & 1) === 1) {
-        extraRows ??= new Map(
-          (this.#run('read steps', () => this.#selStepExtras.raw().all(jobId), false) as [string, string | null, string | null][]).map((r) => [r[0], r]),
-        );
-        const row = extraRows.get(record.stepId);
-        if (row?.[1] != null) record.lastError = JSON.parse(row[1]) as ErrorDetail;
-        if (row?.[2] != null) record.result = JSON.parse(row[2]);
-      }
-      out[i] = record;
-    }
-    return out;
+    const steps = this.#stepsFromJson(jobId, this.#run('read steps', () => this.#selSteps.get(jobId) as string, false));
+    if (steps.length === 0) this.#assertJobExists(jobId);
+    return steps;
   }
 
-  /** `getSteps` through one JSON array built by SQLite (exact for any id). */
-  #getStepsJson(jobId: string): StepRecord[] {
-    const text = this.#run('read steps', () => this.#selSteps.get(jobId) as string, false);
+  /**
+   * The job's step records as a resume reads them: completed steps by id only
+   * (one string split natively, however many there are), the others in full.
+   * @throws JobNotFoundError
+   */
+  async getResumeRecords(jobId: string): Promise<ResumeRecords> {
+    this.#checkOpen('read steps');
+    const { n, ids } = this.#run('read steps', () => this.#selCompletedIds.get(jobId) as { n: number; ids: string }, false);
+    const completedStepIds = n === 0 ? [] : ids.split(RS);
+    if (completedStepIds.length !== n) {
+      // A separator inside an id: split the full records instead.
+      return toResumeRecords(await this.getSteps(jobId));
+    }
+    const openRecords = this.#stepsFromJson(jobId, this.#run('read steps', () => this.#selOpenSteps.get(jobId) as string, false));
+    if (n === 0 && openRecords.length === 0) this.#assertJobExists(jobId);
+    return { completedStepIds, openRecords };
+  }
+
+  #stepsFromJson(jobId: string, text: string): StepRecord[] {
     const rows = JSON.parse(text) as StepTuple[];
-    if (rows.length === 0) this.#assertJobExists(jobId);
     const out: StepRecord[] = new Array(rows.length);
     for (let i = 0; i < rows.length; i++) {
       const r = rows[i]!;
@@ -739,7 +704,7 @@ export class SqliteStore implements JobStore {
       });
     }
     if (!job.allowConcurrent) this.#assertClusterFree(job.cluster, job.id);
-    const at = iso(job.at);
+    const at = isoTime(job.at);
     this.#insJob.run(job.id, job.cluster, job.operator, job.workflowName, job.allowConcurrent ? 1 : 0, at, at);
     this.#insPlan.run(job.id, job.workflowText, json(job.plan));
   }
@@ -755,8 +720,8 @@ export class SqliteStore implements JobStore {
     return job;
   }
 
-  #assertToken(job: CommitJobRow, lease: Lease): void {
-    if (lease.token < 1 || job.fencing_token !== lease.token) throw new StaleFencingTokenError(lease.jobId, lease.token, job.fencing_token);
+  #assertToken(currentToken: number, lease: Lease): void {
+    if (lease.token < 1 || currentToken !== lease.token) throw new StaleFencingTokenError(lease.jobId, lease.token, currentToken);
   }
 
   #acquire(jobId: string, holder: string, ttlMs: number, nowMs: number): Lease {
@@ -766,53 +731,58 @@ export class SqliteStore implements JobStore {
       throw new LeaseHeldError(jobId, current.holder, current.expires_at);
     }
     const token = job.fencing_token + 1;
-    const now = iso(nowMs);
+    const now = isoTime(nowMs);
     const expiresAt = nowMs + ttlMs;
     this.#updToken.run(token, jobId);
-    this.#upsLease.run(jobId, holder, token, now, now, iso(expiresAt));
+    this.#upsLease.run(jobId, holder, token, now, now, isoTime(expiresAt));
     return { jobId, holder, token, expiresAt };
   }
 
   #renew(lease: Lease, ttlMs: number, nowMs: number): Lease {
     const job = this.#jobForWrite(lease.jobId);
-    this.#assertToken(job, lease);
+    this.#assertToken(job.fencing_token, lease);
     const expiresAt = nowMs + ttlMs;
-    const now = iso(nowMs);
-    if (this.#updLeaseExpiry.run(now, iso(expiresAt), lease.jobId, lease.token).changes === 0) {
+    const now = isoTime(nowMs);
+    if (this.#updLeaseExpiry.run(now, isoTime(expiresAt), lease.jobId, lease.token).changes === 0) {
       // Released earlier by the same holder: take it again under the same token.
-      this.#upsLease.run(lease.jobId, lease.holder, lease.token, now, now, iso(expiresAt));
+      this.#upsLease.run(lease.jobId, lease.holder, lease.token, now, now, isoTime(expiresAt));
     }
     return { jobId: lease.jobId, holder: lease.holder, token: lease.token, expiresAt };
   }
 
   #release(lease: Lease): void {
     const job = this.#jobForWrite(lease.jobId);
-    this.#assertToken(job, lease);
+    this.#assertToken(job.fencing_token, lease);
     this.#delLease.run(lease.jobId, lease.token);
   }
 
   #commit(lease: Lease, t: Transition): void {
     const jobId = lease.jobId;
-    const job = this.#jobForWrite(jobId);
-    this.#assertToken(job, lease);
-    if (t.job !== undefined && !ACTIVE.has(job.state) && ACTIVE.has(t.job.state) && job.allow_concurrent === 0) {
-      this.#assertClusterFree(job.cluster, jobId);
+    if (t.job === undefined) {
+      // A step transition (nearly every commit) needs only the token.
+      const token = this.#selToken.get(jobId) as number | undefined;
+      if (token === undefined) throw new JobNotFoundError(jobId);
+      this.#assertToken(token, lease);
+    } else {
+      const job = this.#jobForWrite(jobId);
+      this.#assertToken(job.fencing_token, lease);
+      if (!ACTIVE.has(job.state) && ACTIVE.has(t.job.state) && job.allow_concurrent === 0) this.#assertClusterFree(job.cluster, jobId);
     }
-    const at = iso(t.at);
+    const at = isoTime(t.at);
     if (t.steps !== undefined) {
       for (const s of t.steps) {
-        this.#upsStep.run({
+        this.#upsStep.run(
           jobId,
-          stepId: s.stepId,
-          nodeId: s.nodeId ?? null,
-          state: s.state,
-          attempts: s.attempts,
-          startedAt: s.startedAt === undefined ? null : iso(s.startedAt),
-          finishedAt: s.finishedAt === undefined ? null : iso(s.finishedAt),
-          setError: s.lastError === undefined ? 0 : 1,
-          lastError: s.lastError === undefined || s.lastError === null ? null : json(s.lastError),
-          result: s.result === undefined ? null : json(s.result),
-        });
+          s.stepId,
+          s.nodeId ?? null,
+          s.state,
+          s.attempts,
+          s.startedAt === undefined ? null : isoTime(s.startedAt),
+          s.finishedAt === undefined ? null : isoTime(s.finishedAt),
+          s.lastError === undefined || s.lastError === null ? null : json(s.lastError),
+          s.result === undefined ? null : json(s.result),
+          s.lastError === undefined ? 0 : 1,
+        );
       }
     }
     const events = t.events ?? [];

@@ -260,6 +260,28 @@ describe('SqliteStore: transitions', () => {
     expect((await store.listEvents('j1'))[0]!.data).toEqual({});
   });
 
+  it('getResumeRecords lists completed ids exactly, even ids holding its separator character or SQL-looking text', async () => {
+    const store = await openStore(dbPath());
+    await store.createJob(newJob('j1'));
+    const lease = await store.acquireLease('j1', 'h', 60_000, 0);
+    const odd = ['s0/a\u001eb/t0', "s0/it's/t1", 's0/x,y/t2', 's0/ünï/t3', 's0//t4'];
+    await store.commit(lease, {
+      at: 1,
+      steps: [
+        ...odd.map((stepId) => ({ stepId, state: 'succeeded' as const, attempts: 1 })),
+        { stepId: 's0/run/t0', nodeId: 'run', state: 'running', attempts: 3, startedAt: 1, result: [1] },
+      ],
+    });
+    const rr = await store.getResumeRecords('j1');
+    expect([...rr.completedStepIds].sort()).toEqual([...odd].sort());
+    expect(rr.openRecords).toEqual([{ jobId: 'j1', stepId: 's0/run/t0', nodeId: 'run', state: 'running', attempts: 3, startedAt: 1, result: [1] }]);
+    // Without the separator in any id, the fast path gives the same answer.
+    await store.createJob(newJob('j2', { cluster: 'c2' }));
+    const l2 = await store.acquireLease('j2', 'h', 60_000, 0);
+    await store.commit(l2, { at: 1, steps: odd.slice(1).map((stepId) => ({ stepId, state: 'skipped' as const, attempts: 0 })) });
+    expect([...(await store.getResumeRecords('j2')).completedStepIds].sort()).toEqual(odd.slice(1).sort());
+  });
+
   it('returns the same frozen plan object for a job, so large plans are parsed once', async () => {
     const store = await openStore(dbPath());
     await store.createJob(newJob('j1'));
