@@ -30,6 +30,7 @@ const STEPS = NODES * TASKS;
 const ROUNDS = Number(process.env.ROUNDS ?? 1);
 /** Steps between baseline catch-ups. @default 1 */
 const SLICE_STEPS = Number(process.env.BENCH_SLICE_STEPS ?? 1);
+if (!Number.isInteger(SLICE_STEPS) || SLICE_STEPS < 1) throw new Error(`BENCH_SLICE_STEPS must be a positive integer, got ${process.env.BENCH_SLICE_STEPS}`);
 /** `SYNCHRONOUS=NORMAL` runs both sides without an fsync per commit (shows the CPU-bound worst case). */
 const SYNCHRONOUS = process.env.SYNCHRONOUS === 'NORMAL' ? 'NORMAL' : 'FULL';
 

@@ -101,7 +101,7 @@ interface LeaseRow {
   expires_at: string;
 }
 
-/** A step as `getSteps` reads it: [stepId, nodeId, state, attempts, startedMs, finishedMs, lastError, [result] | null]. */
+/** A step as `getSteps` and `getResumeRecords` read it: [stepId, nodeId, state, attempts, startedMs, finishedMs, lastError, [result] | null]. */
 type StepTuple = [string, string | null, StepState, number, number | null, number | null, ErrorDetail | null, [unknown] | null];
 
 interface EventRow {
@@ -205,7 +205,7 @@ function explain(code: string | undefined, fullCode: string | undefined): string
  * created and upgraded by Kysely's `Migrator` on open; `listJobs` and
  * `listEvents` are Kysely queries; every write is one synchronous
  * `BEGIN IMMEDIATE` transaction of prepared better-sqlite3 statements, and so
- * are the engine's hot reads `getJob` and `getSteps` (see the README for why).
+ * are the engine's hot reads `getJob` and `getResumeRecords` (see the README for why).
  *
  * Timestamps in and out are ms since epoch; in the file they are ISO-8601 text.
  */
@@ -247,6 +247,7 @@ export class SqliteStore implements JobStore {
   readonly #renewTx: (lease: Lease, ttlMs: number, nowMs: number) => Lease;
   readonly #releaseTx: (lease: Lease) => void;
   readonly #commitTx: (lease: Lease, t: Transition) => void;
+  readonly #resumeReadTx: (jobId: string) => ResumeRecords | undefined;
 
   private constructor(filePath: string, sqlite: Sqlite, db: Kysely<StoreSchema>) {
     this.path = filePath;
@@ -327,6 +328,7 @@ export class SqliteStore implements JobStore {
     this.#renewTx = s.transaction((lease: Lease, ttlMs: number, nowMs: number) => this.#renew(lease, ttlMs, nowMs)).immediate;
     this.#releaseTx = s.transaction((lease: Lease) => this.#release(lease)).immediate;
     this.#commitTx = s.transaction((lease: Lease, t: Transition) => this.#commit(lease, t)).immediate;
+    this.#resumeReadTx = s.transaction((jobId: string) => this.#resumeRead(jobId)).deferred;
   }
 
   /**
@@ -528,17 +530,23 @@ export class SqliteStore implements JobStore {
    */
   async getResumeRecords(jobId: string): Promise<ResumeRecords> {
     this.#checkOpen('read steps');
-    const { n, ids } = this.#run('read steps', () => this.#selCompletedIds.get(jobId) as { n: number; ids: string }, false);
-    const completedStepIds = n === 0 ? [] : ids.split(RS);
-    if (completedStepIds.length !== n) {
-      // A separator inside an id: split the full records instead.
-      return toResumeRecords(await this.getSteps(jobId));
-    }
-    const openRecords = this.#stepsFromJson(jobId, this.#run('read steps', () => this.#selOpenSteps.get(jobId) as string, false));
-    if (n === 0 && openRecords.length === 0) this.#assertJobExists(jobId);
-    return { completedStepIds, openRecords };
+    // Both reads in one (deferred, read-only) transaction: one WAL snapshot, so a step
+    // another connection moves from running to succeeded in between is in exactly one list.
+    const read = this.#run('read steps', () => this.#resumeReadTx(jobId), false);
+    if (read === undefined) return toResumeRecords(await this.getSteps(jobId));
+    if (read.completedStepIds.length === 0 && read.openRecords.length === 0) this.#assertJobExists(jobId);
+    return read;
   }
 
+  /** `getResumeRecords`'s reads; undefined when an id holds the separator (the caller reads full records). */
+  #resumeRead(jobId: string): ResumeRecords | undefined {
+    const { n, ids } = this.#selCompletedIds.get(jobId) as { n: number; ids: string };
+    const completedStepIds = n === 0 ? [] : ids.split(RS);
+    if (completedStepIds.length !== n) return undefined;
+    return { completedStepIds, openRecords: this.#stepsFromJson(jobId, this.#selOpenSteps.get(jobId) as string) };
+  }
+
+  /** Step tuples of a `json_group_array` read ({@link StepTuple}) as records of job `jobId`. */
   #stepsFromJson(jobId: string, text: string): StepRecord[] {
     const rows = JSON.parse(text) as StepTuple[];
     const out: StepRecord[] = new Array(rows.length);

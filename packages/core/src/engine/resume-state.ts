@@ -73,7 +73,9 @@ interface WorkflowIndex {
  * Computes what remains to run of `plan` given its stored step records (all of
  * them, or as {@link ResumeRecords}): succeeded and skipped steps are done;
  * `running` ones were interrupted and run again; `failed` ones stay failed
- * unless `retryFailed`; records of ids not in the plan are ignored. Pure, and
+ * unless `retryFailed`; records of ids not in the plan are ignored. A store
+ * holds one record per step; should `steps` hold several for one id anyway, a
+ * completed one wins, else the last open one counts. Pure, and
  * linear in the number of records plus the number of nodes; no step id is ever
  * built for a completed step (`npm run bench -- resume-state`, `-- resume-load`).
  */
@@ -103,15 +105,17 @@ export function computeResumeState(plan: JobPlan, steps: readonly StepRecord[] |
   let lastPrefix: string | undefined;
   let lastW: WorkflowIndex | undefined;
 
+  /** The workflow of the last id `resolve` placed in a done bitmap. */
+  let resolved: WorkflowIndex | undefined;
+  // The workflow, `<workflow>/<node>/t` prefix and node index of the last node step resolved.
+  let lastNodeW: WorkflowIndex | undefined;
+  let lastNodePrefix = '';
+  let lastNode = 0;
   /**
    * Where step `id` lives: its index in `resolved`'s done bitmap, CLUSTER for a
    * cluster step of the plan, or UNKNOWN. `nodeId` (the record's, when known)
    * spares slicing the node out of the id.
    */
-  let resolved: WorkflowIndex | undefined;
-  let lastNodeW: WorkflowIndex | undefined;
-  let lastNodePrefix = '';
-  let lastNode = 0;
   const resolve = (id: string, nodeId: string | undefined): number => {
     const slash = id.indexOf('/');
     if (slash < 0) return clusterSteps.has(id) ? CLUSTER : UNKNOWN;
