@@ -1,8 +1,10 @@
+import type { Clock } from '@scylla-cp/core';
 import {
   SimulatedTopologyCluster,
   TopologyTimeoutError,
   VirtualClock as RaftVirtualClock,
   type NodeState,
+  type StreamRangesCommand,
   type TopologyOutcome,
   type TopologyState,
   type TransitionState,
@@ -20,14 +22,39 @@ export interface RaftSimTopologyNode {
   readonly tokens: readonly string[];
 }
 
-/** Options of {@link RaftSimTopology}. Times are virtual milliseconds of the topology group's own clock. */
+/**
+ * Does one node's streaming for a topology operation: resolves when done, rejects when it
+ * failed (the coordinator then rolls the operation back where it can). `signal` aborts when the
+ * node dies in the topology group or the group stops.
+ */
+export type RaftSimStream = (cmd: StreamRangesCommand, nodeId: string, signal: AbortSignal) => Promise<void>;
+
+/**
+ * Options of {@link RaftSimTopology}. Times are virtual milliseconds of the topology group's own
+ * clock, except the work of {@link stream}, which runs on whatever clock it uses.
+ */
 export interface RaftSimTopologyOptions {
-  /** The founding members (normal nodes and Raft voters). */
+  /** The founding members (normal nodes of the topology). */
   readonly nodes: readonly RaftSimTopologyNode[];
+  /** Ids of the founding members that vote in the Raft group (the others are non-voting replicas). @default every founding node */
+  readonly voters?: readonly string[];
   /** Seed of the topology group's random choices. @default 1 */
   readonly seed?: number;
-  /** Modelled duration of one streaming call. @default 20 */
+  /** Modelled duration of one streaming call on the group's clock, when there is no {@link stream}. @default 20 */
   readonly streamDelayMs?: number;
+  /**
+   * Streaming outside the group's clock (the simulated cluster streams on its own clock). The
+   * group's clock waits while a stream is pending. @default a sleep of {@link streamDelayMs} on
+   * the group's clock
+   */
+  readonly stream?: RaftSimStream;
+  /**
+   * The simulated cluster's clock. While the group works on an operation (and is not waiting
+   * for a {@link stream}), a zero-delay timer is kept pending on it, so that a `VirtualClock`
+   * driving the simulation neither reports a deadlock nor jumps ahead: Raft steps take no
+   * simulated time, streaming does. @default none
+   */
+  readonly clock?: Clock;
   /** Tokens given to a bootstrapped node. @default 8 */
   readonly numTokens?: number;
   /** An operation not finished after this much virtual time fails with `TopologyTimeoutError`. @default 600000 */
@@ -69,11 +96,12 @@ export function ringStateOf(state: NodeState | undefined): RingState {
 /**
  * A {@link SimTopology} backed by a Raft topology group among the simulated nodes
  * (`@scylla-cp/raft`'s {@link SimulatedTopologyCluster}: a virtual Raft group in-process, a
- * topology coordinator beside the leader, a node agent per node whose streaming is a fixed
- * delay). Membership changes go through topology requests ({@link leave}, {@link remove},
- * {@link join}, {@link replace}) and the views ({@link state}, {@link ring}, ...) read the
- * applied topology state. The group runs on its own virtual clock, advanced only while an
- * operation is awaited, so an operation takes no simulated-cluster time.
+ * topology coordinator beside the leader, a node agent per node). Membership changes go
+ * through topology requests ({@link leave}, {@link remove}, {@link join}, {@link replace},
+ * {@link rebuild}) and the views ({@link state}, {@link ring}, ...) read the applied topology
+ * state. The group runs on its own virtual clock, advanced only while an operation is awaited;
+ * its steps take no simulated-cluster time, and streaming takes whatever the
+ * {@link RaftSimTopologyOptions.stream} hook takes (the group's clock waits meanwhile).
  *
  * Raft tokens are 32-bit integers; founding tokens map to their top 32 bits (the sim's original
  * decimal text is kept for display), new tokens `t` print as `t << 32`.
@@ -109,6 +137,8 @@ export class RaftSimTopology implements SimTopology {
       seed: options.seed ?? 1,
       clock: new RaftVirtualClock(),
       streamDelayMs: options.streamDelayMs ?? 20,
+      ...(options.voters ? { voters: options.voters } : {}),
+      ...(options.stream ? { stream: options.stream } : {}),
     });
     for (const n of options.nodes) this.#subscribe(n.id);
     this.#record();
@@ -228,6 +258,11 @@ export class RaftSimTopology implements SimTopology {
     return this.#drive(this.group.replace(node, replacedId));
   }
 
+  /** Rebuilds `id`'s data (from `sourceDc`) through a `rebuild` topology request; resolves with its outcome. */
+  rebuild(id: string, sourceDc?: string): Promise<TopologyOutcome> {
+    return this.#drive(this.group.rebuild(id, sourceDc));
+  }
+
   /** The node's process died: its replica, coordinator and agent go silent (the failure detector sees it). */
   markDown(id: string): void {
     if (this.group.ids.includes(id)) this.group.kill(id);
@@ -243,6 +278,19 @@ export class RaftSimTopology implements SimTopology {
     return this.group.stop();
   }
 
+  /** Keeps a zero-delay timer pending on the simulated cluster's clock while `driver` runs the group (see {@link RaftSimTopologyOptions.clock}). */
+  #holdClock(driver: Promise<void>): void {
+    const clock = this.#o.clock;
+    if (!clock) return;
+    void (async () => {
+      while (this.#driver === driver) {
+        const wait = this.group.streamWait;
+        if (wait) await wait;
+        else await clock.sleep(0);
+      }
+    })();
+  }
+
   /**
    * Advances the group's virtual clock until every awaited operation settled. Concurrent callers
    * share one driver, so operations requested at once progress together.
@@ -256,7 +304,7 @@ export class RaftSimTopology implements SimTopology {
     );
     const maxMs = this.#o.maxOperationMs ?? 600_000;
     if (!this.#driver) {
-      this.#driver = (async () => {
+      const driver = (async () => {
         try {
           const allDone = (): boolean => [...this.#pending].every((x) => x.done);
           while (!allDone()) {
@@ -267,6 +315,8 @@ export class RaftSimTopology implements SimTopology {
           this.#driver = undefined;
         }
       })();
+      this.#driver = driver;
+      this.#holdClock(driver);
     }
     while (!h.done && this.#driver) await this.#driver;
     if (!h.done) throw new TopologyTimeoutError(`topology operation not finished within ${maxMs} virtual ms`);

@@ -203,6 +203,15 @@ export const SIM_ROUTES: readonly SimRoute[] = [
     },
   },
   {
+    method: 'POST',
+    path: '/storage_service/rebuild',
+    group: 'storage_service',
+    handle: async (c) => {
+      await c.cluster.rebuild(c.node, c.query.get('source_dc') ?? undefined, c.actor);
+      return VOID;
+    },
+  },
+  {
     method: 'GET',
     path: '/storage_service/removal_status',
     group: 'storage_service',

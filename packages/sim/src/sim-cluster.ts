@@ -18,6 +18,7 @@ import { SimOpLog, type SimActor } from './sim-oplog.js';
 import { resolveSimOptions, type ResolvedSimOptions, type SimClusterOptions, type SimKeyspaceSpec, type SimTiming } from './sim-options.js';
 import { TokenRingTopology, type SimTopology } from './topology.js';
 import { RaftSimTopology } from './raft-sim-topology.js';
+import type { StreamRangesCommand } from '@scylla-cp/raft';
 
 /** Path of the Scylla configuration file in each node's virtual filesystem. */
 export const SCYLLA_YAML_PATH = '/etc/scylla/scylla.yaml';
@@ -95,7 +96,7 @@ export class SimCluster {
   readonly oplog: SimOpLog = new SimOpLog(() => this.sync());
   /** Fault injection (see {@link SimFaultInjector}). */
   readonly faults: SimFaultInjector;
-  /** Token ownership and membership changes. */
+  /** Token ownership and membership changes: a `RaftSimTopology` by default, a `TokenRingTopology` with `{ topology: 'memory' }`. */
   readonly topology: SimTopology;
   /** Every keyspace (user keyspaces, then system keyspaces if enabled). */
   readonly keyspaces: readonly SimKeyspaceSpec[];
@@ -177,11 +178,14 @@ export class SimCluster {
       }
     });
     this.topology =
-      options.topology === 'raft'
+      this.options.topology === 'raft'
         ? new RaftSimTopology({
             nodes: this.#nodes.map((n) => ({ id: n.id, address: n.address, dc: n.dc, rack: n.rack, tokens: tokens.get(n.id) ?? [] })),
+            voters: pickVoters(this.#nodes, this.options.raftVoters),
             seed: this.options.seed,
             numTokens: this.options.tokensPerNode,
+            stream: (cmd, nodeId, signal) => this.#stream(cmd, nodeId, signal),
+            clock: this.clock,
           })
         : new TokenRingTopology(tokens);
     this.#idPrng = idPrng;
@@ -952,7 +956,9 @@ export class SimCluster {
    * `POST /storage_service/decommission`: LEAVING (listed in `nodes/leaving`), then after
    * `decommissionMs` DECOMMISSIONED: tokens gone, gossip and native transport off, no longer a
    * member. 500 unless the node is NORMAL, or when a datacenter would keep fewer nodes than a
-   * keyspace's replication factor.
+   * keyspace's replication factor. With the Raft topology this is a `leave` request whose
+   * streaming takes `decommissionMs`; if the node dies meanwhile, the coordinator rolls the node
+   * back to normal and the call is reset (ECONNRESET), as with the in-memory ring.
    */
   async decommission(node: SimNode, actor: SimActor = 'rest'): Promise<void> {
     this.sync();
@@ -1031,8 +1037,10 @@ export class SimCluster {
     const out = await topo.leave(node.id);
     this.sync();
     if (out.status !== 'done') {
-      if (node.boot === boot && node.process) this.#setMode(node, 'NORMAL', 'sim');
+      const died = node.boot !== boot || !node.process;
+      if (!died) this.#setMode(node, 'NORMAL', 'sim');
       this.#changed();
+      if (died) throw new SimConnectionError('ECONNRESET', `node ${node.id} died during decommission; the Raft topology coordinator ended it: ${out.reason ?? out.status}`);
       throw runtimeError(`Decommission of ${node.id} ${out.status} in the Raft topology: ${out.reason ?? out.code ?? 'no reason given'}`);
     }
     node.left = true;
@@ -1044,12 +1052,16 @@ export class SimCluster {
   }
 
   async #raftRemoveNode(topo: RaftSimTopology, coordinator: SimNode, target: SimNode, hostId: string, actor: SimActor): Promise<void> {
+    const boot = coordinator.boot;
     this.log(target, actor, 'removenode', { coordinator: coordinator.id });
     this.#changed();
     const out = await topo.remove(target.id);
     this.sync();
     if (out.status !== 'done') {
       this.#changed();
+      if (coordinator.boot !== boot || !coordinator.process) {
+        throw new SimConnectionError('ECONNRESET', `node ${coordinator.id} died during removenode; the Raft topology coordinator ended it: ${out.reason ?? out.status}`);
+      }
       throw runtimeError(`removenode[${hostId}]: ${out.status} in the Raft topology: ${out.reason ?? out.code ?? 'no reason given'}`);
     }
     target.left = true;
@@ -1057,11 +1069,61 @@ export class SimCluster {
     this.#changed();
   }
 
+  /**
+   * The streaming of a Raft topology operation on `nodeId`, on the simulation's clock: takes
+   * `decommissionMs` (leave), `removeNodeMs` (remove: every remaining normal node streams at
+   * once), `bootstrapMs` (join, replace) or `rebuildMs`, and fails if the node's process dies
+   * (or restarts) meanwhile. A `die-during` fault on `decommission` (`rebuild`) counts its
+   * `afterMs` from the start of the node's leave (rebuild) streaming.
+   */
+  async #stream(cmd: StreamRangesCommand, nodeId: string, signal: AbortSignal): Promise<void> {
+    this.sync();
+    const node = this.node(nodeId);
+    if (!node.process) throw new Error(`node ${nodeId} is down; cannot stream for ${cmd.kind} ${cmd.requestId}`);
+    const T = this.timing;
+    const ms = { leave: T.decommissionMs, remove: T.removeNodeMs, join: T.bootstrapMs, replace: T.bootstrapMs, rebuild: T.rebuildMs }[cmd.kind];
+    const boot = node.boot;
+    if (cmd.kind === 'leave' || cmd.kind === 'rebuild') this.#maybeDie(node, cmd.kind === 'leave' ? 'decommission' : 'rebuild', ms);
+    const wake = (): void => this.#changed();
+    signal.addEventListener('abort', wake, { once: true });
+    try {
+      await this.#waitFor(() => node.boot !== boot || !node.process || signal.aborted, this.clock.now() + ms);
+    } finally {
+      signal.removeEventListener('abort', wake);
+    }
+    if (node.boot !== boot || !node.process) throw new Error(`node ${nodeId} died while streaming for ${cmd.kind} ${cmd.requestId}`);
+    if (signal.aborted) throw new Error(`streaming on ${nodeId} for ${cmd.kind} ${cmd.requestId} was aborted: ${(signal.reason as Error | undefined)?.message ?? 'aborted'}`);
+  }
+
   #requireRaft(what: string): RaftSimTopology {
     if (!(this.topology instanceof RaftSimTopology)) {
-      throw new Error(`SimCluster.${what} needs the Raft topology; create the cluster with { topology: 'raft' }`);
+      throw new Error(`SimCluster.${what} needs the Raft topology (the default); this cluster was created with { topology: '${this.options.topology}' }`);
     }
     return this.topology;
+  }
+
+  /**
+   * `POST /storage_service/rebuild?source_dc=`: streams the node's data (from `sourceDc`)
+   * through a `rebuild` request to the Raft topology group; takes `rebuildMs`. 500 if the
+   * rebuild fails (e.g. the node dies meanwhile: then the connection is reset), or with the
+   * `'memory'` topology.
+   */
+  async rebuild(node: SimNode, sourceDc: string | undefined, actor: SimActor = 'rest'): Promise<void> {
+    this.sync();
+    if (!(this.topology instanceof RaftSimTopology)) throw runtimeError(`rebuild of ${node.id}: the simulated cluster's '${this.options.topology}' topology does not support rebuild`);
+    if (sourceDc !== undefined && !this.options.datacenters.some((d) => d.name === sourceDc)) throw runtimeError(`rebuild of ${node.id}: unknown source datacenter ${sourceDc}`);
+    const boot = node.boot;
+    this.log(node, actor, 'rebuild', sourceDc === undefined ? {} : { sourceDc });
+    this.#changed();
+    const out = await this.topology.rebuild(node.id, sourceDc);
+    this.sync();
+    if (node.boot !== boot || !node.process) throw new SimConnectionError('ECONNRESET', `node ${node.id} died during rebuild`);
+    if (out.status !== 'done') {
+      this.#changed();
+      throw runtimeError(`rebuild of ${node.id} ${out.status} in the Raft topology: ${out.reason ?? out.code ?? 'no reason given'}`);
+    }
+    this.log(node, 'sim', 'rebuilt', {});
+    this.#changed();
   }
 
   #newNode(dc: string, rack: string): SimNode {
@@ -1125,9 +1187,10 @@ export class SimCluster {
 
   /**
    * Bootstraps a new node into `dc`/`rack` through a `join` request to the Raft topology group
-   * (needs `{ topology: 'raft' }`). The node is listed (mode JOINING, `nodes/joining`) at once;
-   * resolves with it once NORMAL. If it dies meanwhile the coordinator rolls the join back, the
-   * node ends `left`, and this rejects with a 500-style runtime error.
+   * (the default topology; not with `{ topology: 'memory' }`). The node is listed (mode JOINING,
+   * `nodes/joining`) at once; its streaming takes `timing.bootstrapMs`; resolves with it once
+   * NORMAL. If it dies meanwhile the coordinator rolls the join back, the node ends `left`, and
+   * this rejects with a 500-style runtime error.
    */
   async bootstrapNode(spec: { dc: string; rack: string }, actor: SimActor = 'control'): Promise<SimNode> {
     const topo = this.#requireRaft('bootstrapNode');
@@ -1139,8 +1202,9 @@ export class SimCluster {
 
   /**
    * Replaces the dead node `deadId` by a new node in the same dc and rack through a `replace`
-   * request (needs `{ topology: 'raft' }`); the new node takes over its tokens and the dead node
-   * ends `left`. Rejects when the Raft topology rejects the request (e.g. the node is alive).
+   * request (the default topology; not with `{ topology: 'memory' }`); the new node streams for
+   * `timing.bootstrapMs`, takes over the dead node's tokens, and the dead node ends `left`.
+   * Rejects when the Raft topology rejects the request (e.g. the node is alive).
    */
   async replaceNode(deadId: string, actor: SimActor = 'control'): Promise<SimNode> {
     const topo = this.#requireRaft('replaceNode');
@@ -1335,6 +1399,25 @@ export class SimCluster {
       '',
     ].join('\n');
   }
+}
+
+/**
+ * Up to `count` voters for the Raft topology group: the first node of each rack (datacenters and
+ * racks in inventory order), then the second of each, and so on.
+ */
+function pickVoters(nodes: readonly SimNode[], count: number): string[] {
+  const racks = new Map<string, SimNode[]>();
+  for (const n of nodes) {
+    const key = `${n.dc}/${n.rack}`;
+    const list = racks.get(key) ?? [];
+    list.push(n);
+    racks.set(key, list);
+  }
+  const out: string[] = [];
+  for (let i = 0; out.length < Math.min(count, nodes.length); i++) {
+    for (const list of racks.values()) if (list[i] && out.length < count) out.push(list[i]!.id);
+  }
+  return out;
 }
 
 const ALL_GROUPS: ApiGroup[] = [

@@ -1,5 +1,5 @@
 /** Operations a `die-during` fault can interrupt. */
-export type SimOperation = 'drain' | 'stop' | 'start' | 'repair' | 'decommission' | 'cleanup';
+export type SimOperation = 'drain' | 'stop' | 'start' | 'repair' | 'decommission' | 'cleanup' | 'rebuild';
 
 /**
  * A fault injected into one node (`node` is the node id). Inject with
@@ -58,7 +58,7 @@ const KINDS = new Set([
   'repair-failures',
   'schema-disagreement',
 ]);
-const OPERATIONS = new Set(['drain', 'stop', 'start', 'repair', 'decommission', 'cleanup']);
+const OPERATIONS = new Set(['drain', 'stop', 'start', 'repair', 'decommission', 'cleanup', 'rebuild']);
 
 /** Validates a fault from untrusted JSON; returns an error message or undefined. */
 export function validateFault(value: unknown, nodeIds: ReadonlySet<string>): string | undefined {

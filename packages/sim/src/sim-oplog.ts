@@ -27,7 +27,8 @@ export interface SimOpLogEntry {
    * `mode` (detail.mode), `serving`, `native-transport-start|stop`, `gossip-start|stop`,
    * `config-write` (detail.path), `repair-start`, `repair-done` (detail.status), `flush`,
    * `cleanup`, `snapshot`, `snapshot-delete`, `decommission`, `decommissioned`, `removenode`,
-   * `removed`, `killed`, `power-on`, `reboot`, `package-upgrade`, `fault-injected`, `fault-cleared`,
+   * `removed`, `rebuild`, `rebuilt`, `bootstrap`, `bootstrap-done`, `bootstrap-failed`, `replace`,
+   * `replace-done`, `replace-failed`, `replaced`, `killed`, `power-on`, `reboot`, `package-upgrade`, `fault-injected`, `fault-cleared`,
    * `compactions-settled`.
    */
   action: string;

@@ -68,10 +68,20 @@ export interface SimTiming {
   cleanupMs: number;
   /** Duration of a flush (`keyspace_flush`, `flush`) and of a snapshot. @default 100 */
   flushMs: number;
-  /** Duration of `POST /storage_service/decommission` (LEAVING to DECOMMISSIONED). @default 3000 */
+  /**
+   * Duration of `POST /storage_service/decommission` (LEAVING to DECOMMISSIONED). With the Raft
+   * topology this is the leaving node's streaming; the Raft steps around it take no time. @default 3000
+   */
   decommissionMs: number;
-  /** Duration of `POST /storage_service/remove_node`. @default 2000 */
+  /**
+   * Duration of `POST /storage_service/remove_node`. With the Raft topology this is the streaming
+   * that every remaining normal node does at once. @default 2000
+   */
   removeNodeMs: number;
+  /** Raft topology only: the joining node's streaming when bootstrapping a new node or replacing a dead one. @default 3000 */
+  bootstrapMs: number;
+  /** Raft topology only: the node's streaming of `POST /storage_service/rebuild`. @default 3000 */
+  rebuildMs: number;
   /** Host downtime of a reboot (`systemctl reboot`): the host is unreachable, then boots and starts scylla-server. @default 5000 */
   rebootMs: number;
   /** Duration of a package upgrade through the shell (`apt-get -y dist-upgrade`, `dnf -y upgrade`, ...). @default 3000 */
@@ -98,6 +108,8 @@ export const DEFAULT_SIM_TIMING: Readonly<SimTiming> = Object.freeze({
   flushMs: 100,
   decommissionMs: 3000,
   removeNodeMs: 2000,
+  bootstrapMs: 3000,
+  rebuildMs: 3000,
   rebootMs: 5000,
   packageUpgradeMs: 3000,
 });
@@ -107,11 +119,20 @@ export interface SimClusterOptions {
   /** Cluster name (REST `cluster_name`, inventory `name`). @default 'sim-cluster' */
   name?: string;
   /**
-   * Where topology lives: `'memory'` is the gossip-era in-memory token ring; `'raft'` is a Raft
-   * topology group among the nodes (`RaftSimTopology`), needed for `bootstrapNode` and
-   * `replaceNode`. @default 'memory'
+   * Where topology lives. `'raft'`: a Raft topology group among the nodes (`RaftSimTopology`):
+   * decommission, removenode, rebuild, `bootstrapNode` and `replaceNode` are topology requests
+   * run by a topology coordinator, streaming takes the `timing` of the operation, and a node
+   * that dies while streaming makes the coordinator roll the operation back. `'memory'`: the
+   * gossip-era in-memory token ring (`TokenRingTopology`): decommission and removenode are timed
+   * state flips, no bootstrap, replace or rebuild. @default 'raft'
    */
-  topology?: 'memory' | 'raft';
+  topology?: 'raft' | 'memory';
+  /**
+   * Raft topology: how many founding nodes vote in the topology's Raft group; the others are
+   * non-voting replicas. Voters are picked one per rack in turn (datacenters in order), so they
+   * spread over racks. Capped at the node count. @default 5
+   */
+  raftVoters?: number;
   /** Datacenters and their zones. @default [{ name: 'dc1', zones: ['rack1', 'rack2', 'rack3'] }] */
   datacenters?: SimDatacenterSpec[];
   /** Nodes in each zone. @default 2 */
@@ -153,6 +174,10 @@ export interface ResolvedSimOptions {
   keyspaces: SimKeyspaceSpec[];
   systemKeyspaces: boolean;
   timing: SimTiming;
+  /** Where topology lives (see {@link SimClusterOptions.topology}). */
+  topology: 'raft' | 'memory';
+  /** Voters of the Raft topology group (see {@link SimClusterOptions.raftVoters}). */
+  raftVoters: number;
   seed: number;
   tokensPerNode: number;
   shardsPerNode: number;
@@ -185,6 +210,10 @@ export function resolveSimOptions(options: SimClusterOptions): ResolvedSimOption
       throw new Error(`SimCluster: timing.${order[i]} (${timing[order[i]!]}) must not be earlier than timing.${order[i - 1]} (${timing[order[i - 1]!]})`);
     }
   }
+  const topology = options.topology ?? 'raft';
+  if (topology !== 'raft' && topology !== 'memory') throw new Error(`SimCluster: topology must be 'raft' or 'memory', got ${JSON.stringify(topology)}`);
+  const raftVoters = options.raftVoters ?? 5;
+  if (!Number.isInteger(raftVoters) || raftVoters < 1) throw new Error(`SimCluster: raftVoters must be a positive integer, got ${raftVoters}`);
   const keyspaces = options.keyspaces ?? [
     {
       name: 'ks1',
@@ -199,6 +228,8 @@ export function resolveSimOptions(options: SimClusterOptions): ResolvedSimOption
     keyspaces,
     systemKeyspaces: options.systemKeyspaces ?? true,
     timing,
+    topology,
+    raftVoters,
     seed: options.seed ?? 1,
     tokensPerNode: options.tokensPerNode ?? 16,
     shardsPerNode: options.shardsPerNode ?? 2,

@@ -84,8 +84,10 @@ describe('fidelity to ScyllaDB', () => {
       'GET /task_manager/list_module_tasks/{module}': '?keyspace=ks1',
     };
     const problems: string[] = [];
-    // mutating routes last, so that every read sees a healthy node
-    const ordered = [...SIM_ROUTES].sort((a, b) => Number(a.method !== 'GET') - Number(b.method !== 'GET'));
+    // mutating routes last, so that every read sees a healthy node; remove_node first among them,
+    // as the Raft topology refuses a decommission while a node is down and not removed
+    const rank = (r: { method: string; path: string }) => (r.method === 'GET' ? 0 : r.path === '/storage_service/remove_node' ? 1 : 2);
+    const ordered = [...SIM_ROUTES].sort((a, b) => rank(a) - rank(b));
     for (const r of ordered) {
       const key = `${r.method} ${r.path}`;
       const url = concrete(r.path);

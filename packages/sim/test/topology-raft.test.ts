@@ -1,32 +1,40 @@
+import type { VirtualClock } from '@scylla-cp/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { RaftSimTopology, SimCluster } from '../src/index.js';
+import { RaftSimTopology, SimCluster, TokenRingTopology } from '../src/index.js';
 import { SEED, getJson, virtualCluster } from './helpers.js';
 
 function raftCluster(options: Parameters<typeof virtualCluster>[0] = {}) {
-  const r = virtualCluster({ topology: 'raft', ...options });
+  const r = virtualCluster(options);
   const topo = r.cluster.topology;
   if (!(topo instanceof RaftSimTopology)) throw new Error('expected a RaftSimTopology');
   return { ...r, topo };
 }
 
-/** Polls a REST view between the topology group's steps until `done()`; returns every distinct reply. */
-async function pollView(cluster: SimCluster, node: string, url: string, done: () => boolean): Promise<string[]> {
+/**
+ * Polls a REST view every 100 ms of simulated time (the topology group's steps take none, its
+ * streaming takes the operation's timing) until `done()`; returns every distinct reply.
+ */
+async function pollView(clock: VirtualClock, cluster: SimCluster, node: string, url: string, done: () => boolean): Promise<string[]> {
   const seen: string[] = [];
   while (!done()) {
     const v = JSON.stringify(await getJson(cluster, node, url));
     if (seen[seen.length - 1] !== v) seen.push(v);
-    await new Promise((r) => setImmediate(r));
+    await clock.advance(100);
   }
   seen.push(JSON.stringify(await getJson(cluster, node, url)));
   return seen;
 }
 
 describe(`Raft topology in the simulated cluster (SEED=${SEED})`, () => {
-  it('is opt-in: the default cluster keeps the in-memory token ring', () => {
-    const { cluster } = virtualCluster();
-    expect(cluster.topology).not.toBeInstanceOf(RaftSimTopology);
+  it("is the default; { topology: 'memory' } keeps the in-memory token ring", () => {
+    const { cluster } = virtualCluster({ topology: 'memory' });
+    expect(cluster.topology).toBeInstanceOf(TokenRingTopology);
     const { cluster: raft, topo } = raftCluster();
     expect(raft.topology).toBe(topo);
+    // five voters by default, one per rack in turn; the sixth node is a non-voting replica
+    const voters = raft.nodes.filter((n) => topo.group.node(n.id).coordinator !== undefined).map((n) => n.id);
+    expect(voters).toEqual(['dc1-rack1-n1', 'dc1-rack1-n2', 'dc1-rack2-n1', 'dc1-rack2-n2', 'dc1-rack3-n1']);
+    expect(topo.group.ids).toHaveLength(6);
     // the founding nodes are normal members of the Raft topology with the sim's tokens
     expect(Object.values(topo.current.nodes).map((n) => n.state)).toEqual(new Array(6).fill('normal'));
     for (const n of raft.nodes) expect(topo.tokensOf(n.id)).toHaveLength(16);
@@ -41,7 +49,7 @@ describe(`Raft topology in the simulated cluster (SEED=${SEED})`, () => {
     const done = cluster.request(a!.id, 'POST', '/storage_service/decommission');
     let finished = false;
     void done.then(() => (finished = true));
-    const views = await pollView(cluster, b!.id, '/storage_service/nodes/leaving', () => finished);
+    const views = await pollView(clock, cluster, b!.id, '/storage_service/nodes/leaving', () => finished);
     expect((await clock.run(done)).status).toBe(200);
     expect(views).toContain(JSON.stringify([a!.address]));
     expect(views[views.length - 1]).toBe('[]');
@@ -76,7 +84,7 @@ describe(`Raft topology in the simulated cluster (SEED=${SEED})`, () => {
     const done = cluster.request(a!.id, 'POST', `/storage_service/remove_node?host_id=${b!.hostId}`);
     let finished = false;
     void done.then(() => (finished = true));
-    const views = await pollView(cluster, a!.id, '/storage_service/nodes/leaving', () => finished);
+    const views = await pollView(clock, cluster, a!.id, '/storage_service/nodes/leaving', () => finished);
     const r = await clock.run(done);
     expect(r.status, r.body).toBe(200);
     expect(views).toContain(JSON.stringify([b!.address]));
@@ -90,14 +98,18 @@ describe(`Raft topology in the simulated cluster (SEED=${SEED})`, () => {
   });
 
   it('bootstraps a new node: joining while the saga runs, then a normal member owning new tokens', async () => {
-    const { cluster, topo } = raftCluster();
+    const { clock, cluster, topo } = raftCluster();
     const ringBefore = topo.ring().length;
     const p = cluster.bootstrapNode({ dc: 'dc1', rack: 'rack2' });
     let finished = false;
     void p.then(() => (finished = true));
     const viewer = cluster.nodes[0]!.id;
-    const views = await pollView(cluster, viewer, '/storage_service/nodes/joining', () => finished);
+    const t0 = clock.now();
+    const views = await pollView(clock, cluster, viewer, '/storage_service/nodes/joining', () => finished);
     const node = await p;
+    // the joiner streams for bootstrapMs of simulated time
+    expect(clock.now() - t0).toBeGreaterThanOrEqual(cluster.timing.bootstrapMs);
+    expect(clock.now() - t0).toBeLessThan(cluster.timing.bootstrapMs + 200);
     expect(node.id).toBe('dc1-rack2-n3');
     expect(views).toContain(JSON.stringify([node.address]));
     expect(views[views.length - 1]).toBe('[]');
@@ -112,8 +124,10 @@ describe(`Raft topology in the simulated cluster (SEED=${SEED})`, () => {
   });
 
   it('two joins requested at once both complete, one after the other', async () => {
-    const { cluster, topo } = raftCluster();
-    const [x, y] = await Promise.all([cluster.bootstrapNode({ dc: 'dc1', rack: 'rack1' }), cluster.bootstrapNode({ dc: 'dc1', rack: 'rack3' })]);
+    const { clock, cluster, topo } = raftCluster();
+    const t0 = clock.now();
+    const [x, y] = await clock.run(Promise.all([cluster.bootstrapNode({ dc: 'dc1', rack: 'rack1' }), cluster.bootstrapNode({ dc: 'dc1', rack: 'rack3' })]));
+    expect(clock.now() - t0).toBe(2 * cluster.timing.bootstrapMs);
     expect([x.mode, y.mode]).toEqual(['NORMAL', 'NORMAL']);
     expect([topo.state(x.id), topo.state(y.id)]).toEqual(['normal', 'normal']);
     // never both in transition at once: one join's saga ends before the other's starts
@@ -129,45 +143,40 @@ describe(`Raft topology in the simulated cluster (SEED=${SEED})`, () => {
     expect(second.id).not.toBe(first.id);
   });
 
-  it('a joiner killed mid-stream is rolled back automatically and ends left', async () => {
-    const { cluster, topo } = raftCluster();
-    let killed = false;
-    let joinerId = '';
-    const off = topo.onChange((s) => {
-      if (!killed && joinerId && s.nodeStates[joinerId] === 'bootstrapping' && s.tstate === 'write_both_read_old') {
-        killed = true;
-        queueMicrotask(() => cluster.kill(joinerId));
-      }
-    });
-    const p = cluster.bootstrapNode({ dc: 'dc1', rack: 'rack1' });
-    joinerId = cluster.nodes[cluster.nodes.length - 1]!.id;
-    let finished = false;
-    p.catch(() => undefined).finally(() => (finished = true));
+  it('a joiner killed mid-bootstrap (while streaming) is rolled back automatically and ends left', async () => {
+    const { clock, cluster, topo } = raftCluster({ timing: { bootstrapMs: 4000 } });
     const viewer = cluster.nodes[0]!.id;
-    const views = await pollView(cluster, viewer, '/storage_service/nodes/joining', () => finished);
-    await expect(p).rejects.toThrow(/Rolled back/);
-    off();
-    expect(killed).toBe(true);
-    const joiner = cluster.node(joinerId);
-    expect(views).toContain(JSON.stringify([joiner.address]));
-    expect(views[views.length - 1]).toBe('[]');
-    expect(topo.state(joinerId)).toBe('left');
+    const t0 = clock.now();
+    const p = cluster.bootstrapNode({ dc: 'dc1', rack: 'rack1' });
+    p.catch(() => undefined);
+    const joiner = cluster.nodes[cluster.nodes.length - 1]!;
+    await clock.advance(2000);
+    expect(await getJson(cluster, viewer, '/storage_service/nodes/joining')).toEqual([joiner.address]);
+    expect(topo.current.nodes[joiner.id]?.state).toBe('bootstrapping');
+    expect(topo.current.tstate).toBe('write_both_read_old');
+    cluster.kill(joiner.id);
+    await expect(clock.run(p)).rejects.toThrow(/bootstrap of .* failed in the Raft topology: Rolled back: streaming failed/);
+    // the rollback takes no simulated time: the join ended when its node died
+    expect(clock.now() - t0).toBe(2000);
+    expect(await getJson(cluster, viewer, '/storage_service/nodes/joining')).toEqual([]);
+    expect(topo.state(joiner.id)).toBe('left');
     expect(joiner.left).toBe(true);
-    const req = Object.values(topo.current.requests).find((r) => r.nodeId === joinerId)!;
+    const req = Object.values(topo.current.requests).find((r) => r.nodeId === joiner.id)!;
     expect(req.status).toBe('failed');
     expect(req.reason).toMatch(/^Rolled back:/);
     expect(topo.ring()).toHaveLength(96);
     const ids = (await getJson(cluster, viewer, '/storage_service/host_id')) as { key: string }[];
     expect(ids.map((e) => e.key)).not.toContain(joiner.address);
+    expect(cluster.oplog.entries({ node: joiner.id, actions: ['bootstrap', 'bootstrap-failed'] }).map((e) => e.action)).toEqual(['bootstrap', 'bootstrap-failed']);
   });
 
   it('replaces a dead node: the new node takes over its tokens and the dead one is left', async () => {
-    const { cluster, topo } = raftCluster();
+    const { clock, cluster, topo } = raftCluster();
     const dead = cluster.nodes[1]!;
     const tokens = [...topo.tokensOf(dead.id)];
     await expect(cluster.replaceNode(dead.id)).rejects.toThrow(/is alive/);
     cluster.kill(dead.id);
-    const node = await cluster.replaceNode(dead.id);
+    const node = await clock.run(cluster.replaceNode(dead.id));
     expect(node.dc).toBe(dead.dc);
     expect(node.rack).toBe(dead.rack);
     expect(topo.history.map((h) => h.nodeStates[node.id])).toContain('replacing');
@@ -181,10 +190,13 @@ describe(`Raft topology in the simulated cluster (SEED=${SEED})`, () => {
     expect(ids.map((e) => e.value)).not.toContain(dead.hostId);
   });
 
-  it('bootstrap and replace need the Raft topology', async () => {
-    const { cluster } = virtualCluster();
-    await expect(cluster.bootstrapNode({ dc: 'dc1', rack: 'rack1' })).rejects.toThrow(/topology: 'raft'/);
-    await expect(cluster.replaceNode(cluster.nodes[0]!.id)).rejects.toThrow(/topology: 'raft'/);
+  it("bootstrap, replace and rebuild need the Raft topology (not { topology: 'memory' })", async () => {
+    const { cluster } = virtualCluster({ topology: 'memory' });
+    await expect(cluster.bootstrapNode({ dc: 'dc1', rack: 'rack1' })).rejects.toThrow(/needs the Raft topology .*topology: 'memory'/);
+    await expect(cluster.replaceNode(cluster.nodes[0]!.id)).rejects.toThrow(/needs the Raft topology/);
+    const r = await cluster.request(cluster.nodes[0]!.id, 'POST', '/storage_service/rebuild');
+    expect(r.status).toBe(500);
+    expect(JSON.parse(r.body).message).toMatch(/'memory' topology does not support rebuild/);
   });
 });
 
@@ -196,7 +208,7 @@ describe('control endpoints for Raft topology (HTTP mode on 127.0.0.1)', () => {
   });
 
   it('POST /_sim/bootstrap adds a node through a join; POST /_sim/replace replaces a dead one', async () => {
-    http = new SimCluster({ seed: SEED, timeScale: 0.05, nodesPerZone: 1, topology: 'raft' });
+    http = new SimCluster({ seed: SEED, timeScale: 0.05, nodesPerZone: 1 });
     await http.start();
     const first = http.nodes[0]!;
     const control = `http://127.0.0.1:${http.ports(first.id).control}`;

@@ -4,14 +4,14 @@ import { VirtualClock } from '../sim/virtual-clock.js';
 import type { FailureDetector } from './failure-detector.js';
 import { FencingGuard } from './fencing-guard.js';
 import type { ReplicatedLog } from './replicated-log.js';
-import { TopologyClient, type TopologyOutcome } from './topology-client.js';
-import { driveVirtualClock, runVirtualClock, sleepOn } from './topology-clock.js';
+import { outcomeOf, TopologyClient, type TopologyOutcome } from './topology-client.js';
+import { driveVirtualClock, runVirtualClock, sleepOn, type ExternalWork } from './topology-clock.js';
 import type { NewNodeSpec, TopologyRequestSpec } from './topology-command.js';
 import { TopologyCoordinator, type CoordinatorEvent } from './topology-coordinator.js';
 import { TopologyTimeoutError } from './topology-errors.js';
 import { LocalNodeAgent, type StreamRangesCommand, type TopologyNodeAgent } from './topology-node-agent.js';
 import type { InitialNode, TopologyStateMachine } from './topology-state-machine.js';
-import type { TopologyRequest, TopologyState } from './topology-types.js';
+import { isFinalStatus, type TopologyRequest, type TopologyState } from './topology-types.js';
 import { VirtualRaftGroup, type VirtualRaftGroupOptions } from './virtual-raft-group.js';
 
 /** Options of {@link SimulatedTopologyCluster}. Times in milliseconds (virtual unless `clock` is real). */
@@ -22,8 +22,28 @@ export interface SimulatedTopologyClusterOptions {
   readonly seed?: number;
   /** @default a new VirtualClock (drive it with {@link SimulatedTopologyCluster.runFor}) */
   readonly clock?: Clock;
-  /** Modelled duration of a streaming operation. @default 20 */
+  /** Founding members that vote in the Raft group (the others are non-voting replicas, and have no coordinator). @default every founding node */
+  readonly voters?: readonly string[];
+  /** Modelled duration of a streaming operation on the group's clock (unused with {@link stream}). @default 20 */
   readonly streamDelayMs?: number;
+  /**
+   * Does one node's streaming outside the group's clock (for instance on a simulator's own
+   * clock), instead of sleeping {@link streamDelayMs}. A rejection fails that node's stream
+   * (the coordinator then rolls the operation back where it can). While any call is pending,
+   * {@link SimulatedTopologyCluster.runFor}, `runUntil` and `drive` advance the group's virtual
+   * clock at most {@link externalGraceMs} past the start of the oldest pending call, then wait
+   * for the calls to settle, so coordinator timeouts on the group's clock do not run while the
+   * streaming does. `signal` aborts when `nodeId` dies in the group or the cluster stops.
+   * @default a sleep of {@link streamDelayMs} on the group's clock
+   */
+  readonly stream?: (cmd: StreamRangesCommand, nodeId: string, signal: AbortSignal) => Promise<void>;
+  /**
+   * With {@link stream}: how far the group's clock may run past the start of the oldest pending
+   * stream call, so that concurrent stream calls (removenode streams on every normal node) are
+   * all delivered before the clock waits. Keep it well under `streamTimeoutMs` and
+   * `electionTimeoutMs`. @default 10
+   */
+  readonly externalGraceMs?: number;
   /** Makes a node's streaming fail (called per stream command). @default never */
   readonly streamFails?: (cmd: StreamRangesCommand, nodeId: string) => boolean;
   /** @default 50 */
@@ -75,14 +95,39 @@ export class SimulatedTopologyCluster {
   readonly #o: SimulatedTopologyClusterOptions;
   readonly #nodes = new Map<string, SimulatedTopologyNode>();
   readonly #prng: Prng;
+  readonly #external = new Map<number, { readonly startedAt: number; readonly nodeId: string; readonly abort: AbortController; readonly settled: Promise<void> }>();
+  #externalSeq = 0;
+  #streamWait: Promise<void> | undefined;
+  #stopped = false;
+  /** What {@link runFor}, {@link runUntil} and {@link drive} wait for (the pending {@link SimulatedTopologyClusterOptions.stream} calls). */
+  readonly #externalWork: ExternalWork = {
+    horizon: () => {
+      let oldest: number | undefined;
+      for (const w of this.#external.values()) if (oldest === undefined || w.startedAt < oldest) oldest = w.startedAt;
+      return oldest === undefined ? undefined : oldest + (this.#o.externalGraceMs ?? 10);
+    },
+    settled: () => {
+      const wait: Promise<void> = Promise.race([...this.#external.values()].map((w) => w.settled)).finally(() => {
+        if (this.#streamWait === wait) this.#streamWait = undefined;
+      });
+      this.#streamWait = wait;
+      return wait;
+    },
+  };
 
   constructor(options: SimulatedTopologyClusterOptions) {
     if (options.nodes.length === 0) throw new RangeError('SimulatedTopologyCluster: at least one founding node is required');
+    const ids = new Set(options.nodes.map((n) => n.id));
+    const voters = options.voters ?? [...ids];
+    if (voters.length === 0) throw new RangeError('SimulatedTopologyCluster: at least one voter is required');
+    for (const v of voters) if (!ids.has(v)) throw new RangeError(`SimulatedTopologyCluster: voter ${v} is not a founding node`);
     this.#o = options;
     this.clock = options.clock ?? new VirtualClock();
     this.#prng = new Prng(options.seed ?? 1);
+    const voting = new Set(voters);
     this.group = new VirtualRaftGroup({
-      voters: options.nodes.map((n) => n.id),
+      voters,
+      learners: options.nodes.map((n) => n.id).filter((id) => !voting.has(id)),
       initialNodes: options.nodes,
       clock: this.clock,
       prng: this.#prng.fork(),
@@ -91,7 +136,42 @@ export class SimulatedTopologyCluster {
       ...(options.maxDelayMs !== undefined ? { maxDelayMs: options.maxDelayMs } : {}),
       ...(options.staleCommitProbability !== undefined ? { staleCommitProbability: options.staleCommitProbability } : {}),
     });
-    for (const n of options.nodes) this.#wire(n.id, true);
+    for (const n of options.nodes) this.#wire(n.id, voting.has(n.id));
+    this.group.onNetworkChange(() => {
+      for (const w of this.#external.values()) if (!this.group.isAlive(w.nodeId)) w.abort.abort(new Error(`node ${w.nodeId} died during streaming`));
+    });
+  }
+
+  /** Number of {@link SimulatedTopologyClusterOptions.stream} calls not settled yet. */
+  get pendingStreams(): number {
+    return this.#external.size;
+  }
+
+  /**
+   * While a driver ({@link runFor}, {@link runUntil}, {@link drive}) stopped advancing the
+   * group's clock to wait for pending stream calls: a promise that resolves once one of them
+   * settled (the driver then resumes). `undefined` while the group's clock is running.
+   */
+  get streamWait(): Promise<void> | undefined {
+    return this.#streamWait;
+  }
+
+  #streamOutside(stream: NonNullable<SimulatedTopologyClusterOptions['stream']>, cmd: StreamRangesCommand, id: string): Promise<void> {
+    const abort = new AbortController();
+    if (this.#stopped) abort.abort(new Error('the topology cluster stopped'));
+    let p: Promise<void>;
+    try {
+      p = stream(cmd, id, abort.signal);
+    } catch (e) {
+      p = Promise.reject(e);
+    }
+    const key = ++this.#externalSeq;
+    const settled = p.then(
+      () => void this.#external.delete(key),
+      () => void this.#external.delete(key),
+    );
+    this.#external.set(key, { startedAt: this.clock.now(), nodeId: id, abort, settled });
+    return p;
   }
 
   #wire(id: string, voter: boolean): SimulatedTopologyNode {
@@ -112,7 +192,8 @@ export class SimulatedTopologyCluster {
         stateMachine,
         fencing,
         streamRanges: async (cmd) => {
-          await sleepOn(this.clock, this.#o.streamDelayMs ?? 20);
+          if (this.#o.stream) await this.#streamOutside(this.#o.stream, cmd, id);
+          else await sleepOn(this.clock, this.#o.streamDelayMs ?? 20);
           if (this.#o.streamFails?.(cmd, id)) throw new Error(`streaming for ${cmd.requestId} failed on ${id}`);
         },
         onShutdown: () => {
@@ -233,11 +314,35 @@ export class SimulatedTopologyCluster {
     return this.#clientNode(via).client.submit(spec);
   }
 
-  /** Submits a request and resolves with its final outcome (drive a virtual clock meanwhile). */
+  /**
+   * Submits a request and resolves with its final outcome (drive a virtual clock meanwhile). The
+   * outcome is awaited on `via`'s replica when given, else on whichever replica applies it first
+   * (so the wait survives the death of the node it was submitted through).
+   */
   async request(spec: TopologyRequestSpec, via?: string): Promise<TopologyOutcome> {
     const r = await this.submit(spec, via);
     if (r.status === 'rejected') return { requestId: r.id, status: 'rejected', ...(r.code ? { code: r.code } : {}), ...(r.reason ? { reason: r.reason } : {}) };
-    return this.#clientNode(via).client.waitForOutcome(r.id);
+    if (via !== undefined) return this.node(via).client.waitForOutcome(r.id);
+    return this.#anyOutcome(r.id);
+  }
+
+  #anyOutcome(requestId: string): Promise<TopologyOutcome> {
+    return new Promise((resolve) => {
+      const offs: (() => void)[] = [];
+      let done = false;
+      const check = (state: TopologyState): void => {
+        const q = state.requests[requestId];
+        if (done || !q || !isFinalStatus(q.status)) return;
+        done = true;
+        for (const off of offs) off();
+        resolve(outcomeOf(q));
+      };
+      for (const n of this.#nodes.values()) {
+        offs.push(n.stateMachine.onApply((_c, _r, state) => check(state)));
+        check(n.stateMachine.state);
+        if (done) return;
+      }
+    });
   }
 
   /** Bootstraps a new node. */
@@ -287,17 +392,20 @@ export class SimulatedTopologyCluster {
 
   /** Advances a virtual clock by `ms` (throws with a real clock). */
   async runFor(ms: number): Promise<void> {
-    await runVirtualClock(this.#virtual(), this.clock.now() + ms);
+    await runVirtualClock(this.#virtual(), this.clock.now() + ms, undefined, this.#externalWork);
   }
 
   /** Advances a virtual clock until `done()` or `maxMs` passed; returns whether `done()` became true. */
   async runUntil(done: () => boolean, maxMs: number): Promise<boolean> {
-    return runVirtualClock(this.#virtual(), this.clock.now() + maxMs, done);
+    return runVirtualClock(this.#virtual(), this.clock.now() + maxMs, done, this.#externalWork);
   }
 
-  /** Advances a virtual clock until `promise` settles; throws {@link TopologyTimeoutError} after `maxMs`. */
+  /**
+   * Advances a virtual clock until `promise` settles; throws {@link TopologyTimeoutError} after `maxMs`.
+   * These three drivers wait for pending {@link SimulatedTopologyClusterOptions.stream} calls (see there).
+   */
   drive<T>(promise: Promise<T>, maxMs = 60_000): Promise<T> {
-    return driveVirtualClock(this.#virtual(), promise, maxMs);
+    return driveVirtualClock(this.#virtual(), promise, maxMs, this.#externalWork);
   }
 
   #virtual(): VirtualClock {
@@ -307,6 +415,8 @@ export class SimulatedTopologyCluster {
 
   /** Stops every coordinator and agent, and the group's timers. */
   async stop(): Promise<void> {
+    this.#stopped = true;
+    for (const w of this.#external.values()) w.abort.abort(new Error('the topology cluster stopped'));
     for (const n of this.#nodes.values()) n.agent.stop();
     this.group.stop();
     await Promise.all([...this.#nodes.values()].map((n) => n.coordinator?.stop()));

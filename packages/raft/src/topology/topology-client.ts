@@ -44,7 +44,8 @@ export interface WaitOptions {
   readonly timeoutMs?: number;
 }
 
-function outcomeOf(r: TopologyRequest): TopologyOutcome {
+/** The outcome of a request in a final status (`done`, `failed` or `rejected`). */
+export function outcomeOf(r: TopologyRequest): TopologyOutcome {
   return {
     requestId: r.id,
     status: r.status as TopologyOutcome['status'],

@@ -44,6 +44,12 @@ export interface InitialNode {
 export interface TopologyStateMachineOptions {
   /** Normal nodes the cluster starts with (every replica must be given the same list). @default [] */
   readonly initialNodes?: readonly InitialNode[];
+  /**
+   * A state to start from instead of the one built from {@link initialNodes}, e.g. one
+   * {@link initialTopologyState} shared by many replicas (states are never mutated, so sharing is
+   * safe). @default initialTopologyState(initialNodes)
+   */
+  readonly initialState?: TopologyState;
   /** Final requests kept for outcome queries; older ones are pruned by admission order. @default 1000 */
   readonly maxFinishedRequests?: number;
 }
@@ -130,7 +136,7 @@ export class TopologyStateMachine {
   readonly #listeners = new Set<TopologyApplyListener>();
 
   constructor(options: TopologyStateMachineOptions = {}) {
-    this.#state = initialTopologyState(options.initialNodes);
+    this.#state = options.initialState ?? initialTopologyState(options.initialNodes);
     this.#maxFinished = options.maxFinishedRequests ?? 1000;
   }
 

@@ -4,12 +4,15 @@ import type { FailureDetector } from './failure-detector.js';
 import type { ReplicatedLog, RoleChange } from './replicated-log.js';
 import type { TopologyCommand, TopologyCommandResult } from './topology-command.js';
 import { ReplicatedLogError } from './topology-errors.js';
-import { TopologyStateMachine, type InitialNode } from './topology-state-machine.js';
+import { initialTopologyState, TopologyStateMachine, type InitialNode } from './topology-state-machine.js';
+import type { TopologyState } from './topology-types.js';
 
 /** Options of {@link VirtualRaftGroup}. Times in (virtual) milliseconds. */
 export interface VirtualRaftGroupOptions {
   /** Voting members; each gets a replica. */
   readonly voters: readonly string[];
+  /** Founding non-voting members; each gets a replica starting from `initialNodes` (like a voter's). @default none */
+  readonly learners?: readonly string[];
   /** The topology's initial normal nodes (given to every replica). */
   readonly initialNodes: readonly InitialNode[];
   readonly clock: Clock;
@@ -45,9 +48,9 @@ class Replica {
   constructor(
     readonly id: string,
     readonly voter: boolean,
-    initialNodes: readonly InitialNode[],
+    initialState: TopologyState,
   ) {
-    this.sm = new TopologyStateMachine({ initialNodes });
+    this.sm = new TopologyStateMachine({ initialState });
   }
 }
 
@@ -65,7 +68,7 @@ export class VirtualRaftGroup {
   readonly #replicas = new Map<string, Replica>();
   readonly #log: Entry[] = [];
   readonly #partition = new Map<string, number>();
-  readonly #netListeners = new Set<() => void>();
+  readonly #netListeners = new Set<(changed?: string) => void>();
   #term = 0;
   #leader: string | undefined;
   #leaderlessSince: number | undefined;
@@ -73,9 +76,16 @@ export class VirtualRaftGroup {
   #nextGroup = 1;
   #stopped = false;
 
+  readonly #initialState: TopologyState;
+
   constructor(options: VirtualRaftGroupOptions) {
     this.#o = options;
-    for (const id of options.voters) this.#replicas.set(id, new Replica(id, true, options.initialNodes));
+    this.#initialState = initialTopologyState(options.initialNodes);
+    for (const id of options.voters) this.#replicas.set(id, new Replica(id, true, this.#initialState));
+    for (const id of options.learners ?? []) {
+      if (this.#replicas.has(id)) throw new RangeError(`VirtualRaftGroup: ${id} is both a voter and a learner`);
+      this.#replicas.set(id, new Replica(id, false, this.#initialState));
+    }
     this.#leaderlessSince = options.clock.now();
     this.#electionDelayMs = this.#electionTimeout();
     this.#schedule();
@@ -148,12 +158,12 @@ export class VirtualRaftGroup {
   /** Adds a non-voting replica (a joining node); it starts from the leader's snapshot. */
   addLearner(id: string): void {
     if (this.#replicas.has(id)) return;
-    const r = new Replica(id, false, this.#o.initialNodes);
+    const r = new Replica(id, false, this.#initialState);
     const src = [...this.#replicas.values()].reduce((a, b) => (b.applied > a.applied ? b : a));
     r.sm.restore(src.sm.snapshot());
     r.applied = src.applied;
     this.#replicas.set(id, r);
-    this.#netChanged();
+    this.#netChanged(id);
   }
 
   /** Whether `a` and `b` can talk (both alive, same side of every partition). */
@@ -260,7 +270,7 @@ export class VirtualRaftGroup {
     const waiters = [...r.waiters.values()];
     r.waiters.clear();
     for (const w of waiters) w.reject(new ReplicatedLogError('status_unknown', `replica ${id} died before applying the command`));
-    this.#netChanged();
+    this.#netChanged(id);
   }
 
   /** Restarts a dead replica (durable state kept, or restored from the leader's snapshot). */
@@ -273,7 +283,7 @@ export class VirtualRaftGroup {
       r.sm.restore(leader.sm.snapshot());
       r.applied = leader.applied;
     }
-    this.#netChanged();
+    this.#netChanged(id);
   }
 
   /** Cuts `id` off from every other replica. */
@@ -288,14 +298,18 @@ export class VirtualRaftGroup {
     this.#netChanged();
   }
 
-  /** Subscribes to network changes (kills, restarts, partitions). */
-  onNetworkChange(listener: () => void): () => void {
+  /**
+   * Subscribes to network changes (kills, restarts, added learners, partitions). `changed` names
+   * the one replica whose process changed (kill, restart, add), so that only links to it
+   * changed; it is `undefined` after a partition change (any link may have changed).
+   */
+  onNetworkChange(listener: (changed?: string) => void): () => void {
     this.#netListeners.add(listener);
     return () => this.#netListeners.delete(listener);
   }
 
-  #netChanged(): void {
-    for (const l of [...this.#netListeners]) l();
+  #netChanged(changed?: string): void {
+    for (const l of [...this.#netListeners]) l(changed);
   }
 
   /**
@@ -321,8 +335,9 @@ export class VirtualRaftGroup {
     const listeners = new Set<(nodeId: string, alive: boolean) => void>();
     const view = new Map<string, boolean>();
     const alive = (id: string): boolean => (this.#replicas.has(id) ? id === observer ? this.isAlive(id) : this.connected(observer, id) : true);
-    const refresh = (): void => {
-      for (const id of this.#replicas.keys()) {
+    const refresh = (changed?: string): void => {
+      // a kill, restart or added replica only changes the links to that replica (all of them when it is the observer)
+      for (const id of changed !== undefined && changed !== observer ? [changed] : this.#replicas.keys()) {
         const now = alive(id);
         if (view.get(id) === now) continue;
         const had = view.has(id);
