@@ -1,5 +1,6 @@
 import type { Clock } from '@scylla-cp/core';
 import {
+  isFinalStatus,
   SimulatedTopologyCluster,
   TopologyTimeoutError,
   VirtualClock as RaftVirtualClock,
@@ -57,8 +58,33 @@ export interface RaftSimTopologyOptions {
   readonly clock?: Clock;
   /** Tokens given to a bootstrapped node. @default 8 */
   readonly numTokens?: number;
-  /** An operation not finished after this much virtual time fails with `TopologyTimeoutError`. @default 600000 */
+  /**
+   * A caller whose operation has not finished after more than this gets a `TopologyTimeoutError`
+   * (the request itself stays in the group, which keeps working on it). Measured on
+   * {@link clock} when given, else on the group's own virtual clock. @default 600000
+   */
   readonly maxOperationMs?: number;
+  /**
+   * Voters the group keeps (see `SimulatedTopologyClusterOptions.voterCount`). @default the
+   * number of {@link voters}
+   */
+  readonly voterCount?: number;
+  /**
+   * With {@link clock}: when no entry was committed for this much of the group's virtual time
+   * (no leader, no quorum, or a coordinator retrying against a dead node), the group stops
+   * running for free and is paced by the simulated cluster's clock (see {@link paceMs}), so
+   * that simulated time passes (scheduled restarts happen, timeouts expire). @default 2000
+   */
+  readonly stallMs?: number;
+  /** While paced: the group's clock advances this much after each equal sleep on {@link clock}. @default 500 */
+  readonly paceMs?: number;
+}
+
+/** One caller waiting for its operation in {@link RaftSimTopology}. */
+interface Waiter {
+  done: boolean;
+  readonly startedAt: number;
+  wake: () => void;
 }
 
 /** What the REST views derived from the topology looked like after one applied Raft command. */
@@ -99,8 +125,9 @@ export function ringStateOf(state: NodeState | undefined): RingState {
  * topology coordinator beside the leader, a node agent per node). Membership changes go
  * through topology requests ({@link leave}, {@link remove}, {@link join}, {@link replace},
  * {@link rebuild}) and the views ({@link state}, {@link ring}, ...) read the applied topology
- * state. The group runs on its own virtual clock, advanced only while an operation is awaited;
- * its steps take no simulated-cluster time, and streaming takes whatever the
+ * state. The group runs on its own virtual clock, advanced while an operation is awaited or an
+ * unfinished request remains (paced by the simulated clock when it stalls, see
+ * {@link RaftSimTopologyOptions.stallMs}); its steps take no simulated-cluster time, and streaming takes whatever the
  * {@link RaftSimTopologyOptions.stream} hook takes (the group's clock waits meanwhile).
  *
  * Raft tokens are 32-bit integers; founding tokens map to their top 32 bits (the sim's original
@@ -114,8 +141,11 @@ export class RaftSimTopology implements SimTopology {
   readonly #history: RaftTopologySnapshot[] = [];
   readonly #listeners = new Set<(s: RaftTopologySnapshot) => void>();
   readonly #subscribed = new Set<string>();
-  readonly #pending = new Set<{ done: boolean }>();
+  readonly #pending = new Set<Waiter>();
   #driver: Promise<void> | undefined;
+  #holding = false;
+  #holdGen = 0;
+  #stopped = false;
   #lastStateId = -1;
   #ring: { stateId: number; entries: RingEntry[] } | undefined;
 
@@ -138,6 +168,7 @@ export class RaftSimTopology implements SimTopology {
       clock: new RaftVirtualClock(),
       streamDelayMs: options.streamDelayMs ?? 20,
       ...(options.voters ? { voters: options.voters } : {}),
+      ...(options.voterCount !== undefined ? { voterCount: options.voterCount } : {}),
       ...(options.stream ? { stream: options.stream } : {}),
     });
     for (const n of options.nodes) this.#subscribe(n.id);
@@ -266,24 +297,45 @@ export class RaftSimTopology implements SimTopology {
   /** The node's process died: its replica, coordinator and agent go silent (the failure detector sees it). */
   markDown(id: string): void {
     if (this.group.ids.includes(id)) this.group.kill(id);
+    this.#ensureDriver();
   }
 
-  /** The node's process is running again. */
+  /** The node's process is running again; the group resumes any unfinished operation. */
   markUp(id: string): void {
     if (this.group.ids.includes(id) && this.current.nodes[id]?.state !== 'left') this.group.restart(id);
+    this.#ensureDriver();
   }
 
-  /** Stops the group's coordinators, agents and timers. */
+  /** Whether the group holds a request that has not ended (it keeps being driven meanwhile). */
+  get hasUnfinishedWork(): boolean {
+    return Object.values(this.current.requests).some((r) => !isFinalStatus(r.status));
+  }
+
+  /** Stops the group's coordinators, agents and timers; callers still waiting get a `TopologyTimeoutError`. */
   stop(): Promise<void> {
+    this.#stopped = true;
+    this.#setHold(false);
+    for (const w of this.#pending) w.wake();
     return this.group.stop();
   }
 
-  /** Keeps a zero-delay timer pending on the simulated cluster's clock while `driver` runs the group (see {@link RaftSimTopologyOptions.clock}). */
-  #holdClock(driver: Promise<void>): void {
+  #now(): number {
+    return this.#o.clock?.now() ?? this.group.clock.now();
+  }
+
+  /**
+   * Keeps a zero-delay timer pending on the simulated cluster's clock while `on` (see
+   * {@link RaftSimTopologyOptions.clock}); while a stream is pending the hold waits for it
+   * instead, so the simulated clock runs the streaming.
+   */
+  #setHold(on: boolean): void {
     const clock = this.#o.clock;
-    if (!clock) return;
+    if (on === this.#holding) return;
+    this.#holding = on;
+    if (!on || !clock) return;
+    const gen = ++this.#holdGen;
     void (async () => {
-      while (this.#driver === driver) {
+      while (this.#holding && this.#holdGen === gen) {
         const wait = this.group.streamWait;
         if (wait) await wait;
         else await clock.sleep(0);
@@ -291,35 +343,112 @@ export class RaftSimTopology implements SimTopology {
     })();
   }
 
+  /** Wakes the callers whose operation ran past `maxOperationMs` (they throw). */
+  #expire(maxMs: number): void {
+    const now = this.#now();
+    for (const w of this.#pending) {
+      if (!w.done && now - w.startedAt > maxMs) {
+        this.#pending.delete(w);
+        w.wake();
+      }
+    }
+  }
+
+  /** Whether the driver has work: a caller waiting, or (with a simulated clock) an unfinished request. */
+  #hasWork(): boolean {
+    if (this.#stopped) return false;
+    for (const w of this.#pending) if (!w.done) return true;
+    return this.#o.clock !== undefined && this.hasUnfinishedWork;
+  }
+
+  #ensureDriver(): void {
+    if (this.#driver || !this.#hasWork()) return;
+    const driver = this.#run().finally(() => {
+      if (this.#driver === driver) this.#driver = undefined;
+      this.#setHold(false);
+      for (const w of this.#pending) if (w.done || this.#stopped) w.wake();
+      // work that arrived while the driver was finishing
+      this.#ensureDriver();
+    });
+    this.#driver = driver;
+  }
+
   /**
-   * Advances the group's virtual clock until every awaited operation settled. Concurrent callers
-   * share one driver, so operations requested at once progress together.
+   * Runs the group while it has work. Free mode: the group's virtual clock runs as fast as it
+   * can while the simulated clock is held (Raft steps take no simulated time; streams do). When
+   * nothing was committed for `stallMs` of group time, or after a long free run, paced mode: the
+   * simulated clock is released for `paceMs`, then the group runs as much; back to free mode
+   * once an entry is committed.
+   */
+  async #run(): Promise<void> {
+    const maxMs = this.#o.maxOperationMs ?? 600_000;
+    const stallMs = this.#o.stallMs ?? 2000;
+    const paceMs = this.#o.paceMs ?? 500;
+    const sim = this.#o.clock;
+    const raft = this.group.group;
+    let paced = false;
+    for (;;) {
+      this.#expire(maxMs);
+      if (!this.#hasWork()) return;
+      if (!paced) {
+        this.#setHold(true);
+        let mark = raft.commitIndex;
+        let since = this.group.clock.now();
+        let stalled = false;
+        const stop = (): boolean => {
+          this.#expire(maxMs);
+          if (!this.#hasWork()) return true;
+          const now = this.group.clock.now();
+          if (raft.commitIndex !== mark) {
+            mark = raft.commitIndex;
+            since = now;
+          } else if (now - since >= stallMs) stalled = true;
+          return stalled;
+        };
+        // a free run is bounded, so a livelocked group still lets simulated time pass
+        const stopped = await this.group.runUntil(stop, 20 * stallMs);
+        if (stalled || !stopped) paced = true;
+      } else {
+        const before = raft.commitIndex;
+        if (sim) {
+          this.#setHold(false);
+          await sim.sleep(paceMs);
+          if (!this.#hasWork()) return;
+          this.#setHold(true);
+        }
+        await this.group.runFor(paceMs);
+        if (raft.commitIndex !== before) paced = false;
+      }
+    }
+  }
+
+  /**
+   * Waits for one operation: the caller resumes as soon as its own operation ended (others
+   * may still be running), or throws `TopologyTimeoutError` after `maxOperationMs`. The group is
+   * driven by one shared driver (see {@link #run}).
    */
   async #drive<T>(p: Promise<T>): Promise<T> {
-    const h = { done: false };
-    this.#pending.add(h);
-    p.then(
-      () => (h.done = true),
-      () => (h.done = true),
-    );
-    const maxMs = this.#o.maxOperationMs ?? 600_000;
-    if (!this.#driver) {
-      const driver = (async () => {
-        try {
-          const allDone = (): boolean => [...this.#pending].every((x) => x.done);
-          while (!allDone()) {
-            if (!(await this.group.runUntil(allDone, maxMs))) break;
-          }
-        } finally {
-          this.#pending.clear();
-          this.#driver = undefined;
-        }
-      })();
-      this.#driver = driver;
-      this.#holdClock(driver);
+    let wake!: () => void;
+    const woken = new Promise<void>((resolve) => (wake = resolve));
+    const w: Waiter = { done: false, startedAt: this.#now(), wake };
+    const end = (): void => {
+      w.done = true;
+      w.wake();
+    };
+    p.then(end, end);
+    this.#pending.add(w);
+    this.#ensureDriver();
+    await woken;
+    this.#pending.delete(w);
+    if (!w.done) {
+      const maxMs = this.#o.maxOperationMs ?? 600_000;
+      const clock = this.#o.clock ? "simulated cluster's clock" : "topology group's virtual clock";
+      throw new TopologyTimeoutError(
+        this.#stopped
+          ? 'the topology group stopped before the operation finished'
+          : `topology operation not finished within ${maxMs} ms of the ${clock}; the request stays in the topology group, which keeps working on it`,
+      );
     }
-    while (!h.done && this.#driver) await this.#driver;
-    if (!h.done) throw new TopologyTimeoutError(`topology operation not finished within ${maxMs} virtual ms`);
     return p;
   }
 }

@@ -7,8 +7,8 @@ import type { ReplicatedLog } from './replicated-log.js';
 import { outcomeOf, TopologyClient, type TopologyOutcome } from './topology-client.js';
 import { driveVirtualClock, runVirtualClock, sleepOn, type ExternalWork } from './topology-clock.js';
 import type { NewNodeSpec, TopologyRequestSpec } from './topology-command.js';
-import { TopologyCoordinator, type CoordinatorEvent } from './topology-coordinator.js';
-import { TopologyTimeoutError } from './topology-errors.js';
+import { TopologyCoordinator, type CoordinatorEvent, type TopologyMembership } from './topology-coordinator.js';
+import { TopologyStoppedError, TopologyTimeoutError } from './topology-errors.js';
 import { LocalNodeAgent, type StreamRangesCommand, type TopologyNodeAgent } from './topology-node-agent.js';
 import type { InitialNode, TopologyStateMachine } from './topology-state-machine.js';
 import { isFinalStatus, type TopologyRequest, type TopologyState } from './topology-types.js';
@@ -24,6 +24,13 @@ export interface SimulatedTopologyClusterOptions {
   readonly clock?: Clock;
   /** Founding members that vote in the Raft group (the others are non-voting replicas, and have no coordinator). @default every founding node */
   readonly voters?: readonly string[];
+  /**
+   * How many voters the group keeps: a node that leaves the ring (decommission, removenode, or
+   * the node a replace replaced) is removed from the voters, and normal non-voting nodes (the
+   * node just joining first, then nodes in a rack without a voter) are promoted until the group
+   * has this many again. @default the number of founding voters
+   */
+  readonly voterCount?: number;
   /** Modelled duration of a streaming operation on the group's clock (unused with {@link stream}). @default 20 */
   readonly streamDelayMs?: number;
   /**
@@ -73,7 +80,7 @@ export interface SimulatedTopologyNode {
   readonly agent: LocalNodeAgent;
   readonly failureDetector: FailureDetector;
   readonly client: TopologyClient;
-  /** Present on voters (which can lead). */
+  /** Present on nodes that are or were voters (only a voter can lead). */
   readonly coordinator: TopologyCoordinator | undefined;
   /** Set once the node received a shutdown command. */
   shutDown: boolean;
@@ -99,6 +106,10 @@ export class SimulatedTopologyCluster {
   #externalSeq = 0;
   #streamWait: Promise<void> | undefined;
   #stopped = false;
+  #voterCount = 0;
+  /** Ends the waits of {@link request} calls whose request has not finished (run by {@link stop}). */
+  readonly #outcomeWaits = new Set<() => void>();
+  #memberChain: Promise<void> = Promise.resolve();
   /** What {@link runFor}, {@link runUntil} and {@link drive} wait for (the pending {@link SimulatedTopologyClusterOptions.stream} calls). */
   readonly #externalWork: ExternalWork = {
     horizon: () => {
@@ -122,6 +133,8 @@ export class SimulatedTopologyCluster {
     if (voters.length === 0) throw new RangeError('SimulatedTopologyCluster: at least one voter is required');
     for (const v of voters) if (!ids.has(v)) throw new RangeError(`SimulatedTopologyCluster: voter ${v} is not a founding node`);
     this.#o = options;
+    this.#voterCount = options.voterCount ?? voters.length;
+    if (!Number.isInteger(this.#voterCount) || this.#voterCount < 1) throw new RangeError(`SimulatedTopologyCluster: voterCount must be a positive integer, got ${options.voterCount}`);
     this.clock = options.clock ?? new VirtualClock();
     this.#prng = new Prng(options.seed ?? 1);
     const voting = new Set(voters);
@@ -212,25 +225,95 @@ export class SimulatedTopologyCluster {
       }),
       coordinator: undefined,
     };
-    if (voter) {
-      const onEvent = this.#o.onCoordinatorEvent;
-      (node as { coordinator: TopologyCoordinator | undefined }).coordinator = new TopologyCoordinator({
-        nodeId: id,
-        log,
-        stateMachine,
-        failureDetector,
-        clock: this.clock,
-        agents: (target) => this.#remoteAgent(id, target),
-        rpcTimeoutMs: this.#o.rpcTimeoutMs ?? 200,
-        streamTimeoutMs: this.#o.streamTimeoutMs ?? 2000,
-        retryDelayMs: this.#o.retryDelayMs ?? 20,
-        barrierRetryDelayMs: 20,
-        ...(onEvent ? { onEvent: (e: CoordinatorEvent) => onEvent(id, e) } : {}),
-      });
-      node.coordinator!.start();
-    }
     this.#nodes.set(id, node);
+    if (voter) this.#ensureCoordinator(node);
     return node;
+  }
+
+  #ensureCoordinator(node: SimulatedTopologyNode): void {
+    if (node.coordinator || this.#stopped) return;
+    const onEvent = this.#o.onCoordinatorEvent;
+    const id = node.id;
+    const coordinator = new TopologyCoordinator({
+      nodeId: id,
+      log: node.log,
+      stateMachine: node.stateMachine,
+      failureDetector: node.failureDetector,
+      clock: this.clock,
+      agents: (target) => this.#remoteAgent(id, target),
+      membership: this.#membership(id),
+      rpcTimeoutMs: this.#o.rpcTimeoutMs ?? 200,
+      streamTimeoutMs: this.#o.streamTimeoutMs ?? 2000,
+      retryDelayMs: this.#o.retryDelayMs ?? 20,
+      barrierRetryDelayMs: 20,
+      ...(onEvent ? { onEvent: (e: CoordinatorEvent) => onEvent(id, e) } : {}),
+    });
+    (node as { coordinator: TopologyCoordinator | undefined }).coordinator = coordinator;
+    coordinator.start();
+  }
+
+  /** Runs membership changes one at a time (the group refuses a second concurrent change). */
+  #serial(fn: () => Promise<void>): Promise<void> {
+    const run = this.#memberChain.then(fn);
+    this.#memberChain = run.catch(() => {});
+    return run;
+  }
+
+  /**
+   * Promotes live non-voters reachable from `self` (the leader) until the group has
+   * {@link SimulatedTopologyClusterOptions.voterCount} voters: `prefer` first (a node finishing
+   * its join), then normal nodes of racks without a voter, then other normal nodes (by id).
+   */
+  async #topUpVoters(self: string, prefer?: string, target = this.#voterCount): Promise<void> {
+    for (;;) {
+      const voters = this.group.voters;
+      if (voters.length >= target) return;
+      const s = this.group.stateMachine(self).state;
+      const rackOf = (id: string): string | undefined => {
+        const n = s.nodes[id];
+        return n ? `${n.dc}/${n.rack}` : undefined;
+      };
+      const voterRacks = new Set(voters.filter((v) => this.group.isAlive(v)).map(rackOf));
+      const eligible = this.group.ids.filter((id) => {
+        if (this.group.isVoter(id) || !this.group.connected(self, id) || this.#nodes.get(id)?.shutDown) return false;
+        const st = s.nodes[id]?.state;
+        return st === 'normal' || (id === prefer && (st === 'bootstrapping' || st === 'replacing'));
+      });
+      if (eligible.length === 0) return;
+      eligible.sort((a, b) => (a === prefer ? -1 : b === prefer ? 1 : 0) || Number(voterRacks.has(rackOf(a))) - Number(voterRacks.has(rackOf(b))) || (a < b ? -1 : a > b ? 1 : 0));
+      const next = eligible[0]!;
+      this.#ensureCoordinator(this.node(next));
+      await this.group.addVoter(self, next);
+    }
+  }
+
+  /** Group membership as the coordinator on `self` changes it (see {@link SimulatedTopologyClusterOptions.voterCount}). */
+  #membership(self: string): TopologyMembership {
+    return {
+      // every node has a (non-voting) replica from the moment it is added
+      addNonVoter: async (node) => void this.addNode(node.id),
+      promoteToVoter: (id) => this.#serial(() => this.#topUpVoters(self, id)),
+      remove: (id) =>
+        this.#serial(async () => {
+          if (this.group.isVoter(id)) {
+            // the last voter (say, a one-voter group replacing its voter) hands over first
+            if (this.group.voters.length <= 1) await this.#topUpVoters(self, this.group.stateMachine(self).state.transition?.nodeId, 2);
+            await this.group.removeVoter(self, id);
+          }
+          await this.#topUpVoters(self);
+        }),
+      stepDown: (candidates) =>
+        this.#serial(async () => {
+          const others = this.group.voters.filter((v) => v !== self && this.group.connected(self, v));
+          if (others.length === 0) {
+            const next = candidates.find((c) => !this.group.isVoter(c) && this.group.connected(self, c));
+            if (next === undefined) throw new Error(`${self} is leaving and no other live normal node can take over the topology group`);
+            this.#ensureCoordinator(this.node(next));
+            await this.group.addVoter(self, next);
+          }
+          await this.group.transferLeadership(self);
+        }),
+    };
   }
 
   #remoteAgent(from: string, to: string): TopologyNodeAgent {
@@ -327,16 +410,27 @@ export class SimulatedTopologyCluster {
   }
 
   #anyOutcome(requestId: string): Promise<TopologyOutcome> {
-    return new Promise((resolve) => {
+    return new Promise((resolve, reject) => {
       const offs: (() => void)[] = [];
       let done = false;
+      const finish = (): void => {
+        done = true;
+        for (const off of offs) off();
+        this.#outcomeWaits.delete(abandon);
+      };
+      const abandon = (): void => {
+        if (done) return;
+        finish();
+        reject(new TopologyStoppedError(`the topology cluster stopped before request ${requestId} finished`));
+      };
       const check = (state: TopologyState): void => {
         const q = state.requests[requestId];
         if (done || !q || !isFinalStatus(q.status)) return;
-        done = true;
-        for (const off of offs) off();
+        finish();
         resolve(outcomeOf(q));
       };
+      if (this.#stopped) return abandon();
+      this.#outcomeWaits.add(abandon);
       for (const n of this.#nodes.values()) {
         offs.push(n.stateMachine.onApply((_c, _r, state) => check(state)));
         check(n.stateMachine.state);
@@ -416,6 +510,7 @@ export class SimulatedTopologyCluster {
   /** Stops every coordinator and agent, and the group's timers. */
   async stop(): Promise<void> {
     this.#stopped = true;
+    for (const abandon of [...this.#outcomeWaits]) abandon();
     for (const w of this.#external.values()) w.abort.abort(new Error('the topology cluster stopped'));
     for (const n of this.#nodes.values()) n.agent.stop();
     this.group.stop();

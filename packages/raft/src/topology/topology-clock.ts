@@ -82,6 +82,6 @@ export async function driveVirtualClock<T>(clock: VirtualClock, promise: Promise
     () => (settled = true),
     () => (settled = true),
   );
-  if (!(await runVirtualClock(clock, clock.now() + maxMs, () => settled, external))) throw new TopologyTimeoutError(`not settled within ${maxMs} virtual ms`);
+  if (!(await runVirtualClock(clock, clock.now() + maxMs, () => settled, external))) throw new TopologyTimeoutError(`not settled within ${maxMs} ms of the topology group's virtual clock`);
   return promise;
 }

@@ -47,7 +47,7 @@ class Replica {
 
   constructor(
     readonly id: string,
-    readonly voter: boolean,
+    public voter: boolean,
     initialState: TopologyState,
   ) {
     this.sm = new TopologyStateMachine({ initialState });
@@ -75,6 +75,8 @@ export class VirtualRaftGroup {
   #electionDelayMs = 0;
   #nextGroup = 1;
   #stopped = false;
+  #configChanging = false;
+  #configVersion = 0;
 
   readonly #initialState: TopologyState;
 
@@ -164,6 +166,84 @@ export class VirtualRaftGroup {
     r.applied = src.applied;
     this.#replicas.set(id, r);
     this.#netChanged(id);
+  }
+
+  /** Ids of the current voting members. */
+  get voters(): string[] {
+    return [...this.#replicas.values()].filter((r) => r.voter).map((r) => r.id);
+  }
+
+  /** Whether `id` is a voting member. */
+  isVoter(id: string): boolean {
+    return this.#replicas.get(id)?.voter ?? false;
+  }
+
+  /** Number of configuration changes applied so far (each {@link addVoter} or {@link removeVoter} that changed something). */
+  get configVersion(): number {
+    return this.#configVersion;
+  }
+
+  /**
+   * Makes `id` (an existing replica) a voter, proposed through `via`. See {@link removeVoter}.
+   */
+  addVoter(via: string, id: string): Promise<void> {
+    return this.#changeConfig(via, id, true);
+  }
+
+  /**
+   * Makes `id` a non-voting replica (a node that left the group: it no longer counts toward
+   * the quorum nor can be elected; its replica stays inspectable), proposed through `via`.
+   * Like a single-server change of a Raft configuration: `via` must be the leader of the
+   * current term with a quorum of the old configuration, at most one change is in flight (a
+   * second is rejected with `dropped`), and the change takes effect after a commit delay,
+   * atomically for every replica. A leader removed from the voters steps down (a new leader is
+   * elected among the remaining voters). Idempotent: resolves at once when nothing changes.
+   */
+  removeVoter(via: string, id: string): Promise<void> {
+    return this.#changeConfig(via, id, false);
+  }
+
+  #changeConfig(via: string, id: string, voter: boolean): Promise<void> {
+    const target = this.#get(id);
+    const r = this.#get(via);
+    if (target.voter === voter) return Promise.resolve();
+    const what = `${voter ? 'adding' : 'removing'} voter ${id}`;
+    if (!r.alive) return Promise.reject(new ReplicatedLogError('stopped', `replica ${via} is down; ${what} was not proposed`));
+    if (!r.leader) return Promise.reject(new ReplicatedLogError('not_leader', `replica ${via} is not the leader; ${what} was not proposed`, this.leaderId ? { leaderHint: this.leaderId } : {}));
+    if (!voter && this.voters.length <= 1) return Promise.reject(new ReplicatedLogError('dropped', `${id} is the last voter; add another voter before removing it`));
+    if (this.#configChanging) return Promise.reject(new ReplicatedLogError('dropped', `another configuration change is in progress; ${what} was dropped (retry)`));
+    this.#configChanging = true;
+    const term = r.term;
+    return new Promise((resolve, reject) => {
+      this.#o.clock.setTimeout(() => {
+        this.#configChanging = false;
+        if (!(r.alive && r.leader && r.term === this.#term && term === r.term && this.#hasQuorum(r.id))) {
+          reject(new ReplicatedLogError('dropped', `replica ${via} lost leadership or quorum; ${what} was dropped`));
+          return;
+        }
+        if (target.voter !== voter) {
+          target.voter = voter;
+          this.#configVersion++;
+          if (!voter && target.leader) this.#setRole(target, false);
+          this.#netChanged(id);
+        }
+        resolve();
+      }, this.#delay());
+    });
+  }
+
+  /**
+   * Hands leadership from `from` (the leader) to another live voter it can reach, at once (a
+   * new term). Rejects with `not_leader` when `from` does not lead, and `dropped` when no other
+   * voter can take over.
+   */
+  transferLeadership(from: string): Promise<void> {
+    const r = this.#get(from);
+    if (!r.alive || !r.leader || r.term !== this.#term) return Promise.reject(new ReplicatedLogError('not_leader', `replica ${from} does not lead; no leadership to transfer`));
+    const candidates = [...this.#replicas.values()].filter((c) => c !== r && c.voter && this.connected(from, c.id) && this.#hasQuorum(c.id));
+    if (candidates.length === 0) return Promise.reject(new ReplicatedLogError('dropped', `replica ${from} has no other live voter to hand leadership to`));
+    this.elect(this.#o.prng.pick(candidates).id);
+    return Promise.resolve();
   }
 
   /** Whether `a` and `b` can talk (both alive, same side of every partition). */
