@@ -319,6 +319,10 @@ export class RaftSimTopology implements SimTopology {
     return this.group.stop();
   }
 
+  get #maxOperationMs(): number {
+    return this.#o.maxOperationMs ?? 600_000;
+  }
+
   #now(): number {
     return this.#o.clock?.now() ?? this.group.clock.now();
   }
@@ -381,7 +385,7 @@ export class RaftSimTopology implements SimTopology {
    * once an entry is committed.
    */
   async #run(): Promise<void> {
-    const maxMs = this.#o.maxOperationMs ?? 600_000;
+    const maxMs = this.#maxOperationMs;
     const stallMs = this.#o.stallMs ?? 2000;
     const paceMs = this.#o.paceMs ?? 500;
     const sim = this.#o.clock;
@@ -441,7 +445,7 @@ export class RaftSimTopology implements SimTopology {
     await woken;
     this.#pending.delete(w);
     if (!w.done) {
-      const maxMs = this.#o.maxOperationMs ?? 600_000;
+      const maxMs = this.#maxOperationMs;
       const clock = this.#o.clock ? "simulated cluster's clock" : "topology group's virtual clock";
       throw new TopologyTimeoutError(
         this.#stopped

@@ -1037,7 +1037,7 @@ export class SimCluster {
     const out = await topo.leave(node.id);
     this.sync();
     if (out.status !== 'done') {
-      const died = node.boot !== boot || !node.process;
+      const died = !sameProcess(node, boot);
       if (!died) this.#setMode(node, 'NORMAL', 'sim');
       this.#changed();
       if (died) throw new SimConnectionError('ECONNRESET', `node ${node.id} died during decommission; the Raft topology coordinator ended it: ${out.reason ?? out.status}`);
@@ -1059,7 +1059,7 @@ export class SimCluster {
     this.sync();
     if (out.status !== 'done') {
       this.#changed();
-      if (coordinator.boot !== boot || !coordinator.process) {
+      if (!sameProcess(coordinator, boot)) {
         throw new SimConnectionError('ECONNRESET', `node ${coordinator.id} died during removenode; the Raft topology coordinator ended it: ${out.reason ?? out.status}`);
       }
       throw runtimeError(`removenode[${hostId}]: ${out.status} in the Raft topology: ${out.reason ?? out.code ?? 'no reason given'}`);
@@ -1087,11 +1087,11 @@ export class SimCluster {
     const wake = (): void => this.#changed();
     signal.addEventListener('abort', wake, { once: true });
     try {
-      await this.#waitFor(() => node.boot !== boot || !node.process || signal.aborted, this.clock.now() + ms);
+      await this.#waitFor(() => !sameProcess(node, boot) || signal.aborted, this.clock.now() + ms);
     } finally {
       signal.removeEventListener('abort', wake);
     }
-    if (node.boot !== boot || !node.process) throw new Error(`node ${nodeId} died while streaming for ${cmd.kind} ${cmd.requestId}`);
+    if (!sameProcess(node, boot)) throw new Error(`node ${nodeId} died while streaming for ${cmd.kind} ${cmd.requestId}`);
     if (signal.aborted) throw new Error(`streaming on ${nodeId} for ${cmd.kind} ${cmd.requestId} was aborted: ${(signal.reason as Error | undefined)?.message ?? 'aborted'}`);
   }
 
@@ -1117,7 +1117,7 @@ export class SimCluster {
     this.#changed();
     const out = await this.topology.rebuild(node.id, sourceDc);
     this.sync();
-    if (node.boot !== boot || !node.process) throw new SimConnectionError('ECONNRESET', `node ${node.id} died during rebuild`);
+    if (!sameProcess(node, boot)) throw new SimConnectionError('ECONNRESET', `node ${node.id} died during rebuild`);
     if (out.status !== 'done') {
       this.#changed();
       throw runtimeError(`rebuild of ${node.id} ${out.status} in the Raft topology: ${out.reason ?? out.code ?? 'no reason given'}`);
@@ -1171,7 +1171,7 @@ export class SimCluster {
     const boot = node.boot;
     const out = await run();
     this.sync();
-    if (out.status !== 'done' || node.boot !== boot || !node.process) {
+    if (out.status !== 'done' || !sameProcess(node, boot)) {
       node.left = true;
       this.#transport(node, false, 'sim');
       this.log(node, 'sim', `${what}-failed`, { reason: out.reason ?? out.code ?? out.status });
@@ -1399,6 +1399,11 @@ export class SimCluster {
       '',
     ].join('\n');
   }
+}
+
+/** Whether `node` still runs the process of boot `boot` (it neither died nor restarted since). */
+function sameProcess(node: SimNode, boot: number): boolean {
+  return node.boot === boot && node.process;
 }
 
 /**

@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect, sql } from 'kysely';
 import {
   ACTIVE_JOB_STATES,
+  COMPLETED_STEP_STATES,
   ClusterLockedError,
   InvalidInputError,
   JobNotFoundError,
@@ -115,12 +116,16 @@ interface EventRow {
 
 /** Separator of the completed ids in `getResumeRecords` (ASCII record separator; an id containing it takes the slower path). */
 const RS = '\u001e';
-/** Step states a resume never runs again. */
-const COMPLETED_SQL_LIST = "('succeeded', 'skipped')";
+/** `('a', 'b')`: a SQL list of (quote-free) state names. */
+function sqlList(states: readonly string[]): string {
+  return `(${states.map((s) => `'${s}'`).join(', ')})`;
+}
+/** Step states a resume never runs again, as a SQL list. */
+const COMPLETED_SQL_LIST = sqlList(COMPLETED_STEP_STATES);
 
 const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
 const ACTIVE = new Set<string>(ACTIVE_JOB_STATES);
-const ACTIVE_SQL_LIST = ACTIVE_JOB_STATES.map((s) => `'${s}'`).join(', ');
+const ACTIVE_SQL_LIST = sqlList(ACTIVE_JOB_STATES);
 
 /** SQLite result codes (primary, before the first `_` extension) that mean "cannot record". */
 const UNAVAILABLE_CODES = new Set([
@@ -260,7 +265,7 @@ export class SqliteStore implements JobStore {
     this.#selJobForCommit = s.prepare('SELECT state, cluster, allow_concurrent, fencing_token FROM jobs WHERE id = ?');
     this.#selToken = s.prepare('SELECT fencing_token FROM jobs WHERE id = ?').pluck();
     this.#selActiveOnCluster = s.prepare(
-      `SELECT id, operator, state FROM jobs WHERE cluster = ? AND id <> ? AND state IN (${ACTIVE_SQL_LIST}) ORDER BY rowid DESC LIMIT 1`,
+      `SELECT id, operator, state FROM jobs WHERE cluster = ? AND id <> ? AND state IN ${ACTIVE_SQL_LIST} ORDER BY rowid DESC LIMIT 1`,
     );
     this.#selJobExists = s.prepare('SELECT 1 FROM jobs WHERE id = ?').pluck();
     this.#insJob = s.prepare(
@@ -517,7 +522,6 @@ export class SqliteStore implements JobStore {
 
   /** Every recorded step of the job (unrecorded steps are `pending`). @throws JobNotFoundError */
   async getSteps(jobId: string): Promise<StepRecord[]> {
-    this.#checkOpen('read steps');
     const steps = this.#stepsFromJson(jobId, this.#run('read steps', () => this.#selSteps.get(jobId) as string, false));
     if (steps.length === 0) this.#assertJobExists(jobId);
     return steps;
@@ -529,7 +533,6 @@ export class SqliteStore implements JobStore {
    * @throws JobNotFoundError
    */
   async getResumeRecords(jobId: string): Promise<ResumeRecords> {
-    this.#checkOpen('read steps');
     // Both reads in one (deferred, read-only) transaction: one WAL snapshot, so a step
     // another connection moves from running to succeeded in between is in exactly one list.
     const read = this.#run('read steps', () => this.#resumeReadTx(jobId), false);

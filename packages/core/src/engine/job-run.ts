@@ -11,7 +11,7 @@ import { RecoverableError, UnrecoverableError } from '../errors/task-errors.js';
 import type { InventoryNode } from '../inventory/inventory.js';
 import { nodeStepId, type JobPlan, type NodeWorkflowStep, type TaskSpec } from '../plan/job-plan.js';
 import type { PluginRegistry } from '../plugin/plugin-registry.js';
-import type { JobRecord, JobState, JobStore, Lease, StepRecord, StepUpdate, Transition } from '../store/job-store.js';
+import type { JobRecord, JobState, JobStore, Lease, StepUpdate, Transition } from '../store/job-store.js';
 import type { Prng } from '../util/prng.js';
 import type { AttemptEvent, ConditionPollEvent, EngineEvents, FailedStep, JobEvent, JobOutcome, JobOutcomeState, LogEvent, LogLevel, RetryEvent, StepEvent } from './engine-events.js';
 import type { ResumeState } from './resume-state.js';

@@ -1,7 +1,7 @@
 import type { JobPlan } from '../plan/job-plan.js';
 import { nodeStepId } from '../plan/job-plan.js';
 import type { JobStore, ResumeRecords, StepRecord } from '../store/job-store.js';
-import { toResumeRecords } from '../store/job-store.js';
+import { isCompletedStepState, toResumeRecords } from '../store/job-store.js';
 
 /** Options of {@link computeResumeState}. */
 export interface ResumeStateOptions {
@@ -175,7 +175,7 @@ export function computeResumeState(plan: JobPlan, steps: readonly StepRecord[] |
   if (records !== undefined) for (const id of records.completedStepIds) complete(id, undefined);
   for (const r of records?.openRecords ?? (steps as readonly StepRecord[])) {
     const s = r.state;
-    if (s === 'succeeded' || s === 'skipped') {
+    if (isCompletedStepState(s)) {
       complete(r.stepId, r.nodeId);
       continue;
     }

@@ -1,6 +1,6 @@
 import { ClusterLockedError, JobNotFoundError, LeaseHeldError, StaleFencingTokenError } from '../errors/store-errors.js';
 import type { JobPlan } from '../plan/job-plan.js';
-import type { JobStore, Lease, NewJob } from './job-store.js';
+import { isCompletedStepState, type JobStore, type Lease, type NewJob } from './job-store.js';
 
 /** The assertions the contract suite uses (a subset of vitest's / jest's `expect`). */
 export interface ContractAssertion {
@@ -362,8 +362,8 @@ export function jobStoreContract(name: string, makeStore: () => Promise<JobStore
         });
         const all = await store.getSteps('j');
         const fromSteps = {
-          completed: all.filter((r) => r.state === 'succeeded' || r.state === 'skipped').map((r) => r.stepId).sort(),
-          open: all.filter((r) => r.state !== 'succeeded' && r.state !== 'skipped').sort((a, b) => a.stepId.localeCompare(b.stepId)),
+          completed: all.filter((r) => isCompletedStepState(r.state)).map((r) => r.stepId).sort(),
+          open: all.filter((r) => !isCompletedStepState(r.state)).sort((a, b) => a.stepId.localeCompare(b.stepId)),
         };
         expect(fromSteps.completed).toEqual(['s0/n1/t0', 's0/n1/t1']);
         expect(fromSteps.open).toHaveLength(3);

@@ -13,6 +13,14 @@ export const ACTIVE_JOB_STATES: readonly JobState[] = ['pending', 'running', 'pa
 /** Step states. A step never recorded is `pending`. */
 export type StepState = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped';
 
+/** Step states that are done for good: a resume never runs such a step again. */
+export const COMPLETED_STEP_STATES: readonly StepState[] = ['succeeded', 'skipped'];
+
+/** Whether `state` is one of {@link COMPLETED_STEP_STATES}. */
+export function isCompletedStepState(state: StepState): boolean {
+  return state === 'succeeded' || state === 'skipped';
+}
+
 /** What a caller asked a running job to do (from another process too). */
 export type ControlRequest = 'pause' | 'cancel';
 
@@ -84,7 +92,7 @@ export function toResumeRecords(steps: readonly StepRecord[]): ResumeRecords {
   const completedStepIds: string[] = [];
   const openRecords: StepRecord[] = [];
   for (const r of steps) {
-    if (r.state === 'succeeded' || r.state === 'skipped') completedStepIds.push(r.stepId);
+    if (isCompletedStepState(r.state)) completedStepIds.push(r.stepId);
     else openRecords.push(r);
   }
   return { completedStepIds, openRecords };

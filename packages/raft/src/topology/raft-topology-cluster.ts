@@ -12,7 +12,6 @@ import { TopologyClient, type TopologyOutcome } from './topology-client.js';
 import { driveVirtualClock, runVirtualClock, sleepOn } from './topology-clock.js';
 import type { TopologyCommandResult, TopologyRequestSpec } from './topology-command.js';
 import { TopologyCoordinator, type CoordinatorEvent, type TopologyMembership } from './topology-coordinator.js';
-import { TopologyTimeoutError } from './topology-errors.js';
 import { LocalNodeAgent, type TopologyNodeAgent } from './topology-node-agent.js';
 import { TopologyStateMachine, type InitialNode } from './topology-state-machine.js';
 import type { TopologyNode, TopologyRequest, TopologyState } from './topology-types.js';
