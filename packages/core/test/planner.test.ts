@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import {
+  DEFAULT_ABANDON_GRACE_SECONDS,
   DEFAULT_NODE_WORKFLOW_SETTINGS,
   DEFAULT_RETRIES,
   DEFAULT_RETRY_BACKOFF,
@@ -172,6 +173,41 @@ cluster_tasks:
     expect(text).toContain('1. [s0] cluster task !scylla-repair {"keyspace":"app","parallel":4} [retries 2 (backoff 5s x2, max 30s), timeout 3600s per attempt]');
     expect(text).toContain('3. [s2] node workflow "one by one": 2 nodes, 2 node batches run one after another, one node at a time, halt on first failure');
     expect(text).toContain('Targeting: nodes n1, n3');
+  });
+});
+
+describe('plan: abandon_grace_seconds (issue 12)', () => {
+  const WF = `name: w
+variables:
+  - {name: grace, type: integer}
+cluster_tasks:
+  - task: !node-workflow
+      name: drain
+      node_tasks:
+        - task: !scylla-drain
+          timeout_seconds: 600
+          abandon_grace_seconds: 120
+        - task: !sleep {seconds: 1}
+          abandon_grace_seconds: +grace+
+        - task: !sleep {seconds: 1}
+`;
+
+  test('a task entry\'s abandon_grace_seconds is carried onto its TaskSpec; absent stays absent (engine default 60)', () => {
+    const p = plan(parseWorkflow(WF, { registry }), INVENTORY, {}, { grace: '0' }, { registry });
+    const tasks = (p.steps[0] as NodeWorkflowStep).tasks;
+    expect(tasks[0]).toMatchObject({ timeoutSeconds: 600, abandonGraceSeconds: 120 });
+    expect(tasks[1]!.abandonGraceSeconds).toBe(0);
+    expect('abandonGraceSeconds' in tasks[2]!).toBe(false);
+    expect(DEFAULT_ABANDON_GRACE_SECONDS).toBe(60);
+    expect(formatPlan(p)).toContain('!scylla-drain [timeout 600s per attempt, abandon grace 120s]');
+  });
+
+  test('a grace out of range is refused at parse time with a location, and at plan time for a variable', () => {
+    const bad = WF.replace('abandon_grace_seconds: 120', 'abandon_grace_seconds: -1');
+    expect(() => parseWorkflow(bad, { registry, fileName: 'w.yaml' })).toThrow(/w\.yaml:10:34: .*abandon_grace_seconds.*negative/);
+    expect(() => plan(parseWorkflow(WF, { registry }), INVENTORY, {}, { grace: '99999999' }, { registry })).toThrow(
+      /node_tasks\.1\.abandon_grace_seconds: a duration is at most 2592000 seconds/,
+    );
   });
 });
 

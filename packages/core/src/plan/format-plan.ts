@@ -26,6 +26,7 @@ function describeTask(t: TaskSpec): string {
     extra.push('no retries');
   }
   if (t.timeoutSeconds !== undefined) extra.push(`timeout ${t.timeoutSeconds}s per attempt`);
+  if (t.abandonGraceSeconds !== undefined) extra.push(`abandon grace ${t.abandonGraceSeconds}s`);
   if (extra.length > 0) parts.push(`[${extra.join(', ')}]`);
   return parts.join(' ');
 }

@@ -20,9 +20,20 @@ export interface TaskSpec {
   /** Retries after the first attempt. */
   retries: number;
   retryBackoff: RetryBackoff;
-  /** Per-attempt timeout; absent: none. */
+  /** Per-attempt timeout, seconds; absent: none. */
   timeoutSeconds?: number;
+  /**
+   * Seconds the engine waits, after an attempt timed out or was aborted, for
+   * its `execute` (or condition check) to settle before it gives up on the
+   * node (YAML `abandon_grace_seconds`, >= 0, at most 30 days). Absent: the
+   * engine uses {@link DEFAULT_ABANDON_GRACE_SECONDS} (60). Plans stored
+   * before this field existed lack it and get the default too.
+   */
+  abandonGraceSeconds?: number;
 }
+
+/** The grace, in seconds, when a task entry sets no `abandon_grace_seconds`. */
+export const DEFAULT_ABANDON_GRACE_SECONDS = 60;
 
 /** A cluster-scoped step. */
 export interface ClusterTaskStep {

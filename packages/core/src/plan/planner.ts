@@ -6,6 +6,7 @@ import type { PluginRegistry, TagKind } from '../plugin/plugin-registry.js';
 import { NODE_WORKFLOW_TAG } from '../workflow/parse-workflow.js';
 import { resolveVariables, substituteVariables } from '../workflow/variables.js';
 import type { ConcurrencyUnit, NodeWorkflowSettings, RetryBackoff, TaskEntry, Workflow } from '../workflow/workflow.js';
+import { MAX_DURATION_SECONDS } from '../workflow/workflow-schemas.js';
 import { isTaggedValue } from '../workflow/yaml-tree.js';
 import type { JobPlan, NodeWorkflowStep, PlanBatch, PlanStep, TaskSpec, Targeting } from './job-plan.js';
 import { selectNodes } from './targeting.js';
@@ -97,8 +98,24 @@ function taskSpec(entry: TaskEntry, kind: TagKind, vars: Record<string, Variable
     retries: resolveNumber(entry.retries, vars, entry, 'retries', (n) => Number.isSafeInteger(n) && n >= 0, 'a whole number >= 0') ?? DEFAULT_RETRIES,
     retryBackoff: { ...DEFAULT_RETRY_BACKOFF, ...(entry.retryBackoff ?? {}) },
   };
-  const timeout = resolveNumber(entry.timeoutSeconds, vars, entry, 'timeout_seconds', (n) => Number.isFinite(n) && n > 0, 'a number of seconds > 0');
+  const timeout = resolveNumber(
+    entry.timeoutSeconds,
+    vars,
+    entry,
+    'timeout_seconds',
+    (n) => Number.isFinite(n) && n > 0 && n <= MAX_DURATION_SECONDS,
+    `a number of seconds > 0 and at most ${MAX_DURATION_SECONDS} (30 days)`,
+  );
   if (timeout !== undefined) spec.timeoutSeconds = timeout;
+  const grace = resolveNumber(
+    entry.abandonGraceSeconds,
+    vars,
+    entry,
+    'abandon_grace_seconds',
+    (n) => Number.isFinite(n) && n >= 0 && n <= MAX_DURATION_SECONDS,
+    `a number of seconds >= 0 and at most ${MAX_DURATION_SECONDS} (30 days)`,
+  );
+  if (grace !== undefined) spec.abandonGraceSeconds = grace;
   return spec;
 }
 

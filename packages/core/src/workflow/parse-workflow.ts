@@ -295,6 +295,7 @@ function taskEntryOf(raw: Record<string, unknown>, location: SourceLocation): Ta
   const backoff = retryBackoffOf(raw.retry_backoff);
   if (backoff) entry.retryBackoff = backoff;
   if (raw.timeout_seconds !== undefined) entry.timeoutSeconds = raw.timeout_seconds as number | string;
+  if (raw.abandon_grace_seconds !== undefined) entry.abandonGraceSeconds = raw.abandon_grace_seconds as number | string;
   if (tv.$tag === NODE_WORKFLOW_TAG && isPlainObject(entry.params) && Array.isArray(entry.params.node_tasks)) {
     entry.nodeTasks = (entry.params.node_tasks as Record<string, unknown>[]).map((n) => taskEntryOf(n, (n.task as TaggedValue).location));
   }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { PluginRegistry, RegisteredTag } from '../plugin/plugin-registry.js';
 import { VARIABLE_TYPES } from './variables.js';
-import { nodeWorkflowDefaultsSchema, retryBackoffSchema, TAGGED_VALUE_MARK, TASK_ENTRY_MARK } from './workflow-schemas.js';
+import { MAX_DURATION_SECONDS, nodeWorkflowDefaultsSchema, retryBackoffSchema, TAGGED_VALUE_MARK, TASK_ENTRY_MARK } from './workflow-schemas.js';
 
 /** A JSON Schema document (draft-07), as plain JSON. */
 export type JsonSchema = Record<string, unknown>;
@@ -108,9 +108,22 @@ export function workflowJsonSchema(registry: PluginRegistry): JsonSchema {
     required: ['task'],
     properties: {
       task: REF(task),
-      retries: { anyOf: [{ type: 'integer', minimum: 0, description: 'Retries after the first attempt. Default 0.' }, REF('variableReference')] },
+      retries: { anyOf: [{ type: 'integer', minimum: 0, maximum: 1000, description: 'Retries after the first attempt. Default 0.' }, REF('variableReference')] },
       retry_backoff: { ...REF('retryBackoff'), description: 'Backoff between retries. Defaults: initial_seconds 5, multiplier 2, max_seconds 60.' },
-      timeout_seconds: { anyOf: [{ type: 'number', exclusiveMinimum: 0, description: 'Abort one attempt after this many seconds. Default: none.' }, REF('variableReference')] },
+      timeout_seconds: {
+        anyOf: [{ type: 'number', exclusiveMinimum: 0, maximum: MAX_DURATION_SECONDS, description: 'Abort one attempt after this many seconds (at most 30 days). Default: none.' }, REF('variableReference')],
+      },
+      abandon_grace_seconds: {
+        anyOf: [
+          {
+            type: 'number',
+            minimum: 0,
+            maximum: MAX_DURATION_SECONDS,
+            description: 'After a timeout or abort, seconds to wait for the attempt to settle before giving up on the node. Default 60.',
+          },
+          REF('variableReference'),
+        ],
+      },
     },
   });
   defs.nodeTaskEntry = entry('nodeTask');

@@ -26,22 +26,53 @@ export const concurrencyLimitSchema = z.int({ error: 'concurrency_limit must be 
   error: 'concurrency_limit must be at least 1',
 });
 
+/**
+ * The longest duration the workflow language accepts anywhere (timeouts,
+ * sleeps, backoff, success windows, poll intervals, grace periods): 30 days,
+ * in seconds. Longer than Node's 2^31-1 ms timer limit (about 24.8 days),
+ * which the clocks handle; anything longer is almost surely a unit mistake
+ * (milliseconds written as seconds).
+ */
+export const MAX_DURATION_SECONDS = 30 * 24 * 3600;
+
+/**
+ * A duration in seconds: a finite number, > 0 (or >= 0 with `allowZero`),
+ * at most {@link MAX_DURATION_SECONDS}. Use it for every duration parameter
+ * of a tag so that workflows get the same bounds and messages everywhere.
+ */
+export function durationSecondsSchema(options: { allowZero?: boolean } = {}): z.ZodNumber {
+  const base = z.number({ error: 'expected a number of seconds' });
+  const lower = options.allowZero
+    ? base.min(0, { error: 'a duration cannot be negative' })
+    : base.positive({ error: 'a duration must be greater than 0 seconds' });
+  return lower.max(MAX_DURATION_SECONDS, {
+    error: `a duration is at most ${MAX_DURATION_SECONDS} seconds (30 days); was it written in milliseconds?`,
+  });
+}
+
 /** `retry_backoff` of a task entry. Seconds; every field optional. */
 export const retryBackoffSchema = z.strictObject({
-  /** Delay before the first retry, seconds (> 0). */
-  initial_seconds: z.number().positive().optional(),
-  /** Factor applied to each later delay (>= 1). */
-  multiplier: z.number().min(1).optional(),
-  /** Upper bound of a delay, seconds (> 0). */
-  max_seconds: z.number().positive().optional(),
+  /** Delay before the first retry, seconds (> 0, at most 30 days). */
+  initial_seconds: durationSecondsSchema().optional(),
+  /** Factor applied to each later delay (>= 1, at most 1000). */
+  multiplier: z.number().min(1).max(1000).optional(),
+  /** Upper bound of a delay, seconds (> 0, at most 30 days). */
+  max_seconds: durationSecondsSchema().optional(),
 });
 
-/** One task entry: `- task: !tag {...}` with its retry and timeout settings. */
+/** One task entry: `- task: !tag {...}` with its retry, timeout and grace settings. */
 export const taskEntrySchema = z.strictObject({
   task: taggedValueSchema,
-  retries: z.int().min(0).optional(),
+  retries: z.int().min(0).max(1000, { error: 'retries is at most 1000' }).optional(),
   retry_backoff: retryBackoffSchema.optional(),
-  timeout_seconds: z.number().positive().optional(),
+  /** Per-attempt timeout, seconds (> 0, at most 30 days). @default none */
+  timeout_seconds: durationSecondsSchema().optional(),
+  /**
+   * How long the engine waits, after a timeout or abort, for the attempt to
+   * settle before it gives up on the node (seconds, >= 0, at most 30 days).
+   * @default 60 (DEFAULT_ABANDON_GRACE_SECONDS)
+   */
+  abandon_grace_seconds: durationSecondsSchema({ allowZero: true }).optional(),
 }).meta({ [TASK_ENTRY_MARK]: true });
 
 /** `node_workflow_defaults`: defaults for every `!node-workflow` of the file. */

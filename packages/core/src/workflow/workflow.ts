@@ -51,6 +51,11 @@ export interface TaskEntry {
   retryBackoff?: Partial<RetryBackoff>;
   /** Abort one attempt after this many seconds. @default none */
   timeoutSeconds?: number | string;
+  /**
+   * YAML `abandon_grace_seconds`: after a timeout or abort, how long the
+   * engine waits for the attempt to settle. @default 60 (applied by the engine)
+   */
+  abandonGraceSeconds?: number | string;
   location: SourceLocation;
   /**
    * Set on `!node-workflow` entries only: its `node_tasks`, parsed the same way
