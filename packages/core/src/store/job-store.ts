@@ -151,6 +151,18 @@ export interface Transition {
   events?: { type: string; stepId?: string; data: Record<string, unknown> }[];
 }
 
+/**
+ * An event appended by {@link JobStore.appendEvent}: an audit record written
+ * without a lease (for example who asked the server to pause a job).
+ */
+export interface AuditEvent {
+  /** ms since epoch. */
+  at: number;
+  type: string;
+  stepId?: string;
+  data: Record<string, unknown>;
+}
+
 /** Query of {@link JobStore.listJobs}. */
 export interface JobQuery {
   cluster?: string;
@@ -197,5 +209,12 @@ export interface JobStore {
   listEvents(jobId: string, query?: { afterSeq?: number; limit?: number }): Promise<StoredEvent[]>;
   /** Records a pause/cancel request; needs no lease. @throws JobNotFoundError */
   requestControl(jobId: string, action: ControlRequest, nowMs: number): Promise<void>;
+  /**
+   * Optional: appends one event to the job's log without a lease and without
+   * touching the job's state (an audit record, such as the caller of a server
+   * API call). Returns the stored event with its sequence number.
+   * @throws JobNotFoundError
+   */
+  appendEvent?(jobId: string, event: AuditEvent): Promise<StoredEvent>;
   close(): Promise<void>;
 }

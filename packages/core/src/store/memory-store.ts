@@ -4,6 +4,7 @@ import type { JobPlan } from '../plan/job-plan.js';
 import {
   ACTIVE_JOB_STATES,
   toResumeRecords,
+  type AuditEvent,
   type ControlRequest,
   type JobQuery,
   type JobRecord,
@@ -252,6 +253,16 @@ export class MemoryStore implements JobStore {
     const job = this.#job(jobId);
     job.record.control = action;
     job.record.updatedAt = nowMs;
+  }
+
+  /** Appends an audit event to the job's log (no lease; the job's state is untouched). @throws JobNotFoundError */
+  async appendEvent(jobId: string, event: AuditEvent): Promise<StoredEvent> {
+    this.#open();
+    const job = this.#job(jobId);
+    const ev: StoredEvent = { seq: ++this.#seq, jobId, at: event.at, type: event.type, data: clone(event.data) };
+    if (event.stepId !== undefined) ev.stepId = event.stepId;
+    job.events.push(ev);
+    return { ...ev, data: clone(ev.data) };
   }
 
   /** Closes the store; every later call throws `StoreUnavailableError`. */
