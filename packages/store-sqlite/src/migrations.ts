@@ -1,12 +1,13 @@
 import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { JOB_STATES_SQL_LIST, STEP_STATES_SQL_LIST } from '@scylla-cp/store-sql';
 
 /** Name of the table in which Kysely's `Migrator` records applied migrations. */
 export const MIGRATION_TABLE = 'schema_migrations';
 /** Name of the table Kysely's `Migrator` uses as a lock while migrating. */
 export const MIGRATION_LOCK_TABLE = 'schema_migrations_lock';
 
-const JOB_STATES = `('pending', 'running', 'paused', 'succeeded', 'failed', 'cancelled')`;
-const STEP_STATES = `('pending', 'running', 'succeeded', 'failed', 'skipped')`;
+const JOB_STATES = JOB_STATES_SQL_LIST;
+const STEP_STATES = STEP_STATES_SQL_LIST;
 
 /** SQL turning an ISO-8601 column into integer ms since epoch (exact to the millisecond). */
 function epochMs(column: string): string {
