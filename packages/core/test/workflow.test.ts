@@ -322,10 +322,15 @@ describe('parseWorkflow: hostile input is refused, never hangs or crashes', () =
     expect(wf.description).toBe('w');
   });
 
-  test('deep nesting (flow and block) is refused before it reaches the YAML composer', () => {
-    for (const text of ['['.repeat(100_000) + ']'.repeat(100_000), Array.from({ length: 200 }, (_, i) => `${' '.repeat(i)}a:`).join('\n') + ' 1\n', '- '.repeat(5000) + 'x\n']) {
+  test('deep nesting (flow and block) is refused before it reaches the YAML composer, at the place it went too deep', () => {
+    const cases: [string, string][] = [
+      ['['.repeat(100_000) + ']'.repeat(100_000), '1:65'],
+      [Array.from({ length: 200 }, (_, i) => `${' '.repeat(i)}a:`).join('\n') + ' 1\n', '65:65'],
+      ['- '.repeat(5000) + 'x\n', '1:129'],
+    ];
+    for (const [text, at] of cases) {
       const p = problemsOf(text);
-      expect(brief(p)).toEqual(['- workflow file wf.yaml nests mappings and sequences more than 64 levels deep']);
+      expect(brief(p)).toEqual([`${at} workflow file wf.yaml nests mappings and sequences more than 64 levels deep`]);
     }
   });
 

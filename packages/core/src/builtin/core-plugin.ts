@@ -7,7 +7,8 @@ import { InvalidInputError } from '../errors/input-errors.js';
 import { UnrecoverableError } from '../errors/task-errors.js';
 import { definePlugin, type TagDefinition, type TagFactoryHelpers } from '../plugin/plugin.js';
 import { CORE_VERSION } from '../version.js';
-import { concurrencyLimitSchema, concurrencyUnitSchema, taggedValueSchema, taskEntrySchema } from '../workflow/workflow-schemas.js';
+import { conditionTimingIssues } from '../workflow/condition-timing.js';
+import { concurrencyLimitSchema, concurrencyUnitSchema, durationSecondsSchema, taggedValueSchema, taskEntrySchema } from '../workflow/workflow-schemas.js';
 
 /** The name core's own plugin registers under. */
 export const CORE_PLUGIN_NAME = '@scylla-cp/core';
@@ -26,16 +27,24 @@ export const nodeWorkflowParamsSchema = z.strictObject({
   abort_on_first_failure: z.boolean().optional(),
 });
 
-/** One entry of `!wait-for-conditions`' `conditions`. Seconds; defaults from `DEFAULT_CONDITION_TIMING`. */
-export const conditionEntrySchema = z.strictObject({
-  condition: taggedValueSchema,
-  /** @default 0 */
-  success_window_seconds: z.number().min(0).optional(),
-  /** @default 5 */
-  poll_interval_seconds: z.number().positive().optional(),
-  /** @default 300 */
-  timeout_seconds: z.number().min(0).optional(),
-});
+/**
+ * One entry of `!wait-for-conditions`' `conditions`. Seconds (each at most 30
+ * days); defaults from `DEFAULT_CONDITION_TIMING`. A wait that can never pass
+ * is refused (see {@link conditionTimingIssues}).
+ */
+export const conditionEntrySchema = z
+  .strictObject({
+    condition: taggedValueSchema,
+    /** @default 0 */
+    success_window_seconds: durationSecondsSchema({ allowZero: true }).optional(),
+    /** @default 5 */
+    poll_interval_seconds: durationSecondsSchema().optional(),
+    /** @default 300 */
+    timeout_seconds: durationSecondsSchema({ allowZero: true }).optional(),
+  })
+  .superRefine((entry, ctx) => {
+    for (const issue of conditionTimingIssues(entry)) ctx.addIssue({ ...issue, input: entry });
+  });
 
 /** Parameters of `!wait-for-conditions`. */
 export const waitForConditionsParamsSchema = z.strictObject({
@@ -44,8 +53,8 @@ export const waitForConditionsParamsSchema = z.strictObject({
 
 /** Parameters of `!sleep`. */
 export const sleepParamsSchema = z.strictObject({
-  /** How long to sleep, seconds (>= 0). */
-  seconds: z.number().min(0),
+  /** How long to sleep, seconds (>= 0, at most 30 days). */
+  seconds: durationSecondsSchema({ allowZero: true }),
 });
 
 type WaitParams = z.output<typeof waitForConditionsParamsSchema>;

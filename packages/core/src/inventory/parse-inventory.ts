@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { WorkflowError, formatProblem, type WorkflowProblem } from '../errors/input-errors.js';
 import type { ScyllaCpErrorOptions } from '../errors/scylla-cp-error.js';
-import { isTaggedValue, limitProblems, parseYamlTree, type TreePath, type YamlLimits, type YamlTree } from '../workflow/yaml-tree.js';
+import { isTaggedValue, limitProblems, oversizedFileProblem, parseYamlTree, type TreePath, type YamlLimits, type YamlTree } from '../workflow/yaml-tree.js';
 import { zodProblems } from '../workflow/zod-problems.js';
 import type { ClusterInventory, InventoryNode } from './inventory.js';
 
@@ -121,11 +121,14 @@ export function parseInventory(text: string, options: ParseInventoryOptions = {}
  * @throws InventoryError (a `WorkflowError`), also when the file cannot be read
  */
 export function loadInventory(path: string, options: ParseInventoryOptions = {}): ClusterInventory {
+  const fileName = options.fileName ?? path;
+  const tooBig = oversizedFileProblem(path, fileName, 'inventory', options.limits);
+  if (tooBig) throw new InventoryError([tooBig]);
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
     throw new InventoryError([{ message: `cannot read inventory file ${path}: ${(e as Error).message}`, hint: 'check the path and its permissions' }], { cause: e });
   }
-  return parseInventory(text, { ...options, fileName: options.fileName ?? path });
+  return parseInventory(text, { ...options, fileName });
 }

@@ -6,7 +6,7 @@ import { suggestionHint } from './did-you-mean.js';
 import { isVariableValueOfType, sampleValue, variableRefs, wholeVariableRef } from './variables.js';
 import type { NodeWorkflowSettings, RetryBackoff, TaggedValue, TaskEntry, VariableDeclaration, VariableType, Workflow } from './workflow.js';
 import { variableDeclarationSchema, workflowFileSchema } from './workflow-schemas.js';
-import { isTaggedValue, limitProblems, parseYamlTree, setOwn, type TreePath, type YamlLimits, type YamlTree } from './yaml-tree.js';
+import { isTaggedValue, limitProblems, oversizedFileProblem, parseYamlTree, setOwn, type TreePath, type YamlLimits, type YamlTree } from './yaml-tree.js';
 import { strippedKeyProblems, zodProblems, type SubstitutedVariable } from './zod-problems.js';
 
 /** Options of {@link parseWorkflow}. */
@@ -90,13 +90,17 @@ export function parseWorkflow(text: string, options: ParseWorkflowOptions): Work
  * @throws WorkflowError, also when the file cannot be read
  */
 export function loadWorkflowFile(path: string, options: ParseWorkflowOptions): Workflow {
+  const fileName = options.fileName ?? path;
   let text: string;
   try {
+    const tooBig = oversizedFileProblem(path, fileName, 'workflow', options.limits);
+    if (tooBig) throw new WorkflowError([tooBig]);
     text = readFileSync(path, 'utf8');
   } catch (e) {
+    if (e instanceof WorkflowError) throw e;
     throw new WorkflowError([{ message: `cannot read workflow file ${path}: ${(e as Error).message}`, hint: 'check the path and its permissions' }], { cause: e });
   }
-  return parseWorkflow(text, { ...options, fileName: options.fileName ?? path });
+  return parseWorkflow(text, { ...options, fileName });
 }
 
 class WorkflowChecker {

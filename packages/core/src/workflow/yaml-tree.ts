@@ -1,4 +1,5 @@
-import { Alias, Composer, isAlias, isMap, isPair, isScalar, isSeq, LineCounter, Parser, Scalar, type CST, type Document, type Node as YamlNode } from 'yaml';
+import { Alias, Composer, CST, isAlias, isMap, isPair, isScalar, isSeq, Lexer, LineCounter, Parser, Scalar, type Document, type Node as YamlNode } from 'yaml';
+import { statSync } from 'node:fs';
 import type { SourceLocation, WorkflowProblem } from '../errors/input-errors.js';
 import type { TaggedValue } from './workflow.js';
 
@@ -151,6 +152,31 @@ export function limitProblems(problems: readonly WorkflowProblem[]): WorkflowPro
   return shown;
 }
 
+function sizeProblem(fileName: string, what: string, bytes: number, maxBytes: number): WorkflowProblem {
+  return {
+    message: `${what} file ${fileName} is ${bytes} bytes, larger than the ${maxBytes}-byte limit`,
+    hint: `a ${what} file is small; check that this is the right file`,
+    location: { file: fileName, line: 1, column: 1 },
+  };
+}
+
+/**
+ * The size problem of the file at `path` when it is larger than
+ * `limits.maxBytes`, judged from `stat` before anything is read (a
+ * multi-gigabyte file is refused without being loaded). `undefined` when it
+ * fits or cannot be stat'ed (the read then reports why). @internal
+ */
+export function oversizedFileProblem(path: string, fileName: string, what: string, limits: Partial<YamlLimits> = {}): WorkflowProblem | undefined {
+  const maxBytes = limits.maxBytes ?? DEFAULT_YAML_LIMITS.maxBytes;
+  let size: number;
+  try {
+    size = statSync(path).size;
+  } catch {
+    return undefined;
+  }
+  return size > maxBytes ? sizeProblem(fileName, what, size, maxBytes) : undefined;
+}
+
 /** Nesting depth of the document's collections, computed on the CST without recursion. Stops counting past `cap`. */
 function cstDepth(tokens: readonly CST.Token[], cap: number): number {
   let max = 0;
@@ -173,6 +199,89 @@ function cstDepth(tokens: readonly CST.Token[], cap: number): number {
   return max;
 }
 
+/**
+ * A fast first look at the nesting depth, on the lexer's token stream, that
+ * stops at the first token deeper than `cap`: flow collections (`[`, `{`) are
+ * counted exactly, block collections by the columns of their indicators and
+ * keys (a close estimate). Returns the offset of the token that went past
+ * `cap`, or `undefined`. The exact depth is measured on the CST afterwards;
+ * this pass only makes a pathological file (1 MB of `[`) fail in
+ * microseconds instead of seconds, since yaml's parser does not yield a
+ * document before it has read all of it.
+ */
+function lexicalDepthExceeded(text: string, cap: number): number | undefined {
+  let offset = 0;
+  let lineStart = 0;
+  let flow = 0;
+  const block: number[] = [];
+  let lastContentCol = -1;
+  let lastContentOffset = 0;
+  const enterBlock = (col: number, at: number): number | undefined => {
+    while (block.length > 0 && block[block.length - 1]! > col) block.pop();
+    if (block.length === 0 || block[block.length - 1]! !== col) block.push(col);
+    return block.length + flow > cap ? at : undefined;
+  };
+  for (const tok of new Lexer().lex(text)) {
+    const type = CST.tokenType(tok);
+    if (type === 'doc-mode' || type === 'flow-error-end' || tok === CST.SCALAR) continue;
+    const at = offset;
+    offset += tok.length;
+    switch (type) {
+      case 'flow-map-start':
+      case 'flow-seq-start':
+        flow++;
+        if (block.length + flow > cap) return at;
+        break;
+      case 'flow-map-end':
+      case 'flow-seq-end':
+        if (flow > 0) flow--;
+        break;
+      case 'newline':
+        lineStart = offset;
+        lastContentCol = -1;
+        break;
+      case 'doc-start':
+        block.length = 0;
+        flow = 0;
+        break;
+      case 'seq-item-ind':
+      case 'explicit-key-ind':
+        if (flow === 0) {
+          const over = enterBlock(at - lineStart, at);
+          if (over !== undefined) return over;
+        }
+        break;
+      case 'map-value-ind':
+        if (flow === 0 && lastContentCol >= 0) {
+          const over = enterBlock(lastContentCol, lastContentOffset);
+          if (over !== undefined) return over;
+        }
+        break;
+      case 'space':
+      case 'comment':
+        break;
+      default:
+        // scalars (a plain scalar's source has type null), quoted scalars, tags, anchors, aliases
+        if (lastContentCol < 0 || type === null || type === 'single-quoted-scalar' || type === 'double-quoted-scalar' || type === 'alias') {
+          lastContentCol = at - lineStart;
+          lastContentOffset = at;
+        }
+    }
+  }
+  return undefined;
+}
+
+/** The 1-based line and column of `offset` in `text`, counted without building a line table. */
+function locationOf(text: string, fileName: string, offset: number): SourceLocation {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = text.indexOf('\n'); i >= 0 && i < offset; i = text.indexOf('\n', i + 1)) {
+    line++;
+    lineStart = i + 1;
+  }
+  return { file: fileName, line, column: offset - lineStart + 1 };
+}
+
 function firstLine(message: string): string {
   const cut = message.indexOf(' at line ');
   return (cut >= 0 ? message.slice(0, cut) : message.split('\n')[0]!).trim();
@@ -192,25 +301,28 @@ export function parseYamlTree(
   limits: Partial<YamlLimits> = {},
 ): YamlTree | undefined {
   const lim = { ...DEFAULT_YAML_LIMITS, ...limits };
-  const bytes = Buffer.byteLength(text, 'utf8');
+  // Measured before anything is parsed; a string of n UTF-16 units is at least n bytes, so the common case costs nothing.
+  const bytes = text.length > lim.maxBytes ? text.length : Buffer.byteLength(text, 'utf8');
   if (bytes > lim.maxBytes) {
-    problems.push({
-      message: `${what} file ${fileName} is ${bytes} bytes, larger than the ${lim.maxBytes}-byte limit`,
-      hint: `a ${what} file is small; check that this is the right file`,
-    });
+    problems.push(sizeProblem(fileName, what, Buffer.byteLength(text, 'utf8'), lim.maxBytes));
     return undefined;
   }
+  const tooDeep = (location?: SourceLocation): undefined => {
+    const p: WorkflowProblem = {
+      message: `${what} file ${fileName} nests mappings and sequences more than ${lim.maxDepth} levels deep`,
+      hint: `flatten the document; no valid ${what} needs that much nesting`,
+    };
+    if (location) p.location = location;
+    problems.push(p);
+    return undefined;
+  };
+  const lexOver = lexicalDepthExceeded(text, lim.maxDepth);
+  if (lexOver !== undefined) return tooDeep(locationOf(text, fileName, lexOver));
   // One pass of the (non-recursive) parser; its tokens are measured, then composed.
   const lineCounter = new LineCounter();
   const tokens = [...new Parser(lineCounter.addNewLine).parse(text)];
   const depth = cstDepth(tokens, lim.maxDepth);
-  if (depth > lim.maxDepth) {
-    problems.push({
-      message: `${what} file ${fileName} nests mappings and sequences more than ${lim.maxDepth} levels deep`,
-      hint: `flatten the document; no valid ${what} needs that much nesting`,
-    });
-    return undefined;
-  }
+  if (depth > lim.maxDepth) return tooDeep();
   // Duplicate keys are detected below in linear time (yaml's own check is quadratic in the keys of a mapping).
   const docs: Document[] = [...new Composer({ prettyErrors: false, uniqueKeys: false, strict: true }).compose(tokens, true, text.length)] as Document[];
   const loc = (offset: number): SourceLocation => {

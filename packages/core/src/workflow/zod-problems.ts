@@ -149,6 +149,24 @@ export function zodProblems(issues: readonly z.core.$ZodIssue[], ctx: ZodProblem
       }
       continue;
     }
+    const involves = issue.code === 'custom' ? (issue.params as { involves?: unknown } | undefined)?.involves : undefined;
+    if (Array.isArray(involves)) {
+      // A rule across sibling keys: it waits for plan() when one of them is a +variable+ without its real value yet.
+      const parent = full.slice(0, -1);
+      const pending = involves.some((k) => {
+        const s = ctx.substituted?.get(JSON.stringify([...parent, String(k)]));
+        return s !== undefined && (s.sampled || s.ignore === true || s.interpolated === true);
+      });
+      if (pending) continue;
+      const at = tree.get(full) === undefined ? parent : full;
+      out.push({
+        message: `${lead}${shown}: ${issue.message}`,
+        hint: 'change the timing so that the wait can pass: a window shorter than the timeout, polls more often than the timeout',
+        location: tree.get(full) === undefined ? tree.locate(at) : tree.locateKey(full),
+        path: shown,
+      });
+      continue;
+    }
     const sub = ctx.substituted?.get(JSON.stringify(full));
     if (sub?.interpolated && issue.code !== 'invalid_type') continue;
     if (sub && !sub.interpolated) {
