@@ -15,6 +15,7 @@ export default defineConfig({
       '@scylla-cp/store-postgres/test-support': fileURLToPath(new URL('./packages/store-postgres/src/test-support.ts', import.meta.url)),
       '@scylla-cp/store-postgres': pkg('store-postgres'),
       '@scylla-cp/sim': pkg('sim'),
+      '@scylla-cp/testing': pkg('testing'),
       '@scylla-cp/server': pkg('server'),
     },
   },
