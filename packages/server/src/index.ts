@@ -1,0 +1,8 @@
+// @scylla-cp/server public API (flat barrel). Keep one export line per module.
+export * from './token-auth.js';
+export * from './engine-metrics.js';
+export * from './job-runner.js';
+export * from './job-service.js';
+export * from './job-event-stream.js';
+export * from './api-schemas.js';
+export * from './scylla-cp-server.js';

@@ -1,0 +1,128 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { MemoryStore } from '@scylla-cp/core';
+import { createServer, type ScyllaCpServer } from '../src/index.js';
+import { coreRegistry, inventoryYaml, OPERATOR_TOKEN, readSse, sleepWorkflow, TEST_TOKENS, VIEWER_TOKEN, waitFor } from './helpers.js';
+
+let server: ScyllaCpServer | undefined;
+let store: MemoryStore;
+let base = '';
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+async function start(): Promise<void> {
+  store = new MemoryStore();
+  server = await createServer({ store, registry: coreRegistry(), tokens: TEST_TOKENS, leaseTtlSeconds: 3, scanIntervalMs: 100, ssePollMs: 50 });
+  base = await server.listen();
+}
+
+function call(method: string, path: string, token: string | undefined, body?: unknown): Promise<Response> {
+  const headers: Record<string, string> = {};
+  if (token) headers.authorization = `Bearer ${token}`;
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  return fetch(`${base}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+}
+
+async function jobState(id: string): Promise<string> {
+  return (await (await call('GET', `/v1/jobs/${id}`, VIEWER_TOKEN)).json()).job.state;
+}
+
+describe('scylla-cp server API', () => {
+  it('refuses calls without a known token, and mutating calls with a viewer token', async () => {
+    await start();
+    expect((await call('GET', '/v1/jobs', undefined)).status).toBe(401);
+    expect((await call('GET', '/v1/jobs', 'scp_wrong')).status).toBe(401);
+    expect((await call('GET', '/v1/jobs', VIEWER_TOKEN)).status).toBe(200);
+    const res = await call('POST', '/v1/jobs', VIEWER_TOKEN, { workflow: sleepWorkflow(0), inventory: inventoryYaml('c1', 1) });
+    expect(res.status).toBe(403);
+    expect((await res.json()).error.code).toBe('FORBIDDEN');
+    expect(await store.listJobs()).toHaveLength(0);
+  });
+
+  it('runs a submitted job to success, streams its events over SSE and records the caller', async () => {
+    await start();
+    const res = await call('POST', '/v1/jobs', OPERATOR_TOKEN, { workflow: sleepWorkflow(0.05), inventory: inventoryYaml('c1', 3) });
+    expect(res.status).toBe(201);
+    const { job } = await res.json();
+    expect(job).toMatchObject({ cluster: 'c1', operator: 'alice' });
+    const sse = await call('GET', `/v1/jobs/${job.id}/stream`, VIEWER_TOKEN);
+    expect(sse.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const msgs = await readSse(sse);
+    const types = msgs.map((m) => m.event);
+    expect(types[0]).toBe('api.submit');
+    expect(msgs[0]!.data.data).toMatchObject({ caller: 'alice', role: 'operator' });
+    expect(types.filter((t) => t === 'step.succeeded')).toHaveLength(3);
+    expect(types.at(-2)).toBe('job.succeeded');
+    expect(msgs.at(-1)).toMatchObject({ event: 'end', data: { state: 'succeeded' } });
+    // ids are the store's sequence numbers, increasing: a client resumes with Last-Event-ID.
+    const ids = msgs.filter((m) => m.id !== undefined).map((m) => Number(m.id));
+    expect(ids).toEqual([...ids].sort((a, b) => a - b));
+    const again = await readSse(await fetch(`${base}/v1/jobs/${job.id}/stream`, { headers: { authorization: `Bearer ${VIEWER_TOKEN}`, 'last-event-id': String(ids.at(-2)) } }));
+    expect(again.map((m) => m.event)).toEqual(['job.succeeded', 'end']);
+    const detail = await (await call('GET', `/v1/jobs/${job.id}`, VIEWER_TOKEN)).json();
+    expect(detail.steps.filter((s: { state: string }) => s.state === 'succeeded')).toHaveLength(3);
+  });
+
+  it('says where a workflow is wrong (400 with file:line:column) and creates nothing', async () => {
+    await start();
+    const bad = sleepWorkflow(1).replace('seconds: 1', 'secnds: 1');
+    const res = await call('POST', '/v1/jobs', OPERATOR_TOKEN, { workflow: bad, inventory: inventoryYaml('c1', 1) });
+    expect(res.status).toBe(400);
+    const body = await res.json();
+    expect(body.error.code).toBe('INVALID_INPUT');
+    expect(body.error.problems.join('\n')).toMatch(/workflow:8:\d+/);
+    const res2 = await call('POST', '/v1/jobs', OPERATOR_TOKEN, { workflow: sleepWorkflow(1), inventory: inventoryYaml('c1', 1), extra: 1 });
+    expect(res2.status).toBe(400);
+    expect(await store.listJobs()).toHaveLength(0);
+  });
+
+  it('refuses a second job on a locked cluster (409 naming the job that holds it)', async () => {
+    await start();
+    const first = (await (await call('POST', '/v1/jobs', OPERATOR_TOKEN, { workflow: sleepWorkflow(0.5), inventory: inventoryYaml('c1', 1) })).json()).job;
+    const res = await call('POST', '/v1/jobs', OPERATOR_TOKEN, { workflow: sleepWorkflow(0.5), inventory: inventoryYaml('c1', 1) });
+    expect(res.status).toBe(409);
+    const body = await res.json();
+    expect(body.error.code).toBe('CLUSTER_LOCKED');
+    expect(body.error.message).toContain(first.id);
+  });
+
+  it('pauses, resumes, approves and cancels, recording each caller in the job events', async () => {
+    await start();
+    const { job } = await (await call('POST', '/v1/jobs', OPERATOR_TOKEN, { workflow: sleepWorkflow(0.3), inventory: inventoryYaml('c1', 6) })).json();
+    await waitFor('the job to run', async () => ((await jobState(job.id)) === 'running' ? true : undefined));
+    expect((await call('POST', `/v1/jobs/${job.id}/pause`, VIEWER_TOKEN)).status).toBe(403);
+    expect((await call('POST', `/v1/jobs/${job.id}/pause`, OPERATOR_TOKEN)).status).toBe(200);
+    await waitFor('the job to pause', async () => ((await jobState(job.id)) === 'paused' ? true : undefined));
+    expect((await call('POST', `/v1/jobs/${job.id}/retry`, OPERATOR_TOKEN)).status).toBe(409);
+    expect((await call('POST', `/v1/jobs/${job.id}/resume`, OPERATOR_TOKEN)).status).toBe(200);
+    expect(['running', 'pending']).toContain(await jobState(job.id));
+    expect((await call('POST', `/v1/jobs/${job.id}/pause`, OPERATOR_TOKEN)).status).toBe(200);
+    await waitFor('the job to pause again', async () => ((await jobState(job.id)) === 'paused' ? true : undefined));
+    expect((await call('POST', `/v1/jobs/${job.id}/approve`, OPERATOR_TOKEN, { step: 's0' })).status).toBe(200);
+    const cancel = await call('POST', `/v1/jobs/${job.id}/cancel`, OPERATOR_TOKEN);
+    expect(cancel.status).toBe(200);
+    await waitFor('the job to be cancelled', async () => ((await jobState(job.id)) === 'cancelled' ? true : undefined));
+    expect((await call('POST', `/v1/jobs/${job.id}/cancel`, OPERATOR_TOKEN)).status).toBe(409);
+    const { events } = await (await call('GET', `/v1/jobs/${job.id}/events`, VIEWER_TOKEN)).json();
+    const audit = events.filter((e: { type: string }) => e.type.startsWith('api.'));
+    expect(audit.map((e: { type: string }) => e.type)).toEqual(['api.submit', 'api.pause', 'api.resume', 'api.pause', 'api.approve', 'api.cancel']);
+    for (const e of audit) expect(e.data).toMatchObject({ caller: 'alice', role: 'operator' });
+    expect(audit[4].data.step).toBe('s0');
+    // No step ran after the job was recorded cancelled.
+    const cancelledAt = events.findIndex((e: { type: string }) => e.type === 'job.cancelled');
+    expect(cancelledAt).toBeGreaterThan(0);
+    expect(events.slice(cancelledAt + 1).filter((e: { type: string }) => e.type.startsWith('step.'))).toEqual([]);
+  });
+
+  it('documents its API in OpenAPI with bearer security', async () => {
+    await start();
+    const doc = await (await fetch(`${base}/openapi.json`)).json();
+    expect(doc.openapi).toMatch(/^3\./);
+    for (const p of ['/v1/jobs', '/v1/jobs/{id}', '/v1/jobs/{id}/stream', '/v1/jobs/{id}/pause', '/v1/jobs/{id}/resume', '/v1/jobs/{id}/retry', '/v1/jobs/{id}/cancel', '/v1/jobs/{id}/approve']) {
+      expect(Object.keys(doc.paths)).toContain(p);
+    }
+    expect(doc.paths['/v1/jobs'].post.requestBody.content['application/json'].schema.properties.workflow.type).toBe('string');
+    expect(doc.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
+  });
+});
