@@ -6,6 +6,7 @@ import { CoordinatorLatencyBelow, DEFAULT_LATENCY_QUANTILE } from './conditions/
 import { NodeOperationModeNormal } from './conditions/node-operation-mode-normal.js';
 import { PrometheusClusterQueryCondition, PrometheusQueryCondition } from './conditions/prometheus-query.js';
 import { prometheusServiceProvider } from './prometheus-service.js';
+import { prometheusSettingsSchema } from './prometheus-settings.js';
 import { CONDITIONS_VERSION } from './version.js';
 
 const count = z.number().int().nonnegative();
@@ -91,4 +92,6 @@ export const prometheusPlugin: ScyllaCpPlugin = definePlugin({
   version: CONDITIONS_VERSION,
   conditions,
   services: [prometheusServiceProvider()],
+  // Validated by plan(): a bad URL setting or a misspelt key fails before the job starts.
+  connectionSettings: { prometheus: prometheusSettingsSchema },
 });

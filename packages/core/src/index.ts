@@ -37,6 +37,8 @@ export * from './workflow/workflow-schemas.js';
 export * from './workflow/parse-workflow.js';
 export * from './builtin/core-plugin.js';
 export * from './inventory/parse-inventory.js';
+export * from './inventory/validate-connection-settings.js';
+export * from './workflow/condition-timing.js';
 export * from './plan/targeting.js';
 export * from './plan/planner.js';
 export * from './plan/format-plan.js';

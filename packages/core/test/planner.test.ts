@@ -176,6 +176,36 @@ cluster_tasks:
   });
 });
 
+describe('plan: zones and racks are keyed within their dc (issue 12)', () => {
+  const TWO_DCS = parseInventory(`name: c2
+nodes:
+  - {id: a1, address: 10.0.1.1, dc: dc-a, rack: rack1}
+  - {id: a2, address: 10.0.1.2, dc: dc-a, rack: rack2}
+  - {id: b1, address: 10.0.2.1, dc: dc-b, rack: rack1}
+  - {id: b2, address: 10.0.2.2, dc: dc-b, rack: rack2}
+  - {id: a3, address: 10.0.1.3, dc: dc-a, rack: rack1, zone: only-a}
+`);
+
+  test('concurrency_unit zone: rack1 of two dcs (zone defaults to rack) are two batches, named dc/zone', () => {
+    expect(planBatches('s0', TWO_DCS.nodes, 'zone')).toEqual([
+      { id: 's0/b0', unit: 'dc-a/rack1', nodes: ['a1'] },
+      { id: 's0/b1', unit: 'dc-a/rack2', nodes: ['a2'] },
+      { id: 's0/b2', unit: 'only-a', nodes: ['a3'] },
+      { id: 's0/b3', unit: 'dc-b/rack1', nodes: ['b1'] },
+      { id: 's0/b4', unit: 'dc-b/rack2', nodes: ['b2'] },
+    ]);
+  });
+
+  test('concurrency_unit rack: same care', () => {
+    expect(planBatches('s0', TWO_DCS.nodes, 'rack').map((b) => [b.unit, b.nodes])).toEqual([
+      ['dc-a/rack1', ['a1', 'a3']],
+      ['dc-a/rack2', ['a2']],
+      ['dc-b/rack1', ['b1']],
+      ['dc-b/rack2', ['b2']],
+    ]);
+  });
+});
+
 describe('plan: abandon_grace_seconds (issue 12)', () => {
   const WF = `name: w
 variables:
@@ -220,7 +250,17 @@ describe('plan: properties', () => {
       connection: {},
       nodes: rows.map((r, i): InventoryNode => ({ id: `node-${(i * 7919) % 1000}-${i}`, address: `10.1.${i >> 8}.${i & 255}`, dc: r.dc, rack: r.rack, zone: r.zone, labels: {}, connection: {} })),
     }));
-  const keyOf = (n: InventoryNode, u: ConcurrencyUnit) => (u === 'zone' ? n.zone : u === 'rack' ? `${n.dc}/${n.rack}` : u === 'dc' ? n.dc : n.id);
+  /** The documented batch unit: a zone name shared by several dcs (among the nodes planned) is shown as dc/zone. */
+  const keyOf = (n: InventoryNode, u: ConcurrencyUnit, planned: readonly InventoryNode[]) =>
+    u === 'zone'
+      ? new Set(planned.filter((m) => m.zone === n.zone).map((m) => m.dc)).size > 1
+        ? `${n.dc}/${n.zone}`
+        : n.zone
+      : u === 'rack'
+        ? `${n.dc}/${n.rack}`
+        : u === 'dc'
+          ? n.dc
+          : n.id;
 
   test('every targeted node is covered exactly once, batches are homogeneous, distinct and in documented order', () => {
     fc.assert(
@@ -239,7 +279,9 @@ describe('plan: properties', () => {
         let prev: [string, string] | undefined;
         for (const b of step.batches) {
           const members = b.nodes.map((id) => byId.get(id)!);
-          for (const m of members) expect(keyOf(m, unit)).toBe(b.unit);
+          for (const m of members) expect(keyOf(m, unit, targeted)).toBe(b.unit);
+          // A zone or rack batch never mixes dcs.
+          if (unit !== 'dc' && unit !== 'node') expect(new Set(members.map((m) => m.dc)).size).toBe(1);
           expect(seen.has(b.unit)).toBe(false);
           seen.add(b.unit);
           // Nodes within a batch keep inventory order.

@@ -25,7 +25,7 @@ function call(method: string, path: string, token: string | undefined, body?: un
 }
 
 async function jobState(id: string): Promise<string> {
-  return (await (await call('GET', `/v1/jobs/${id}`, VIEWER_TOKEN)).json()).job.state;
+  return ((await (await call('GET', `/v1/jobs/${id}`, VIEWER_TOKEN)).json()) as any).job.state;
 }
 
 describe('scylla-cp server API', () => {
@@ -36,7 +36,7 @@ describe('scylla-cp server API', () => {
     expect((await call('GET', '/v1/jobs', VIEWER_TOKEN)).status).toBe(200);
     const res = await call('POST', '/v1/jobs', VIEWER_TOKEN, { workflow: sleepWorkflow(0), inventory: inventoryYaml('c1', 1) });
     expect(res.status).toBe(403);
-    expect((await res.json()).error.code).toBe('FORBIDDEN');
+    expect(((await res.json()) as any).error.code).toBe('FORBIDDEN');
     expect(await store.listJobs()).toHaveLength(0);
   });
 
@@ -44,7 +44,7 @@ describe('scylla-cp server API', () => {
     await start();
     const res = await call('POST', '/v1/jobs', OPERATOR_TOKEN, { workflow: sleepWorkflow(0.05), inventory: inventoryYaml('c1', 3) });
     expect(res.status).toBe(201);
-    const { job } = await res.json();
+    const { job } = (await res.json()) as any;
     expect(job).toMatchObject({ cluster: 'c1', operator: 'alice' });
     const sse = await call('GET', `/v1/jobs/${job.id}/stream`, VIEWER_TOKEN);
     expect(sse.headers.get('content-type')).toMatch(/^text\/event-stream/);
@@ -60,7 +60,7 @@ describe('scylla-cp server API', () => {
     expect(ids).toEqual([...ids].sort((a, b) => a - b));
     const again = await readSse(await fetch(`${base}/v1/jobs/${job.id}/stream`, { headers: { authorization: `Bearer ${VIEWER_TOKEN}`, 'last-event-id': String(ids.at(-2)) } }));
     expect(again.map((m) => m.event)).toEqual(['job.succeeded', 'end']);
-    const detail = await (await call('GET', `/v1/jobs/${job.id}`, VIEWER_TOKEN)).json();
+    const detail = (await (await call('GET', `/v1/jobs/${job.id}`, VIEWER_TOKEN)).json()) as any;
     expect(detail.steps.filter((s: { state: string }) => s.state === 'succeeded')).toHaveLength(3);
   });
 
@@ -69,7 +69,7 @@ describe('scylla-cp server API', () => {
     const bad = sleepWorkflow(1).replace('seconds: 1', 'secnds: 1');
     const res = await call('POST', '/v1/jobs', OPERATOR_TOKEN, { workflow: bad, inventory: inventoryYaml('c1', 1) });
     expect(res.status).toBe(400);
-    const body = await res.json();
+    const body = (await res.json()) as any;
     expect(body.error.code).toBe('INVALID_INPUT');
     expect(body.error.problems.join('\n')).toMatch(/workflow:8:\d+/);
     const res2 = await call('POST', '/v1/jobs', OPERATOR_TOKEN, { workflow: sleepWorkflow(1), inventory: inventoryYaml('c1', 1), extra: 1 });
@@ -79,17 +79,17 @@ describe('scylla-cp server API', () => {
 
   it('refuses a second job on a locked cluster (409 naming the job that holds it)', async () => {
     await start();
-    const first = (await (await call('POST', '/v1/jobs', OPERATOR_TOKEN, { workflow: sleepWorkflow(0.5), inventory: inventoryYaml('c1', 1) })).json()).job;
+    const first = ((await (await call('POST', '/v1/jobs', OPERATOR_TOKEN, { workflow: sleepWorkflow(0.5), inventory: inventoryYaml('c1', 1) })).json()) as any).job;
     const res = await call('POST', '/v1/jobs', OPERATOR_TOKEN, { workflow: sleepWorkflow(0.5), inventory: inventoryYaml('c1', 1) });
     expect(res.status).toBe(409);
-    const body = await res.json();
+    const body = (await res.json()) as any;
     expect(body.error.code).toBe('CLUSTER_LOCKED');
     expect(body.error.message).toContain(first.id);
   });
 
   it('pauses, resumes, approves and cancels, recording each caller in the job events', async () => {
     await start();
-    const { job } = await (await call('POST', '/v1/jobs', OPERATOR_TOKEN, { workflow: sleepWorkflow(0.3), inventory: inventoryYaml('c1', 6) })).json();
+    const { job } = (await (await call('POST', '/v1/jobs', OPERATOR_TOKEN, { workflow: sleepWorkflow(0.3), inventory: inventoryYaml('c1', 6) })).json()) as any;
     await waitFor('the job to run', async () => ((await jobState(job.id)) === 'running' ? true : undefined));
     expect((await call('POST', `/v1/jobs/${job.id}/pause`, VIEWER_TOKEN)).status).toBe(403);
     expect((await call('POST', `/v1/jobs/${job.id}/pause`, OPERATOR_TOKEN)).status).toBe(200);
@@ -104,7 +104,7 @@ describe('scylla-cp server API', () => {
     expect(cancel.status).toBe(200);
     await waitFor('the job to be cancelled', async () => ((await jobState(job.id)) === 'cancelled' ? true : undefined));
     expect((await call('POST', `/v1/jobs/${job.id}/cancel`, OPERATOR_TOKEN)).status).toBe(409);
-    const { events } = await (await call('GET', `/v1/jobs/${job.id}/events`, VIEWER_TOKEN)).json();
+    const { events } = (await (await call('GET', `/v1/jobs/${job.id}/events`, VIEWER_TOKEN)).json()) as any;
     const audit = events.filter((e: { type: string }) => e.type.startsWith('api.'));
     expect(audit.map((e: { type: string }) => e.type)).toEqual(['api.submit', 'api.pause', 'api.resume', 'api.pause', 'api.approve', 'api.cancel']);
     for (const e of audit) expect(e.data).toMatchObject({ caller: 'alice', role: 'operator' });
@@ -117,7 +117,7 @@ describe('scylla-cp server API', () => {
 
   it('documents its API in OpenAPI with bearer security', async () => {
     await start();
-    const doc = await (await fetch(`${base}/openapi.json`)).json();
+    const doc = (await (await fetch(`${base}/openapi.json`)).json()) as any;
     expect(doc.openapi).toMatch(/^3\./);
     for (const p of ['/v1/jobs', '/v1/jobs/{id}', '/v1/jobs/{id}/stream', '/v1/jobs/{id}/pause', '/v1/jobs/{id}/resume', '/v1/jobs/{id}/retry', '/v1/jobs/{id}/cancel', '/v1/jobs/{id}/approve']) {
       expect(Object.keys(doc.paths)).toContain(p);

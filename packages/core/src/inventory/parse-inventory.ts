@@ -56,6 +56,14 @@ export const inventorySchema = z.strictObject({
   nodes: z.array(inventoryNodeSchema).min(1, { error: 'an inventory needs at least one node' }),
 });
 
+/** Where each value of a parsed inventory was written, for errors found later (connection settings at plan time). */
+const sourceTrees = new WeakMap<ClusterInventory, YamlTree>();
+
+/** The YAML source tree of an inventory returned by {@link parseInventory}, if it came from one. @internal */
+export function inventorySourceTree(inventory: ClusterInventory): YamlTree | undefined {
+  return sourceTrees.get(inventory);
+}
+
 /** Options of {@link parseInventory}. */
 export interface ParseInventoryOptions {
   /** Named in error locations. @default '<inventory>' */
@@ -112,7 +120,9 @@ export function parseInventory(text: string, options: ParseInventoryOptions = {}
     labels: { ...(n.labels ?? {}) },
     connection: { ...(n.connection ?? {}) },
   }));
-  return { name: r.data.name, nodes, connection: { ...(r.data.connection ?? {}) } };
+  const inventory: ClusterInventory = { name: r.data.name, nodes, connection: { ...(r.data.connection ?? {}) } };
+  sourceTrees.set(inventory, tree);
+  return inventory;
 }
 
 /**

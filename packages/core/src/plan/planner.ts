@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { VariableValue } from '../api/context.js';
 import { InvalidInputError, formatProblem } from '../errors/input-errors.js';
 import type { ClusterInventory, InventoryNode } from '../inventory/inventory.js';
+import { validateConnectionSettings } from '../inventory/validate-connection-settings.js';
 import type { PluginRegistry, TagKind } from '../plugin/plugin-registry.js';
 import { NODE_WORKFLOW_TAG } from '../workflow/parse-workflow.js';
 import { resolveVariables, substituteVariables } from '../workflow/variables.js';
@@ -128,11 +129,11 @@ function normalizeTargeting(t: Targeting): Targeting {
   return out;
 }
 
-/** The group key of a node and the dc the group sorts under. */
+/** The group key of a node: zones and racks within their dc (their names repeat across dcs). */
 function unitKey(node: InventoryNode, unit: ConcurrencyUnit): string {
   switch (unit) {
     case 'zone':
-      return node.zone;
+      return `${node.dc}/${node.zone}`;
     case 'rack':
       return `${node.dc}/${node.rack}`;
     case 'dc':
@@ -147,28 +148,34 @@ const byCodePoint = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 
 /**
  * Splits nodes into batches by `unit`, in the documented order:
  *
- * - a group is a zone (`zone`), a rack within its dc (`rack`, unit
- *   `dc/rack`, since rack names repeat across dcs), a dc (`dc`), or one node
- *   (`node`, unit = node id);
- * - groups are sorted by their dc (the smallest dc name among the group's
- *   nodes), then by unit name, comparing strings by code point (locale-free);
+ * - a group is a zone within its dc (`zone`), a rack within its dc
+ *   (`rack`), a dc (`dc`), or one node (`node`): two dcs that both have a
+ *   `rack1` (or a zone of the same name) are two groups, never one batch;
+ * - a batch's `unit` is the zone name, or `dc/zone` when that zone name
+ *   occurs in more than one dc among `nodes`; `dc/rack` for racks; the dc
+ *   name; the node id;
+ * - groups are sorted by their dc, then by unit name, comparing strings by
+ *   code point (locale-free);
  * - nodes within a group keep inventory order.
  *
  * Batch ids are `${stepId}/b${index}`.
  */
 export function planBatches(stepId: string, nodes: readonly InventoryNode[], unit: ConcurrencyUnit): PlanBatch[] {
-  const groups = new Map<string, { dc: string; nodes: string[] }>();
+  const groups = new Map<string, { dc: string; label: string; nodes: string[] }>();
+  const zoneDcs = new Map<string, Set<string>>();
+  if (unit === 'zone') for (const n of nodes) (zoneDcs.get(n.zone) ?? zoneDcs.set(n.zone, new Set()).get(n.zone)!).add(n.dc);
   for (const n of nodes) {
     const key = unitKey(n, unit);
     const g = groups.get(key);
-    if (g) {
-      g.nodes.push(n.id);
-      if (byCodePoint(n.dc, g.dc) < 0) g.dc = n.dc;
-    } else groups.set(key, { dc: n.dc, nodes: [n.id] });
+    if (g) g.nodes.push(n.id);
+    else {
+      const label = unit === 'zone' ? (zoneDcs.get(n.zone)!.size > 1 ? key : n.zone) : key;
+      groups.set(key, { dc: n.dc, label, nodes: [n.id] });
+    }
   }
-  return [...groups.entries()]
-    .sort(([ka, a], [kb, b]) => byCodePoint(a.dc, b.dc) || byCodePoint(ka, kb))
-    .map(([unitName, g], i) => ({ id: `${stepId}/b${i}`, unit: unitName, nodes: g.nodes }));
+  return [...groups.values()]
+    .sort((a, b) => byCodePoint(a.dc, b.dc) || byCodePoint(a.label, b.label))
+    .map((g, i) => ({ id: `${stepId}/b${i}`, unit: g.label, nodes: g.nodes }));
 }
 
 /**
@@ -187,10 +194,13 @@ export function planBatches(stepId: string, nodes: readonly InventoryNode[], uni
  *   {@link DEFAULT_NODE_WORKFLOW_SETTINGS}, and is expanded into batches by
  *   {@link planBatches}. With `concurrency_unit: node` every batch holds one
  *   node, so nodes run strictly one at a time whatever `concurrency_limit` says.
+ * - The inventory's connection settings are validated against the schemas
+ *   the registered plugins declare ({@link validateConnectionSettings}).
  * - The inventory is copied into the plan, so a resume never depends on an
  *   inventory changed meanwhile.
  *
- * @throws InvalidInputError: `UNKNOWN_VARIABLE`, `MISSING_VARIABLE`,
+ * @throws InventoryError (`INVALID_INVENTORY`) for bad connection settings;
+ *   InvalidInputError: `UNKNOWN_VARIABLE`, `MISSING_VARIABLE`,
  *   `INVALID_VARIABLE` (variables), `UNKNOWN_NODE`, `UNKNOWN_ZONE`,
  *   `EMPTY_SELECTION`, `INVALID_TARGETING` (targeting), `INVALID_PARAMS`
  *   (parameters invalid once variables are substituted), `UNKNOWN_TAG`.
@@ -203,6 +213,7 @@ export function plan(
   options: PlanOptions,
 ): JobPlan {
   const { registry } = options;
+  validateConnectionSettings(inventory, registry);
   const vars = resolveVariables(workflow, variables);
   const selected = selectNodes(inventory, targeting);
   const steps: PlanStep[] = workflow.clusterTasks.map((entry, i): PlanStep => {

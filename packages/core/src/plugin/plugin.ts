@@ -55,6 +55,16 @@ export interface PluginManifest {
   conditions?: Record<string, ConditionDefinition>;
   /** Default providers of the services its tasks use; callers can override them. */
   services?: ServiceProvider<unknown>[];
+  /**
+   * zod schemas of the inventory `connection` sections this plugin reads,
+   * keyed by section name (e.g. `{ ssh: SshSettingsSchema }`). `plan()`
+   * validates each node's merged section (the inventory's, with the node's
+   * own merged over it) against every schema declared for that section, so a
+   * bad port or a misspelt key fails when the job is planned, with its file
+   * location. Sections that no plugin declares are left to whoever reads them.
+   * @default {}
+   */
+  connectionSettings?: Record<string, z.ZodType>;
 }
 
 /** A checked, branded plugin, as returned by {@link definePlugin}. */

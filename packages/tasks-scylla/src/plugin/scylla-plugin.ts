@@ -6,6 +6,7 @@ import { NodeUpNormal } from '../conditions/node-up-normal.js';
 import { ScyllaPendingCompactions } from '../conditions/pending-compactions.js';
 import { QuorumSafe } from '../conditions/quorum-safe.js';
 import { SchemaAgreement } from '../conditions/schema-agreement.js';
+import { ScyllaApiSettingsSchema, ShellSettingsSchema, SshSettingsSchema } from '../services/connection-settings.js';
 import { ScyllaApiProviders, type ScyllaApiProvidersOptions } from '../services/scylla-api-service.js';
 import { nodeShellProvider } from '../shell/node-shell-provider.js';
 import { ScyllaCleanup } from '../tasks/scylla-cleanup.js';
@@ -87,6 +88,8 @@ export function createScyllaPlugin(options: ScyllaApiProvidersOptions = {}) {
   return definePlugin({
     name: '@scylla-cp/tasks-scylla',
     version: TASKS_SCYLLA_VERSION,
+    // Validated by plan(): a bad port or a misspelt key fails before the job starts.
+    connectionSettings: { scylla_api: ScyllaApiSettingsSchema, ssh: SshSettingsSchema, shell: ShellSettingsSchema },
     nodeTasks: {
       'scylla-drain': {
         description: 'Drain the node (flush memtables, stop CQL and gossip); done if already DRAINED; guarded by quorum-safe and cluster-normal',
