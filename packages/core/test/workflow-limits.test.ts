@@ -161,6 +161,18 @@ describe('pathological input is refused fast, with a location where one exists (
     expect(wf.name).toBe(deep);
   });
 
+  test('an expansion bomb names the alias whose expansion went past the limit', () => {
+    const lines = ['a0: &a0 [x, x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i < 6; i++) lines.push(`a${i}: &a${i} [*a${i - 1}, *a${i - 1}, *a${i - 1}, *a${i - 1}, *a${i - 1}, *a${i - 1}, *a${i - 1}, *a${i - 1}, *a${i - 1}, *a${i - 1}]`);
+    let p: WorkflowProblem[] = [];
+    try {
+      parseWorkflow(`${lines.join('\n')}\nname: w\ncluster_tasks: []\n`, { registry, fileName: 'wf.yaml', limits: { maxAliasCount: 1_000_000 } });
+    } catch (e) {
+      p = [...(e as WorkflowError).problems];
+    }
+    expect(brief(p)).toEqual(['5:45 workflow file expands to more than 100000 values (aliases expanded)']);
+  });
+
   test('loadWorkflowFile refuses an oversized file from its size, before reading it', () => {
     const dir = mkdtempSync(join(tmpdir(), 'wf-limits-'));
     const path = join(dir, 'big.yaml');

@@ -356,6 +356,8 @@ export function parseYamlTree(
   let nodeCount = 0;
   let aliasCount = 0;
   let stopped = false;
+  /** Offset of the outermost alias being expanded: where an expansion limit is blamed. */
+  let expandingAlias: number | undefined;
   const stop = (p: WorkflowProblem) => {
     if (!stopped) problems.push(p);
     stopped = true;
@@ -374,6 +376,7 @@ export function parseYamlTree(
       stop({
         message: `${what} file expands to more than ${lim.maxNodes} values (aliases expanded)`,
         hint: 'an alias bomb? remove the repeated aliases (*name)',
+        location: loc(expandingAlias ?? (node as YamlNode | null)?.range?.[0] ?? 0),
       });
       return null;
     }
@@ -391,11 +394,17 @@ export function parseYamlTree(
         return null;
       }
       const target = (node as Alias).resolve(doc);
+      const outer = expandingAlias;
+      expandingAlias ??= (node as Alias).range?.[0];
       if (!target) {
         stop({ message: `unknown alias *${(node as Alias).source}`, hint: 'define the anchor (&name) before using it', location: loc((node as Alias).range?.[0] ?? 0) });
         return null;
       }
-      return convert(target, path, display, depth + 1, keyLoc);
+      try {
+        return convert(target, path, display, depth + 1, keyLoc);
+      } finally {
+        expandingAlias = outer;
+      }
     }
     const yn = node as YamlNode;
     const rawTag = yn.tag;
