@@ -61,7 +61,7 @@ describe('resume after a crash', () => {
     expect(outcome.state).toBe('succeeded');
     expect(jobEvents).toEqual(['running:resumed', 'succeeded:finished']);
     expect(calls.slice(5)).toEqual([
-      's0/z0-n1/t1#2', // interrupted: attempted again, attempt numbering continues
+      's0/z0-n1/t1#1', // interrupted: attempted again under the same number (it never concluded)
       's0/z0-n1/t2#1',
       's0/z1-n0/t0#1',
       's0/z1-n0/t1#1',
@@ -74,7 +74,7 @@ describe('resume after a crash', () => {
     const steps = await store.getSteps('crash');
     expect(steps).toHaveLength(13);
     expect(steps.every((s) => s.state === 'succeeded')).toBe(true);
-    expect(steps.find((s) => s.stepId === 's0/z0-n1/t1')!.attempts).toBe(2);
+    expect(steps.find((s) => s.stepId === 's0/z0-n1/t1')!.attempts).toBe(1);
     const job = await store.getJob('crash');
     expect(job).toMatchObject({ state: 'succeeded', fencingToken: 2 });
     const types = (await store.listEvents('crash')).map((e) => e.type);
@@ -107,7 +107,8 @@ describe('resume after a crash', () => {
     const again = await h.engine.resume('f', { retryFailed: true });
     const outcome = await h.clock.run(again.done);
     expect(outcome.state).toBe('succeeded');
-    expect(calls).toEqual(['s0/z0-n1/t0#2', 's0/z0-n2/t0#1']);
+    // `retry` gives the failed step a fresh budget: its attempts count from 1 again
+    expect(calls).toEqual(['s0/z0-n1/t0#1', 's0/z0-n2/t0#1']);
     expect((await h.store.getJob('f')).error).toBeUndefined();
   });
 
@@ -269,7 +270,7 @@ describe('computeResumeState', () => {
     for (const s of [store, withoutRecords]) {
       const rs = await loadResumeState(s, 'j', plan, { retryFailed: true });
       expect(rs).toMatchObject({ completedSteps: 1, remainingSteps: 5, interruptedStepIds: ['s0/z0-n0/t1'], retriedStepIds: ['s0/z0-n1/t0'], nextStepId: 's0/z0-n0/t1' });
-      expect(rs.openRecord('s0/z0-n1/t0')).toMatchObject({ state: 'pending', attempts: 1, lastError: { message: 'boom' } });
+      expect(rs.openRecord('s0/z0-n1/t0')).toMatchObject({ state: 'pending', attempts: 0, lastError: { message: 'boom' } });
     }
     expect(fullReads).toBe(1);
   });
@@ -304,7 +305,7 @@ it('resuming a job whose steps all succeeded before the crash runs nothing and e
   expect(calls).toBe(0);
 });
 
-it('resuming drops a pending pause request but honours a pending cancel request before any step runs', async () => {
+it('a pause request recorded while no runner ran the job is not lost: the resume applies it before any step; a pending cancel too', async () => {
   let calls = 0;
   const h = harness({ w: async (ctx) => { calls++; await ctx.clock.sleep(10_000, ctx.signal); } });
   const job = await h.engine.start(planOf(inventory(1, 3), [spec('w')]), { operator: 'o', workflowText: '', jobId: 'pc' });
@@ -313,12 +314,18 @@ it('resuming drops a pending pause request but honours a pending cancel request 
   expect((await h.clock.run(job.done)).state).toBe('paused');
   expect(calls).toBe(1);
 
+  // e.g. `scylla-cp pause` while the runner was dead
   await h.store.requestControl('pc', 'pause', h.clock.now());
+  const applied = await h.engine.resume('pc');
+  expect((await h.clock.run(applied.done)).state).toBe('paused');
+  expect(calls).toBe(1); // no step started: the pause was applied
+  expect((await h.store.getJob('pc')).control).toBeUndefined();
+
   const resumed = await h.engine.resume('pc');
   await h.clock.advance(1_000);
   resumed.pause();
   expect((await h.clock.run(resumed.done)).state).toBe('paused');
-  expect(calls).toBe(2); // the stale pause request did not stop the resumed run at once
+  expect(calls).toBe(2);
 
   await h.store.requestControl('pc', 'cancel', h.clock.now());
   const cancelled = await h.engine.resume('pc');

@@ -121,12 +121,14 @@ describe('Engine retries', () => {
     expect(outcome.failedSteps[0]!.error).toMatchObject({ code: 'STEP_TIMEOUT', classification: 'recoverable' });
     expect(secs(h.clock)).toBe(11);
 
-    // a task that ignores its signal still ends at its timeout
+    // a task that ignores its signal is waited for up to the abandon grace (60 s
+    // by default), then given up on: the job fails with AttemptDidNotStopError
     const h2 = harness({ deaf: async () => await new Promise(() => {}) });
     const job2 = await h2.engine.start(planOf(inventory(1, 1), [spec('deaf', { timeoutSeconds: 3 })]), { operator: 'o', workflowText: '', jobId: 'd' });
     const out2 = await h2.clock.run(job2.done);
     expect(out2.state).toBe('failed');
-    expect(secs(h2.clock)).toBe(3);
+    expect(out2.error?.name).toBe('AttemptDidNotStopError');
+    expect(secs(h2.clock)).toBe(63);
   });
 
   it('jittered delays are reproducible for a seed and stay within the jitter band', async () => {

@@ -9,7 +9,9 @@ import type { PluginRegistry } from '../plugin/plugin-registry.js';
 import type { JobStore } from '../store/job-store.js';
 import { Prng } from '../util/prng.js';
 import type { EngineEvents, JobOutcome } from './engine-events.js';
+import { InFlightRegistry } from './in-flight-registry.js';
 import { JobRun, type ServiceBinder } from './job-run.js';
+import { DEFAULT_ABANDON_GRACE_SECONDS } from '../plan/job-plan.js';
 
 export type { ServiceBinder } from './job-run.js';
 import { loadResumeState } from './resume-state.js';
@@ -43,6 +45,20 @@ export interface EngineOptions {
   logger?: Logger;
   /** Retry jitter ratio in [0, 1] (see `computeRetryDelay`); 0 for exact delays. @default 0.2 */
   retryJitterRatio?: number;
+  /**
+   * Seconds to wait, after an attempt timed out or was aborted, for its
+   * `execute` (or condition check) to settle before giving up on it with
+   * `AttemptDidNotStopError` (the job halts failed and the node is left out of
+   * this engine's work). A step's `abandonGraceSeconds` (YAML
+   * `abandon_grace_seconds`) overrides it. @default 60
+   */
+  abandonGraceSeconds?: number;
+  /**
+   * Seconds between reads of pause/cancel requests recorded in the store by
+   * other processes (they are also read right before every step starts).
+   * @default 0.5
+   */
+  controlPollSeconds?: number;
 }
 
 /** Options of {@link Engine.start}. */
@@ -129,6 +145,10 @@ export class Engine extends EventEmitter<EngineEvents> {
   readonly #leaseTtlMs: number;
   readonly #heartbeatMs: number;
   readonly #jitterRatio: number;
+  readonly #abandonGraceSeconds: number;
+  readonly #controlPollMs: number;
+  /** Which node has an attempt in flight, for every run of this engine. */
+  readonly inFlight = new InFlightRegistry();
   readonly #runs = new Map<string, JobRun>();
   readonly #closeHooks = new Set<() => Promise<void> | void>();
 
@@ -148,6 +168,13 @@ export class Engine extends EventEmitter<EngineEvents> {
     this.#leaseTtlMs = ttl * 1000;
     this.#heartbeatMs = hb * 1000;
     this.#jitterRatio = options.retryJitterRatio ?? DEFAULT_RETRY_JITTER_RATIO;
+    const grace = options.abandonGraceSeconds ?? DEFAULT_ABANDON_GRACE_SECONDS;
+    const poll = options.controlPollSeconds ?? 0.5;
+    if (!(grace >= 0) || !Number.isFinite(grace) || !(poll > 0) || !Number.isFinite(poll)) {
+      throw new InvalidInputError(`engine: need abandonGraceSeconds (${grace}) >= 0 and controlPollSeconds (${poll}) > 0`, { code: 'BAD_ENGINE_OPTIONS' });
+    }
+    this.#abandonGraceSeconds = grace;
+    this.#controlPollMs = poll * 1000;
     this.holder = options.holder ?? `${hostname()}:${process.pid}:${hex8(this.#prng)}`;
   }
 
@@ -170,6 +197,9 @@ export class Engine extends EventEmitter<EngineEvents> {
       leaseTtlMs: this.#leaseTtlMs,
       heartbeatMs: this.#heartbeatMs,
       jitterRatio: this.#jitterRatio,
+      abandonGraceSeconds: this.#abandonGraceSeconds,
+      controlPollMs: this.#controlPollMs,
+      inFlight: this.inFlight,
     };
   }
 

@@ -3,20 +3,24 @@ import type { EventEmitter } from 'eventemitter3';
 import type { ClusterExecutionContext, JobInfo, NodeExecutionContext } from '../api/context.js';
 import type { LogFields, Logger } from '../api/logger.js';
 import type { ServiceScope, Services } from '../api/services.js';
-import type { ExecuteClusterTask, ExecuteNodeTask } from '../api/task.js';
-import { abortReason, type Clock } from '../clock/clock.js';
-import { classifyError } from '../errors/classify-error.js';
+import type { Clock } from '../clock/clock.js';
 import { toErrorDetail, type ErrorDetail } from '../errors/error-detail.js';
-import { RecoverableError, UnrecoverableError } from '../errors/task-errors.js';
+import { UnrecoverableError } from '../errors/task-errors.js';
 import type { InventoryNode } from '../inventory/inventory.js';
-import { nodeStepId, type JobPlan, type NodeWorkflowStep, type TaskSpec } from '../plan/job-plan.js';
+import { nodeStepId, type JobPlan, type NodeWorkflowStep } from '../plan/job-plan.js';
 import type { PluginRegistry } from '../plugin/plugin-registry.js';
-import type { JobRecord, JobState, JobStore, Lease, StepUpdate, Transition } from '../store/job-store.js';
+import type { ControlRequest, JobRecord, JobState, JobStore, Lease, StepUpdate, Transition } from '../store/job-store.js';
 import type { Prng } from '../util/prng.js';
-import type { AttemptEvent, ConditionPollEvent, EngineEvents, FailedStep, JobEvent, JobOutcome, JobOutcomeState, LogEvent, LogLevel, RetryEvent, StepEvent } from './engine-events.js';
+import { ControlWatcher } from './control-watcher.js';
+import { DisruptionTracker } from './disruption-tracker.js';
+import type { ConditionPollEvent, EngineEvents, FailedStep, JobEvent, JobOutcome, JobOutcomeState, LogEvent, LogLevel } from './engine-events.js';
+import type { InFlightRegistry } from './in-flight-registry.js';
+import { LeaseKeeper } from './lease-keeper.js';
 import type { ResumeState } from './resume-state.js';
-import { computeRetryDelay } from './retry-policy.js';
-import { CONDITION_POLL_REPORTER, waitForCondition, type ConditionPollInfo } from './wait-for-condition.js';
+import { runRollingWindow } from './rolling-window.js';
+import { StepLogger } from './step-logger.js';
+import { StepRunner, type StepHost, type StepToRun } from './step-runner.js';
+import { ATTEMPT_WORK_TRACKER, CONDITION_POLL_REPORTER, type AttemptWorkTracker, type ConditionPollInfo } from './wait-for-condition.js';
 
 /** Binds services for one execution scope (a `ServiceRegistry` satisfies it). */
 export interface ServiceBinder {
@@ -36,7 +40,10 @@ export interface JobRunDeps {
   logger: Logger;
   leaseTtlMs: number;
   heartbeatMs: number;
+  controlPollMs: number;
   jitterRatio: number;
+  abandonGraceSeconds: number;
+  inFlight: InFlightRegistry;
 }
 
 /** How a run begins. @internal */
@@ -48,30 +55,13 @@ export interface JobRunStart {
   resumed: boolean;
 }
 
-type Task = ExecuteNodeTask | ExecuteClusterTask;
-
-class StepLogger implements Logger {
-  constructor(
-    private readonly run: JobRun,
-    private readonly stepId: string,
-    private readonly nodeId: string | undefined,
-  ) {}
-  debug(message: string, fields?: LogFields): void {
-    this.run.log('debug', message, fields, this.stepId, this.nodeId);
-  }
-  info(message: string, fields?: LogFields): void {
-    this.run.log('info', message, fields, this.stepId, this.nodeId);
-  }
-  warn(message: string, fields?: LogFields): void {
-    this.run.log('warn', message, fields, this.stepId, this.nodeId);
-  }
-  error(message: string, fields?: LogFields): void {
-    this.run.log('error', message, fields, this.stepId, this.nodeId);
-  }
-}
-
 /**
  * One run of a job by one engine: from lease acquisition to the final state.
+ * The pieces: a {@link LeaseKeeper} renews the lease, a {@link ControlWatcher}
+ * sees pause/cancel requests, {@link runRollingWindow} schedules a batch's
+ * nodes, a {@link StepRunner} runs each step (its attempts settle through
+ * `runAttempt`, claiming the node in the engine's {@link InFlightRegistry}),
+ * and a {@link DisruptionTracker} knows which nodes the job has taken down.
  * @internal use `Engine.start` / `Engine.resume`.
  */
 export class JobRun {
@@ -86,16 +76,20 @@ export class JobRun {
   readonly #nodes = new Map<string, InventoryNode>();
   readonly #jobInfo: JobInfo;
   readonly #abort = new AbortController();
-  readonly #heartbeatStop = new AbortController();
   readonly #failedSteps: FailedStep[] = [];
   readonly #failedNodes: string[] = [];
   readonly #failedNodeSet = new Set<string>();
-  #lease: Lease;
+  readonly #lease: LeaseKeeper;
+  readonly #control: ControlWatcher;
+  readonly #steps: StepRunner;
+  readonly #disruption: DisruptionTracker;
   #halted = false;
   #pauseRequested = false;
+  #cancelRequested = false;
   #abortRequested = false;
   #interruptRequested = false;
-  #abortMessage = '';
+  #cancelMessage = '';
+  #abandonedError: unknown;
   #storeError: unknown;
   #incomplete = false;
   #succeeded = 0;
@@ -105,24 +99,50 @@ export class JobRun {
     this.#job = start.job;
     this.#plan = start.job.plan;
     this.#resume = start.resume;
-    this.#lease = start.lease;
     this.jobId = start.job.id;
     for (const n of this.#plan.inventory.nodes) this.#nodes.set(n.id, n);
+    this.#disruption = new DisruptionTracker(this.#plan, deps.registry, start.resume);
+    const disrupted = this.#disruption.view;
     this.#jobInfo = Object.freeze({
       id: this.jobId,
       operator: start.job.operator,
       variables: this.#plan.variables,
       workflowName: this.#plan.workflowName,
+      disruptedNodes: disrupted,
     });
     setMaxListeners(0, this.#abort.signal);
     this.#start = start;
+    this.#lease = new LeaseKeeper(start.lease, {
+      store: deps.store,
+      clock: deps.clock,
+      ttlMs: deps.leaseTtlMs,
+      heartbeatMs: deps.heartbeatMs,
+      onLost: (e) => this.#stopFatal(e),
+    });
+    this.#control = new ControlWatcher({
+      store: deps.store,
+      clock: deps.clock,
+      jobId: this.jobId,
+      pollMs: deps.controlPollMs,
+      onRequest: (r) => this.#onControl(r),
+      onError: (e) => this.#stopFatal(e),
+    });
+    this.#steps = new StepRunner(this.#stepHost());
   }
 
   /** No new steps start; in-flight steps finish; the job ends `paused`. */
   pause(): void {
-    if (this.#pauseRequested || this.#abortRequested) return;
+    if (this.#pauseRequested || this.#cancelRequested || this.#abortRequested) return;
     this.#pauseRequested = true;
     this.log('info', 'pause requested: no new steps will start; waiting for in-flight steps to finish');
+  }
+
+  /** Graceful cancel: no new step starts, in-flight steps finish, then the job ends `cancelled`. */
+  cancel(reason = 'cancelled by the operator'): void {
+    if (this.#cancelRequested || this.#abortRequested) return;
+    this.#cancelRequested = true;
+    this.#cancelMessage = reason;
+    this.log('warn', `cancel requested: no new steps will start; in-flight steps finish, then the job ends cancelled (${reason})`);
   }
 
   /**
@@ -140,13 +160,20 @@ export class JobRun {
     this.#abort.abort(err);
   }
 
-  /** In-flight tasks see their AbortSignal; the job ends `cancelled`. */
+  /** Cancel now: in-flight tasks see their AbortSignal (and still settle); the job ends `cancelled`. */
   abort(reason = 'aborted by the operator'): void {
     if (this.#abortRequested) return;
     this.#abortRequested = true;
-    this.#abortMessage = reason;
+    this.#cancelRequested = true;
+    this.#cancelMessage = reason;
     this.log('warn', `abort requested: ${reason}`);
     this.#abort.abort(new UnrecoverableError(`job ${this.jobId} aborted: ${reason}`, { code: 'JOB_ABORTED' }));
+  }
+
+  #onControl(r: ControlRequest): void {
+    if (r === 'pause') this.pause();
+    else if (r === 'cancel') this.cancel('cancel requested through the job store');
+    else if (r === 'cancel-now') this.abort('cancel --now requested through the job store');
   }
 
   /** Emits an event; a listener that throws never disturbs the job (the error is logged). */
@@ -163,12 +190,7 @@ export class JobRun {
   }
 
   log(level: LogLevel, message: string, fields?: LogFields, stepId?: string, nodeId?: string): void {
-    const ev: LogEvent = {
-      jobId: this.jobId,
-      at: this.#d.clock.now(),
-      level,
-      message,
-    };
+    const ev: LogEvent = { jobId: this.jobId, at: this.#d.clock.now(), level, message };
     if (fields !== undefined) ev.fields = fields;
     if (stepId !== undefined) ev.stepId = stepId;
     if (nodeId !== undefined) ev.nodeId = nodeId;
@@ -178,13 +200,21 @@ export class JobRun {
   }
 
   #canStartStep(): boolean {
-    return !this.#halted && !this.#pauseRequested && !this.#abortRequested && this.#storeError === undefined;
+    return !this.#halted && !this.#pauseRequested && !this.#cancelRequested && this.#storeError === undefined;
+  }
+
+  /** Reads pending control requests, then says whether a new step (or attempt) may start. */
+  async #mayStart(): Promise<boolean> {
+    if (!this.#canStartStep()) return false;
+    await this.#control.check();
+    return this.#canStartStep();
   }
 
   #stopFatal(error: unknown): void {
     if (this.#storeError !== undefined) return;
     this.#storeError = error;
-    this.#heartbeatStop.abort();
+    this.#lease.stop();
+    this.#control.stop();
     this.log('error', `cannot record progress safely, stopping the job at once: ${(error as Error)?.message ?? String(error)}`);
     // A runner that cannot record must not keep acting on the cluster.
     this.#abort.abort(error);
@@ -193,12 +223,50 @@ export class JobRun {
   async #commit(t: Transition): Promise<boolean> {
     if (this.#storeError !== undefined) return false;
     try {
-      await this.#d.store.commit(this.#lease, t);
+      await this.#d.store.commit(this.#lease.lease, t);
       return true;
     } catch (e) {
       this.#stopFatal(e);
       return false;
     }
+  }
+
+  #stepHost(): StepHost {
+    const d = this.#d;
+    return {
+      jobId: this.jobId,
+      cluster: this.#job.cluster,
+      clock: d.clock,
+      prng: d.prng,
+      jitterRatio: d.jitterRatio,
+      registry: d.registry,
+      inFlight: d.inFlight,
+      abandonGraceSeconds: d.abandonGraceSeconds,
+      gate: this.#disruption,
+      jobSignal: this.#abort.signal,
+      commit: (t) => this.#commit(t),
+      emit: (name, event) => this.#emit(name, event),
+      log: (level, message, fields, stepId, nodeId) => this.log(level, message, fields, stepId, nodeId),
+      context: (stepId, nodeId, attempt, signal, task, track) => this.#context(stepId, nodeId, attempt, signal, task, track),
+      mayStart: () => this.#mayStart(),
+      storeFailed: () => this.#storeError !== undefined,
+      interruptRequested: () => this.#interruptRequested,
+      abortRequested: () => this.#abortRequested,
+      attemptAbandoned: (step, error) => {
+        this.#abandonedError ??= error;
+        if (!this.#halted) {
+          this.log('error', `${(error as Error)?.message ?? String(error)}; the job halts: no new node, zone or attempt starts`, undefined, step.stepId, step.nodeId);
+        }
+        this.#halted = true;
+      },
+      leftIncomplete: () => {
+        this.#incomplete = true;
+      },
+      recordFailure: (stepId, nodeId, task, error) => this.#recordFailure(stepId, nodeId, task, error),
+      stepSucceeded: () => {
+        this.#succeeded++;
+      },
+    };
   }
 
   #emitJob(state: JobState | 'interrupted', reason: NonNullable<JobEvent['reason']>, error?: ErrorDetail): void {
@@ -227,24 +295,25 @@ export class JobRun {
   async open(): Promise<void> {
     const start = this.#start;
     const resetIds = start.resume?.retriedStepIds ?? [];
+    // `retry` gives failed steps a fresh retry budget: their attempt count restarts at 0.
     const steps: StepUpdate[] = resetIds.map((id) => {
       const r = start.resume!.openRecord(id)!;
-      const u: StepUpdate = { stepId: id, state: 'pending', attempts: r.attempts };
+      const u: StepUpdate = { stepId: id, state: 'pending', attempts: 0 };
       if (r.nodeId !== undefined) u.nodeId = r.nodeId;
       return u;
     });
     const reason = start.resumed ? 'resumed' : 'started';
+    const lease = this.#lease.lease;
     try {
-      await this.#d.store.commit(this.#lease, {
+      await this.#d.store.commit(lease, {
         at: this.#d.clock.now(),
-        // Resuming is an explicit "go on": a pending pause request is dropped; a
-        // pending cancel request is kept and acted on before the first step.
-        job: { state: 'running', error: null, clearControl: this.#job.control !== 'cancel' },
+        // A pending control request is kept: the run acts on it before its first step.
+        job: { state: 'running', error: null },
         steps,
-        events: [{ type: `job.${reason}`, data: { holder: this.#lease.holder, token: this.#lease.token, retriedSteps: resetIds.length } }],
+        events: [{ type: `job.${reason}`, data: { holder: lease.holder, token: lease.token, retriedSteps: resetIds.length } }],
       });
     } catch (e) {
-      await this.#d.store.releaseLease(this.#lease).catch(() => {});
+      await this.#d.store.releaseLease(lease).catch(() => {});
       throw e;
     }
   }
@@ -259,23 +328,17 @@ export class JobRun {
     try {
       const reason = this.#start.resumed ? 'resumed' : 'started';
       this.#emitJob('running', reason);
-      void this.#heartbeat();
+      this.#lease.start();
+      this.#control.start();
 
       for (const step of this.#plan.steps) {
-        if (!this.#canStartStep()) {
-          this.#incomplete = true;
-          break;
-        }
-        await this.#checkControl();
-        if (!this.#canStartStep()) {
+        if (!(await this.#mayStart())) {
           this.#incomplete = true;
           break;
         }
         if (step.kind === 'cluster-task') {
-          const ok = await this.#runStepIfNeeded(step.id, step.task, undefined);
-          if (!ok) {
-            this.#halted = true;
-          }
+          const r = await this.#runStepIfNeeded({ stepId: step.id, spec: step.task });
+          if (r === 'failed') this.#halted = true;
         } else {
           await this.#runNodeWorkflow(step);
           // A node workflow with failed nodes does not let later steps run.
@@ -288,12 +351,16 @@ export class JobRun {
       this.#stopFatal(e);
       return this.#finish();
     } finally {
-      this.#heartbeatStop.abort();
+      this.#lease.stop();
+      this.#control.stop();
     }
   }
 
   async #finish(): Promise<JobOutcome> {
-    this.#heartbeatStop.abort();
+    this.#control.stop();
+    // Never report an end while an attempt of this job is still in flight.
+    await this.#d.inFlight.whenIdle(this.jobId);
+    this.#lease.stop();
     const outcome: JobOutcome = {
       jobId: this.jobId,
       state: 'succeeded',
@@ -309,9 +376,12 @@ export class JobRun {
     }
     let state: JobOutcomeState;
     let error: ErrorDetail | undefined;
-    if (this.#abortRequested) {
+    if (this.#abandonedError !== undefined) {
+      state = 'failed';
+      error = { ...toErrorDetail(this.#abandonedError), details: { ...toErrorDetail(this.#abandonedError).details, ...this.#failureDetail().details } };
+    } else if (this.#cancelRequested) {
       state = 'cancelled';
-      error = toErrorDetail(new UnrecoverableError(`job aborted: ${this.#abortMessage}`, { code: 'JOB_ABORTED' }));
+      error = toErrorDetail(new UnrecoverableError(`job ${this.#abortRequested ? 'aborted' : 'cancelled'}: ${this.#cancelMessage}`, { code: 'JOB_ABORTED' }));
     } else if (this.#failedSteps.length > 0) {
       state = 'failed';
       error = this.#failureDetail();
@@ -340,7 +410,7 @@ export class JobRun {
       return outcome;
     }
     try {
-      await this.#d.store.releaseLease(this.#lease);
+      await this.#d.store.releaseLease(this.#lease.lease);
     } catch (e) {
       this.log('warn', `could not release the lease: ${(e as Error)?.message ?? String(e)}`);
     }
@@ -349,7 +419,8 @@ export class JobRun {
   }
 
   #failureDetail(): ErrorDetail {
-    const first = this.#failedSteps[0]!;
+    const first = this.#failedSteps[0];
+    if (!first) return { name: 'JobFailedError', code: 'JOB_FAILED', message: 'the job failed', classification: 'unrecoverable', details: { failedNodes: [], failedSteps: [] } };
     const nodes = this.#failedNodes;
     const where = first.nodeId ? `node ${first.nodeId}, step ${first.stepId}` : `cluster step ${first.stepId}`;
     const head =
@@ -369,89 +440,25 @@ export class JobRun {
     };
   }
 
-  async #heartbeat(): Promise<void> {
-    const { clock, store, heartbeatMs, leaseTtlMs } = this.#d;
-    const signal = this.#heartbeatStop.signal;
-    while (!signal.aborted) {
-      try {
-        await clock.sleep(heartbeatMs, signal);
-      } catch {
-        return;
-      }
-      if (signal.aborted || this.#storeError !== undefined) return;
-      try {
-        this.#lease = await store.renewLease(this.#lease, leaseTtlMs, clock.now());
-      } catch (e) {
-        this.#stopFatal(e);
-        return;
-      }
-      await this.#checkControl();
-    }
-  }
-
-  /** Acts on a pause/cancel request recorded in the store by another process. */
-  async #checkControl(): Promise<void> {
-    if (this.#storeError !== undefined) return;
-    let job: JobRecord;
-    try {
-      job = await this.#d.store.getJob(this.jobId);
-    } catch (e) {
-      this.#stopFatal(e);
-      return;
-    }
-    if (job.control === 'pause') this.pause();
-    else if (job.control === 'cancel') this.abort('cancel requested through the job store');
-  }
-
-  #runNodeWorkflow(step: NodeWorkflowStep): Promise<void> {
-    const batches = step.batches;
+  async #runNodeWorkflow(step: NodeWorkflowStep): Promise<void> {
     const limit = Math.max(1, step.concurrencyLimit);
-    let b = 0;
-    const nextBatch = async (): Promise<void> => {
-      for (; b < batches.length; b++) {
-        if (!this.#canStartStep()) {
-          this.#incomplete = true;
-          return;
-        }
-        if (b > 0) await this.#checkControl();
-        await this.#rollingWindow(batches[b]!.nodes, limit, step);
-        if (this.#storeError !== undefined) return;
+    for (const batch of step.batches) {
+      if (!(await this.#mayStart())) {
+        this.#incomplete = true;
+        return;
       }
-    };
-    return nextBatch();
-  }
-
-  /** Runs `nodes` with at most `limit` at once; a finished node's slot is refilled at once. */
-  #rollingWindow(nodes: readonly string[], limit: number, step: NodeWorkflowStep): Promise<void> {
-    return new Promise<void>((resolve) => {
-      let next = 0;
-      let active = 0;
-      const pump = (): void => {
-        while (active < limit && next < nodes.length) {
-          if (!this.#canStartStep()) break;
-          const nodeId = nodes[next++]!;
-          if (this.#nodeDone(step, nodeId)) continue;
-          active++;
-          this.#runNode(step, nodeId).then(finished, (e: unknown) => {
-            this.#stopFatal(e);
-            finished();
-          });
-        }
-        if (active === 0) {
-          if (next < nodes.length) this.#incomplete = true;
-          resolve();
-        }
-      };
-      const finished = (): void => {
-        active--;
-        pump();
-      };
-      pump();
-    });
-  }
-
-  #nodeDone(step: NodeWorkflowStep, nodeId: string): boolean {
-    return this.#resume?.isNodeCompleted(step.id, nodeId) ?? false;
+      // Nodes this job already took down come first: bring them back before
+      // anything else is taken down (a resume after a crash mid-batch).
+      const nodes = this.#disruption.orderForBatch(step, batch.nodes);
+      const r = await runRollingWindow(nodes, limit, {
+        canStart: () => this.#canStartStep(),
+        isDone: (nodeId) => this.#resume?.isNodeCompleted(step.id, nodeId) ?? false,
+        run: (nodeId) => this.#runNode(step, nodeId),
+        onError: (e) => this.#stopFatal(e),
+      });
+      if (r.stoppedEarly) this.#incomplete = true;
+      if (this.#storeError !== undefined || this.#halted) return;
+    }
   }
 
   async #runNode(step: NodeWorkflowStep, nodeId: string): Promise<void> {
@@ -460,19 +467,20 @@ export class JobRun {
       const id = nodeStepId(step.id, nodeId, t);
       const resume = this.#resume;
       if (resume?.isCompleted(id)) continue;
-      const rec = resume?.openRecord(id);
+      const record = resume?.openRecord(id);
       if (!this.#canStartStep()) {
         this.#incomplete = true;
         return;
       }
-      const ok = await this.#runStepIfNeeded(id, tasks[t]!, nodeId, rec);
-      if (!ok) {
+      const r = await this.#runStepIfNeeded({ stepId: id, spec: tasks[t]!, nodeId, ...(record ? { record } : {}) });
+      if (r === 'stopped') return;
+      if (r === 'failed') {
         if (this.#storeError !== undefined) return;
         if (!this.#failedNodeSet.has(nodeId)) {
           this.#failedNodeSet.add(nodeId);
           this.#failedNodes.push(nodeId);
         }
-        if (step.abortOnFirstFailure && !this.#abortRequested) {
+        if (step.abortOnFirstFailure && !this.#cancelRequested) {
           if (!this.#halted) this.log('error', `node ${nodeId} failed; abort_on_first_failure: no new node or step will start`, undefined, id, nodeId);
           this.#halted = true;
         }
@@ -487,161 +495,19 @@ export class JobRun {
     this.#failedSteps.push(f);
   }
 
-  /** Runs one step unless already done. Resolves true when it succeeded (now or before). */
-  async #runStepIfNeeded(stepId: string, spec: TaskSpec, nodeId: string | undefined, rec = this.#resume?.openRecord(stepId)): Promise<boolean> {
-    if (this.#resume?.isCompleted(stepId)) return true;
+  /** Runs one step unless already done. */
+  async #runStepIfNeeded(s: StepToRun): Promise<'succeeded' | 'failed' | 'stopped'> {
+    if (this.#resume?.isCompleted(s.stepId)) return 'succeeded';
+    const rec = s.record ?? this.#resume?.openRecord(s.stepId);
     if (rec?.state === 'failed') {
       // Failed in an earlier run and not reset (no retryFailed): it stays failed.
-      this.#recordFailure(stepId, nodeId, spec.tag, rec.lastError ?? { name: 'Error', message: 'failed in an earlier run', classification: 'unrecoverable' });
-      return false;
+      this.#recordFailure(s.stepId, s.nodeId, s.spec.tag, rec.lastError ?? { name: 'Error', message: 'failed in an earlier run', classification: 'unrecoverable' });
+      return 'failed';
     }
-    return this.#runStep(stepId, spec, nodeId, rec?.attempts ?? 0);
+    return this.#steps.run(rec ? { ...s, record: rec } : s);
   }
 
-  #stepEvent(stepId: string, nodeId: string | undefined, task: string, state: 'running' | 'succeeded' | 'failed', attempt: number, startedAt: number, error?: ErrorDetail): void {
-    const at = this.#d.clock.now();
-    const ev: StepEvent = { jobId: this.jobId, at, stepId, task, state, attempt };
-    if (nodeId !== undefined) ev.nodeId = nodeId;
-    if (state !== 'running') ev.durationMs = at - startedAt;
-    if (error) ev.error = error;
-    this.#emit('step', ev);
-  }
-
-  async #runStep(stepId: string, spec: TaskSpec, nodeId: string | undefined, previousAttempts: number): Promise<boolean> {
-    const { clock } = this.#d;
-    const task = spec.tag;
-    const startedAt = clock.now();
-    const fail = async (attempts: number, error: ErrorDetail): Promise<boolean> => {
-      const u: StepUpdate = { stepId, state: 'failed', attempts, finishedAt: clock.now(), lastError: error };
-      if (nodeId !== undefined) u.nodeId = nodeId;
-      const ok = await this.#commit({ at: clock.now(), steps: [u], events: [{ type: 'step.failed', stepId, data: { attempt: attempts, error } }] });
-      if (!ok) return false;
-      this.#recordFailure(stepId, nodeId, task, error);
-      this.#stepEvent(stepId, nodeId, task, 'failed', attempts, startedAt, error);
-      this.log('error', `step ${stepId} (!${task}) failed: ${error.message}`, undefined, stepId, nodeId);
-      return false;
-    };
-
-    let instance: Task;
-    try {
-      instance = nodeId !== undefined ? this.#d.registry.create('nodeTask', task, spec.params) : this.#d.registry.create('clusterTask', task, spec.params);
-    } catch (e) {
-      return fail(previousAttempts, toErrorDetail(e));
-    }
-
-    for (let n = 0; ; n++) {
-      const attempt = previousAttempts + n + 1;
-      const running: StepUpdate = { stepId, state: 'running', attempts: attempt };
-      if (nodeId !== undefined) running.nodeId = nodeId;
-      if (n === 0) running.startedAt = startedAt;
-      const started = await this.#commit({
-        at: clock.now(),
-        steps: [running],
-        events: [{ type: n === 0 ? 'step.started' : 'step.attempt', stepId, data: nodeId !== undefined ? { attempt, nodeId, task } : { attempt, task } }],
-      });
-      if (!started) return false;
-      if (n === 0) this.#stepEvent(stepId, nodeId, task, 'running', attempt, startedAt);
-      const attemptEv: AttemptEvent = { jobId: this.jobId, at: clock.now(), stepId, task, attempt };
-      if (nodeId !== undefined) attemptEv.nodeId = nodeId;
-      this.#emit('attempt', attemptEv);
-
-      let result: unknown;
-      let error: unknown;
-      let failed = false;
-      try {
-        result = await this.#attempt(instance, spec, stepId, nodeId, attempt);
-      } catch (e) {
-        failed = true;
-        error = e;
-      }
-      if (this.#storeError !== undefined) return false;
-
-      if (!failed) {
-        const u: StepUpdate = { stepId, state: 'succeeded', attempts: attempt, finishedAt: clock.now(), lastError: null };
-        if (nodeId !== undefined) u.nodeId = nodeId;
-        if (result !== undefined) u.result = jsonSafe(result);
-        const ok = await this.#commit({ at: clock.now(), steps: [u], events: [{ type: 'step.succeeded', stepId, data: { attempt } }] });
-        if (!ok) return false;
-        this.#succeeded++;
-        this.#stepEvent(stepId, nodeId, task, 'succeeded', attempt, startedAt);
-        return true;
-      }
-
-      if (this.#interruptRequested && !this.#abortRequested) {
-        // Leave the step recorded `running`: a resume attempts it again.
-        this.#incomplete = true;
-        this.log('warn', `step ${stepId} (!${task}) attempt ${attempt} interrupted; it will be attempted again on resume`, undefined, stepId, nodeId);
-        return false;
-      }
-      const detail = toErrorDetail(error);
-      const recoverable = !this.#abortRequested && classifyError(error) === 'recoverable';
-      if (!recoverable || n >= spec.retries) return fail(attempt, detail);
-
-      const retryAfterSeconds = (error as RecoverableError | undefined)?.retryAfterSeconds;
-      const delayMs = computeRetryDelay(spec.retryBackoff, n + 1, this.#d.prng, {
-        jitterRatio: this.#d.jitterRatio,
-        ...(typeof retryAfterSeconds === 'number' ? { retryAfterSeconds } : {}),
-      });
-      const u: StepUpdate = { stepId, state: 'running', attempts: attempt, lastError: detail };
-      if (nodeId !== undefined) u.nodeId = nodeId;
-      const ok = await this.#commit({ at: clock.now(), steps: [u], events: [{ type: 'step.retry', stepId, data: { attempt, delayMs, error: detail } }] });
-      if (!ok) return false;
-      const retryEv: RetryEvent = { jobId: this.jobId, at: clock.now(), stepId, task, attempt, delayMs, error: detail };
-      if (nodeId !== undefined) retryEv.nodeId = nodeId;
-      this.#emit('retry', retryEv);
-      this.log('warn', `step ${stepId} (!${task}) attempt ${attempt} failed, retrying in ${delayMs} ms: ${detail.message}`, undefined, stepId, nodeId);
-      try {
-        await clock.sleep(delayMs, this.#abort.signal);
-      } catch (e) {
-        if (this.#storeError !== undefined) return false;
-        if (this.#interruptRequested && !this.#abortRequested) {
-          this.#incomplete = true;
-          return false;
-        }
-        return fail(attempt, toErrorDetail(e));
-      }
-    }
-  }
-
-  /** One attempt: preconditions, then execute; bounded by the step timeout and the job's abort. */
-  async #attempt(instance: Task, spec: TaskSpec, stepId: string, nodeId: string | undefined, attempt: number): Promise<unknown> {
-    const jobSignal = this.#abort.signal;
-    if (jobSignal.aborted) throw abortReason(jobSignal);
-    const ctl = new AbortController();
-    const signal = ctl.signal;
-    const onJobAbort = (): void => ctl.abort(jobSignal.reason);
-    jobSignal.addEventListener('abort', onJobAbort, { once: true });
-    let timer: AbortController | undefined;
-    let onStop: (() => void) | undefined;
-    try {
-      const ctx = this.#context(stepId, nodeId, attempt, signal, spec.tag);
-      const work = (async () => {
-        const pre = instance.preconditions();
-        for (const check of pre) await waitForCondition(check, ctx);
-        return (instance.execute as (c: ClusterExecutionContext) => Promise<unknown>)(ctx);
-      })();
-      const stopped = new Promise<never>((_, reject) => {
-        onStop = () => reject(abortReason(signal));
-        signal.addEventListener('abort', onStop, { once: true });
-      });
-      if (spec.timeoutSeconds !== undefined && spec.timeoutSeconds > 0) {
-        const t = new AbortController();
-        timer = t;
-        const seconds = spec.timeoutSeconds;
-        this.#d.clock.sleep(seconds * 1000, t.signal).then(
-          () => ctl.abort(new RecoverableError(`step ${stepId} (!${spec.tag}) attempt ${attempt} timed out after ${seconds}s`, { code: 'STEP_TIMEOUT', details: { stepId, timeoutSeconds: seconds } })),
-          () => {},
-        );
-      }
-      return await Promise.race([work, stopped]);
-    } finally {
-      timer?.abort();
-      jobSignal.removeEventListener('abort', onJobAbort);
-      if (onStop) signal.removeEventListener('abort', onStop);
-    }
-  }
-
-  #context(stepId: string, nodeId: string | undefined, attempt: number, signal: AbortSignal, task: string): NodeExecutionContext | ClusterExecutionContext {
+  #context(stepId: string, nodeId: string | undefined, attempt: number, signal: AbortSignal, task: string, track: AttemptWorkTracker): NodeExecutionContext | ClusterExecutionContext {
     const node = nodeId !== undefined ? this.#nodes.get(nodeId) : undefined;
     if (nodeId !== undefined && node === undefined) {
       throw new UnrecoverableError(`node ${nodeId} is not in the job's stored inventory`, { code: 'UNKNOWN_NODE', details: { nodeId } });
@@ -659,26 +525,16 @@ export class JobRun {
     const ctx = {
       inventory,
       job,
-      logger: new StepLogger(this, stepId, nodeId),
+      logger: new StepLogger((level, message, fields, sid, nid) => this.log(level, message, fields, sid, nid), stepId, nodeId),
       clock,
       signal,
       services,
       attempt,
       stepId,
       [CONDITION_POLL_REPORTER]: reporter,
+      [ATTEMPT_WORK_TRACKER]: track,
     } as ClusterExecutionContext & { node?: InventoryNode };
     if (node) ctx.node = node;
     return ctx;
-  }
-}
-
-/** A task result made safe to store as JSON (non-serializable values are described instead). */
-function jsonSafe(value: unknown): unknown {
-  if (value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
-  try {
-    const text = JSON.stringify(value);
-    return text === undefined ? undefined : JSON.parse(text);
-  } catch (e) {
-    return { unserializable: String((e as Error)?.message ?? e) };
   }
 }

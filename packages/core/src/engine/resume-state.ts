@@ -31,7 +31,8 @@ export interface ResumeState {
   isNodeCompleted(workflowStepId: string, nodeId: string): boolean;
   /**
    * The stored record of a step that is not completed (running, failed,
-   * pending), if any. With `retryFailed`, failed records come back as `pending`.
+   * pending), if any. With `retryFailed`, failed records come back as
+   * `pending` with `attempts: 0` (a fresh retry budget).
    */
   openRecord(stepId: string): StepRecord | undefined;
 }
@@ -192,7 +193,8 @@ export function computeResumeState(plan: JobPlan, steps: readonly StepRecord[] |
     if (r.state === 'failed') {
       if (options.retryFailed) {
         retriedStepIds.push(id);
-        open.set(id, { ...r, state: 'pending' });
+        // `retry` gives the step a fresh retry budget (the run records it so).
+        open.set(id, { ...r, state: 'pending', attempts: 0 });
         continue;
       }
       failedStepIds.push(id);

@@ -1,7 +1,7 @@
 import type { ClusterCondition, ConditionCheck, ConditionResult, NodeCondition } from '../api/condition.js';
 import type { ClusterExecutionContext, NodeExecutionContext } from '../api/context.js';
 import { abortReason } from '../clock/clock.js';
-import { isErrorKind } from '../errors/scylla-cp-error.js';
+import { classifyError } from '../errors/classify-error.js';
 import { ConditionTimeoutError } from '../errors/task-errors.js';
 
 /** One poll of a condition, as reported to listeners (the engine's `condition-poll` event). */
@@ -37,6 +37,18 @@ export type ConditionPollReporter = (info: ConditionPollInfo) => void;
  * with `{ ...ctx }` keeps the reporter (it is an enumerable own property).
  */
 export const CONDITION_POLL_REPORTER = Symbol.for('@scylla-cp/core.condition-poll-reporter');
+
+/**
+ * The key under which the engine stores, on every execution context, a
+ * function that takes work still running on the attempt's behalf (a condition
+ * check the wait stopped waiting for at its timeout). The engine counts an
+ * attempt as over only once such work has settled too (up to the abandon
+ * grace). `waitForCondition` registers every check it leaves running.
+ */
+export const ATTEMPT_WORK_TRACKER = Symbol.for('@scylla-cp/core.attempt-work-tracker');
+
+/** Registers work still running for an attempt (see {@link ATTEMPT_WORK_TRACKER}). */
+export type AttemptWorkTracker = (work: Promise<unknown>) => void;
 
 /** Options of {@link waitForCondition}. */
 export interface WaitForConditionOptions {
@@ -112,8 +124,8 @@ export async function waitForCondition(
     if (signal.aborted) throw abortReason(signal);
     if (!outcome.ok) {
       const err = outcome.error;
-      if (!isErrorKind(err, 'RecoverableError')) throw err;
-      recoverableMessage = String((err as Error).message);
+      if (classifyError(err) !== 'recoverable') throw err;
+      recoverableMessage = String((err as Error)?.message ?? err);
       result = { ok: false, detail: recoverableMessage };
     } else {
       result = outcome.result;
@@ -189,6 +201,9 @@ async function checkBefore(
   });
   for (let i = 0; i < 4 && settled === undefined; i++) await Promise.resolve();
   if (settled !== undefined) return settled;
+  // The check may outlive this wait (timeout, abort): let the engine await it.
+  const tracker = (ctx as unknown as Record<symbol, unknown>)[ATTEMPT_WORK_TRACKER];
+  if (typeof tracker === 'function') (tracker as AttemptWorkTracker)(run);
   const remaining = deadline - ctx.clock.now();
   const stop = new AbortController();
   const onAbort = () => stop.abort();

@@ -30,8 +30,31 @@ export interface TagFactoryHelpers {
   registry: PluginRegistry;
 }
 
-/** A node task tag. */
-export type NodeTaskDefinition<S extends z.ZodType = z.ZodType> = TagDefinition<S, ExecuteNodeTask>;
+/**
+ * What a node task does to its node's availability, for the engine's
+ * disrupted-node set (`ctx.job.disruptedNodes`, used by `quorum-safe` and
+ * every condition that reasons about liveness). Both default to `false`.
+ */
+export interface NodeTaskAvailability {
+  /**
+   * The task takes its node down, or may (drain, stop, restart, decommission,
+   * a reboot). From the moment its preconditions pass (a decision the engine
+   * serializes across the job's nodes) until a `restores` task of the node
+   * succeeds, the node counts as down for the job's conditions. A disruptive
+   * step of a node already in the set skips that serialization and
+   * `quorum-safe` passes for it (it is already counted down).
+   */
+  disruptive?: boolean;
+  /**
+   * When the task succeeds the node is back in service, or on its way and
+   * visibly so to its peers (start, restart): it leaves the disrupted set,
+   * and conditions trust the cluster's own view of it again.
+   */
+  restores?: boolean;
+}
+
+/** A node task tag, with what it does to its node's availability. */
+export type NodeTaskDefinition<S extends z.ZodType = z.ZodType> = TagDefinition<S, ExecuteNodeTask> & NodeTaskAvailability;
 /** A cluster task tag. */
 export type ClusterTaskDefinition<S extends z.ZodType = z.ZodType> = TagDefinition<S, ExecuteClusterTask>;
 /** A condition tag; `scope` says whether it is checked per node or for the cluster. */
@@ -88,7 +111,7 @@ export function isPlugin(value: unknown): value is ScyllaCpPlugin {
  * Declares a node task tag with its parameter type inferred from the schema:
  * `nodeTasks: { 'my-task': defineNodeTask({ description, params: z.object({...}).strict(), create: (p) => new MyTask(p) }) }`.
  */
-export function defineNodeTask<S extends z.ZodType>(definition: TagDefinition<S, ExecuteNodeTask>): NodeTaskDefinition {
+export function defineNodeTask<S extends z.ZodType>(definition: TagDefinition<S, ExecuteNodeTask> & NodeTaskAvailability): NodeTaskDefinition {
   return definition as unknown as NodeTaskDefinition;
 }
 

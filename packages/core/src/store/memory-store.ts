@@ -187,7 +187,8 @@ export class MemoryStore implements JobStore {
       next.state = u.state;
       next.attempts = u.attempts;
       if (u.nodeId !== undefined) next.nodeId = u.nodeId;
-      if (u.startedAt !== undefined) next.startedAt = u.startedAt;
+      // started_at is the first attempt's time: never moved once set.
+      if (u.startedAt !== undefined && next.startedAt === undefined) next.startedAt = u.startedAt;
       if (u.finishedAt !== undefined) next.finishedAt = u.finishedAt;
       if (u.lastError === null) delete next.lastError;
       else if (u.lastError !== undefined) next.lastError = clone(u.lastError);
