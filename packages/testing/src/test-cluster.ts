@@ -18,7 +18,7 @@ import {
   type Targeting,
 } from '@scylla-cp/core';
 import { prometheusPlugin } from '@scylla-cp/conditions';
-import { SimCluster, SimPrometheus, provideSimServices, simShellOverride, type SimClusterOptions, type SimFault, type SimOpLogEntry, type SimOpLogQuery } from '@scylla-cp/sim';
+import { SimCluster, SimPrometheus, SimShell, provideSimServices, simShellOverride, type SimClusterOptions, type SimFault, type SimOpLogEntry, type SimOpLogQuery } from '@scylla-cp/sim';
 import { scyllaPlugin } from '@scylla-cp/tasks-scylla';
 import { singleConditionWorkflow, singleTaskWorkflow, type ConditionCheckOptions, type TaskStepOptions } from './task-workflow.js';
 
@@ -118,6 +118,14 @@ export class TestCluster {
   /** Removes one injected fault. */
   clearFault(id: string): void {
     this.cluster.faults.clear(id);
+  }
+
+  /**
+   * The node's simulated shell (its virtual filesystem and emulated systemd), e.g. to read a
+   * file a task wrote: `(await t.shell(id).run(['cat', '/etc/motd'])).stdout`.
+   */
+  shell(nodeId: string): SimShell {
+    return new SimShell(this.cluster, nodeId);
   }
 
   /** The simulator's operation log (who did what to which node, when), optionally filtered. */
