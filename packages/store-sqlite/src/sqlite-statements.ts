@@ -41,7 +41,7 @@ export interface SqliteStatements {
   updJobState: Statement;
   /** `(at, jobId)`: rewrites `updated_at` only. */
   touch: Statement;
-  /** `(jobId, stepId, nodeId, state, attempts, startedAt, finishedAt, lastError, result, setError)`. */
+  /** `(jobId, stepId, nodeId, state, attempts, startedAt, finishedAt, lastError, result, setError)`; a stored `started_at` is kept (the first attempt's). */
   upsStep: Statement;
   /** `(jobId, at, type, stepId, data)`. */
   insEvent: Statement;
@@ -107,7 +107,7 @@ export function prepareSqliteStatements(s: Database.Database): SqliteStatements 
          node_id = coalesce(excluded.node_id, node_id),
          state = excluded.state,
          attempts = excluded.attempts,
-         started_at = coalesce(excluded.started_at, started_at),
+         started_at = coalesce(started_at, excluded.started_at),
          finished_at = coalesce(excluded.finished_at, finished_at),
          last_error = CASE WHEN ? THEN excluded.last_error ELSE last_error END,
          result = coalesce(excluded.result, result)`,
