@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { JobNotFoundError, MemoryStore, type JobPlan, type JobStore } from '@scylla-cp/core';
+import { SqliteStore } from '@scylla-cp/store-sqlite';
 
 // The server records every mutating API call with its caller through
 // JobStore.appendEvent (no lease needed: the job may be run by another replica).
@@ -13,6 +14,7 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 const stores: [string, () => Promise<JobStore>][] = [
   ['MemoryStore', async () => new MemoryStore()],
+  ['SqliteStore', async () => SqliteStore.open(path.join(dir, 'append.db'))],
 ];
 
 describe.each(stores)('%s.appendEvent', (_name, open) => {

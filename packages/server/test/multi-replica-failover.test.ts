@@ -4,11 +4,12 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { nodeStepId, Prng, type JobStore } from '@scylla-cp/core';
 import { inventoryYaml, SimCluster } from '@scylla-cp/sim';
-import { SqliteStore } from '@scylla-cp/store-sqlite';
+import { PostgresStore } from '@scylla-cp/store-postgres';
+import { PostgresServer } from '@scylla-cp/store-postgres/test-support';
 import { OPERATOR_TOKEN, TEST_TOKENS, waitFor } from './helpers.js';
 import { bundleReplica, concurrentOperators, killReplica, readWitness, startReplica, witnessKill, type Replica } from './replica-harness.js';
 
-// Item 3 of issue 17: any number of replicas on one database; each job is run by the replica
+// Item 3 of issue 17: any number of replicas on one PostgreSQL database; each job is run by the replica
 // holding its lease; a SIGKILLed replica's job is taken over once its lease expires and resumed
 // under a new fencing token. Three replicas, a stream of jobs on three simulated clusters,
 // replicas SIGKILLed at seeded moments (a busy one whenever possible).
@@ -62,7 +63,11 @@ function maxNodesDown(cluster: SimCluster): number {
 describe('server replicas sharing jobs through leases', () => {
   it('completes every job across SIGKILLs, never runs a step again after it succeeded, never lets two runners operate a cluster', async () => {
     const prng = new Prng(SEED);
-    const storeSpec = `sqlite:${path.join(dir, 'jobs.db')}`;
+    // One PostgreSQL (Debian's, in a temporary directory on 127.0.0.1) shared by every replica.
+    const pg = await PostgresServer.start();
+    cleanups.push(() => pg.destroy());
+    const connectionString = pg.connectionString();
+    const storeSpec = `postgres:${connectionString}`;
     const witness = path.join(dir, 'witness.jsonl');
     const bundle = await bundleReplica();
     cleanups.push(() => fs.rmSync(bundle, { force: true }));
@@ -161,7 +166,7 @@ describe('server replicas sharing jobs through leases', () => {
     }
 
     // Every job completed; every planned step is recorded succeeded.
-    const store: JobStore = await SqliteStore.open(storeSpec.slice('sqlite:'.length));
+    const store: JobStore = await PostgresStore.open({ connectionString });
     cleanups.push(() => store.close());
     expect(jobIds).toHaveLength(CLUSTERS * JOBS_PER_CLUSTER);
     let takeovers = 0;

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import { corePlugin, PluginRegistry, type JobStore } from '@scylla-cp/core';
 import { prometheusPlugin } from '@scylla-cp/conditions';
 import { simShellOverride } from '@scylla-cp/sim';
+import { PostgresStore } from '@scylla-cp/store-postgres';
 import { SqliteStore } from '@scylla-cp/store-sqlite';
 import { scyllaPlugin } from '@scylla-cp/tasks-scylla';
 import { createServer, type TokenEntry } from '../../src/index.js';
@@ -17,10 +18,7 @@ const [storeSpec, witness, ttlText, tokensJson] = process.argv.slice(2) as [stri
 
 async function openStore(spec: string): Promise<JobStore> {
   if (spec.startsWith('sqlite:')) return SqliteStore.open(spec.slice('sqlite:'.length));
-  if (spec.startsWith('postgres:')) {
-    const mod = (await import('@scylla-cp/store-postgres' as string)) as { PostgresStore: { open(url: string): Promise<JobStore> } };
-    return mod.PostgresStore.open(spec.slice('postgres:'.length));
-  }
+  if (spec.startsWith('postgres:')) return PostgresStore.open({ connectionString: spec.slice('postgres:'.length) });
   throw new Error(`unknown store ${spec}`);
 }
 
