@@ -279,14 +279,17 @@ export class SimCluster {
 
   /**
    * Whether `viewer` currently sees `target` up through gossip: a node's own view of itself is
-   * "up" unless it announced shutdown; peers see a gossip start after `gossipPropagationMs` and a
-   * gossip stop (drain, stop, crash) after `failureDetectionDelayMs`.
+   * "up" unless it announced shutdown; peers see a gossip start after `gossipPropagationMs`. A
+   * gossip stop that the node announced (drain, `systemctl stop`, a clean reboot: Scylla's
+   * `do_stop_gossiping` sends `STATUS=shutdown,true` to its live peers) is seen at once; a silent
+   * one (a crash, a killed host) only after `failureDetectionDelayMs`.
    */
   seesUp(viewer: SimNode, target: SimNode): boolean {
     if (target.left) return false;
     const now = this.#at();
     if (viewer === target) return !target.shutdownAnnounced && target.process;
     if (target.gossipUp) return now >= target.gossipSinceMs + this.timing.gossipPropagationMs;
+    if (target.shutdownAnnounced) return false;
     return now < target.gossipSinceMs + this.timing.failureDetectionDelayMs;
   }
 
@@ -649,6 +652,8 @@ export class SimCluster {
     node.mode = 'NONE';
     node.apiListening = false;
     node.groups.clear();
+    // A node that announced its shutdown stays down for its peers while it boots.
+    if (node.shutdownAnnounced && !node.gossipUp) node.gossipSinceMs = Math.min(node.gossipSinceMs, t0 - T.failureDetectionDelayMs);
     node.gossipUp = false;
     node.shutdownAnnounced = false;
     node.nativeTransport = false;

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { QuorumSafe, quorumLoss, quorumOf, type ScyllaTokenRange } from '../src/index.js';
+import type { ClusterInventory, NodeExecutionContext } from '@scylla-cp/core';
+import { ClusterNormal, QuorumSafe, quorumLoss, quorumOf, type ScyllaTokenRange } from '../src/index.js';
 import { json, nodeContext, StubScylla, stubNode } from './stub-scylla.js';
 
 const A = '10.0.0.1', B = '10.0.0.2', C = '10.0.0.3', D = '10.0.0.4', E = '10.0.0.5', F = '10.0.0.6';
@@ -116,5 +117,62 @@ describe('quorum-safe condition over the REST API', () => {
     const r = await new QuorumSafe({ ignoreKeyspaces: ['ks1', 'system_auth'] }).check(env.ctx);
     expect(r.ok).toBe(true);
     expect(r.detail).toContain('0 keyspaces (ignoring ks1, system_auth)');
+  });
+});
+
+describe('liveness conditions count the nodes this job has taken down (issue 12)', () => {
+  let stub: StubScylla;
+  let env: ReturnType<typeof nodeContext>;
+  let inventory: ClusterInventory;
+
+  beforeEach(async () => {
+    stub = await StubScylla.start();
+    const hostIds = [A, B, C].map((ip, i) => ({ key: ip, value: `00000000-0000-0000-0000-00000000000${i + 1}` }));
+    stub
+      .on('GET /storage_service/operation_mode', json('NORMAL'))
+      .on('GET /storage_service/host_id', json(hostIds))
+      .on('GET /storage_service/hostid/local', json('00000000-0000-0000-0000-000000000001'))
+      .on('GET /gossiper/endpoint/live/', json([A, B, C]))
+      .on('GET /gossiper/endpoint/down/', json([]))
+      .on('GET /storage_service/nodes/joining', json([]))
+      .on('GET /storage_service/nodes/leaving', json([]))
+      .on('GET /storage_service/nodes/moving', json([]))
+      .on('GET /storage_service/nodes/excluded', json([]))
+      .on('GET /storage_proxy/schema_versions', json([{ key: 'v1', value: [A, B, C] }]))
+      .on('GET /storage_service/keyspaces', (q) => json(q.query.get('replication') === 'tablets' ? [] : ['system_distributed']))
+      .on('GET /storage_service/describe_ring/system_distributed', json([
+        { start_token: '0', end_token: '10', endpoints: [A, B, C], rpc_endpoints: [A, B, C], endpoint_details: [A, B, C].map((h) => ({ host: h, datacenter: 'dc1', rack: 'r1' })) },
+      ]));
+    const conn = { connection: { scylla_api: { port: stub.port, host: '127.0.0.1' } } };
+    const nodes = [stubNode('n1', stub.port, A, conn), stubNode('n2', stub.port, B, conn), stubNode('n3', stub.port, C, conn)];
+    inventory = { name: 'c', nodes, connection: {} };
+    env = nodeContext(inventory, nodes[0]!);
+  });
+  afterEach(async () => {
+    await env.dispose();
+    await stub.close();
+  });
+
+  const withDisrupted = (ctx: NodeExecutionContext, ids: string[]): NodeExecutionContext => ({ ...ctx, job: { ...ctx.job, disruptedNodes: new Set(ids) } });
+
+  it('quorum-safe: a node of the same job being drained counts as down although its peers still see it UN', async () => {
+    expect((await new QuorumSafe().check(env.ctx)).ok).toBe(true);
+    const r = await new QuorumSafe().check(withDisrupted(env.ctx, ['n2']));
+    expect(r.ok).toBe(false);
+    expect(r.detail).toContain('not live: 10.0.0.2');
+    expect(r.detail).toContain('taken down by this job: n2');
+  });
+
+  it('quorum-safe: a node already in the disrupted set is not "taken down" again (resume after a crash does not deadlock)', async () => {
+    const r = await new QuorumSafe().check(withDisrupted(env.ctx, ['n1', 'n2']));
+    expect(r.ok).toBe(true);
+    expect(r.detail).toContain('already taken down by this job');
+  });
+
+  it('cluster-normal: another node of this job being taken down is not normal', async () => {
+    expect((await new ClusterNormal().check(env.ctx)).ok).toBe(true);
+    const r = await new ClusterNormal().check(withDisrupted(env.ctx, ['n2']));
+    expect(r.ok).toBe(false);
+    expect(r.detail).toContain('taken down by this job: n2');
   });
 });

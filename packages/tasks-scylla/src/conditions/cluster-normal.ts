@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import type { ClusterCondition, ClusterConditionContext, ConditionResult } from '@scylla-cp/core';
-import { findViewSource, nodeOf } from './cluster-view.js';
+import { disruptedPeers, findViewSource, nodeOf } from './cluster-view.js';
 import { schemaAgreement } from './schema-agreement.js';
 
 /**
@@ -10,7 +10,10 @@ import { schemaAgreement } from './schema-agreement.js';
  * (host-id map, live/down, joining/leaving/moving, excluded) must have no row other than `UN`;
  * every inventory node whose address is an IP literal must have a row (a node Scylla does not
  * list at all is not normal); `/storage_proxy/schema_versions` must have one version.
- * `detail` lists the rows that are not UN, missing nodes and the schema versions.
+ * Nodes this job has taken, or is taking, down (`ctx.job.disruptedNodes`, other than the
+ * context's own node) are not normal whatever the view says yet.
+ * `detail` lists the rows that are not UN, missing nodes, the job's disrupted nodes and the
+ * schema versions.
  */
 export class ClusterNormal implements ClusterCondition {
   readonly scope = 'cluster' as const;
@@ -23,6 +26,10 @@ export class ClusterNormal implements ClusterCondition {
     const problems: string[] = [];
     const bad = view.notUpNormal();
     if (bad.length > 0) problems.push(`not UN: ${bad.map((r) => `${r.address}=${r.code}`).join(' ')}`);
+    // Another node this job is taking down is not normal, whatever gossip says yet.
+    const self = nodeOf(ctx);
+    const ours = await disruptedPeers(ctx, view, self);
+    if (ours.ids.length > 0) problems.push(`taken down by this job: ${ours.ids.join(', ')}`);
     const missing = ctx.inventory.nodes.filter((n) => isIP(n.address) !== 0 && !view.get(n.address)).map((n) => `${n.id} (${n.address})`);
     if (missing.length > 0) problems.push(`not in the cluster's view: ${missing.join(', ')}`);
     const schema = await schemaAgreement(client, ctx.signal);

@@ -16,13 +16,17 @@ const MAX_VIEW_ATTEMPTS = 5;
 
 /**
  * Picks the node whose view of the cluster is read: `preferred` first (usually the node being
- * operated on), then the inventory's nodes in order; the first whose REST API answers
+ * operated on), then the inventory's nodes in order (those in `ctx.job.disruptedNodes` last);
+ * the first whose REST API answers
  * `operation_mode` = `NORMAL` wins (a drained or starting node's gossip view is not trusted).
  * Nodes that do not answer are skipped; after 5 misses it throws a `RecoverableError`
  * (a failed poll) naming what each said.
  */
 export async function findViewSource(ctx: BaseContext, preferred?: InventoryNode): Promise<ViewSource> {
-  const candidates = preferred ? [preferred, ...ctx.inventory.nodes.filter((n) => n.id !== preferred.id)] : ctx.inventory.nodes;
+  const all = preferred ? [preferred, ...ctx.inventory.nodes.filter((n) => n.id !== preferred.id)] : ctx.inventory.nodes;
+  // A node this job is taking down (other than `preferred`) is asked last: its view is about to go.
+  const disrupted = ctx.job.disruptedNodes;
+  const candidates = disrupted && disrupted.size > 0 ? [...all.filter((n) => n === preferred || !disrupted.has(n.id)), ...all.filter((n) => n !== preferred && disrupted.has(n.id))] : all;
   const misses: string[] = [];
   for (const node of candidates) {
     if (misses.length >= MAX_VIEW_ATTEMPTS) break;
@@ -71,4 +75,32 @@ export async function scyllaAddressOf(ctx: BaseContext, node: InventoryNode, vie
 export function nodeOf(ctx: BaseContext): InventoryNode | undefined {
   const n = (ctx as { node?: InventoryNode }).node;
   return n && typeof n === 'object' ? n : undefined;
+}
+
+/**
+ * The nodes this job has taken, or is taking, down (`ctx.job.disruptedNodes`),
+ * other than `except`, with the cluster address of each (see {@link scyllaAddressOf}).
+ * Liveness conditions count them as down whatever gossip says: peers may not
+ * have noticed yet. A node whose address cannot be told is left out of `addresses`
+ * but still listed in `ids`.
+ */
+export async function disruptedPeers(
+  ctx: BaseContext,
+  view: NodeStatusView,
+  except?: InventoryNode,
+): Promise<{ ids: string[]; addresses: Set<string> }> {
+  const set = ctx.job.disruptedNodes;
+  const ids: string[] = [];
+  const addresses = new Set<string>();
+  if (!set || set.size === 0) return { ids, addresses };
+  for (const node of ctx.inventory.nodes) {
+    if (!set.has(node.id) || node.id === except?.id) continue;
+    ids.push(node.id);
+    try {
+      addresses.add(await scyllaAddressOf(ctx, node, view));
+    } catch (e) {
+      if (!(e instanceof RecoverableError)) throw e;
+    }
+  }
+  return { ids, addresses };
 }

@@ -1,6 +1,6 @@
 import { type ConditionResult, type NodeCondition, type NodeConditionContext } from '@scylla-cp/core';
 import { ScyllaApiError } from '../client/scylla-api-errors.js';
-import { findViewSource, scyllaAddressOf } from './cluster-view.js';
+import { disruptedPeers, findViewSource, scyllaAddressOf } from './cluster-view.js';
 import { quorumLoss, type QuorumLevel, type QuorumViolation } from './quorum-math.js';
 
 /** Parameters of {@link QuorumSafe}. */
@@ -30,6 +30,13 @@ export interface QuorumSafeOptions {
  * node: live replicas other than it ≥ ⌊RF/2⌋+1 (and, with `local_quorum`, the same within its
  * datacenter). The node's own liveness does not matter, so the check gives the same answer
  * before and after the node is drained or stopped (resumes see the same verdict).
+ *
+ * Nodes this job has taken, or is taking, down (`ctx.job.disruptedNodes`) count as not live
+ * whatever gossip says: peers notice a crash only after failure detection, and two checks in
+ * one batch must not both pass on that stale view (the engine also serializes the decisions).
+ * A node already in that set passes at once: it is already counted down, so a later
+ * disruptive step of it (a stop after the drain, a re-attempt on resume) takes nothing more
+ * down.
  * `detail` names the keyspaces and ranges checked, or the first violations with the replicas
  * that are not live.
  */
@@ -48,11 +55,19 @@ export class QuorumSafe implements NodeCondition {
   }
 
   async check(ctx: NodeConditionContext): Promise<ConditionResult> {
+    if (ctx.job.disruptedNodes?.has(ctx.node.id)) {
+      // The decision to take this node down was made (and guarded) when it
+      // first went down; its later steps (stop after drain, a resume) do not
+      // take it down again. Without this, two nodes down at a crash would
+      // each wait on the other forever.
+      return { ok: true, detail: `${ctx.node.id} is already taken down by this job (counted down since its first disruptive step); nothing more to decide` };
+    }
     const o = { signal: ctx.signal };
     const { node: viewNode, client } = await findViewSource(ctx, ctx.node);
     const view = await client.nodeStatus(o);
     const target = await scyllaAddressOf(ctx, ctx.node, view);
-    const live = new Set(view.rows.filter((r) => r.status === 'U').map((r) => r.address));
+    const disrupted = await disruptedPeers(ctx, view, ctx.node);
+    const live = new Set(view.rows.filter((r) => r.status === 'U' && !disrupted.addresses.has(r.address)).map((r) => r.address));
     const keyspaces = (await client.keyspaces({ type: 'non_local_strategy' }, o)).filter((k) => !this.ignoreKeyspaces.includes(k));
     let tabletKeyspaces = new Set<string>();
     try {
@@ -79,7 +94,8 @@ export class QuorumSafe implements NodeCondition {
       }
     }
     const down = view.rows.filter((r) => r.status !== 'U').map((r) => `${r.address}=${r.code}`);
-    const seen = `seen from ${viewNode.id}; not up: ${down.length ? down.join(' ') : 'none'}`;
+    const ours = disrupted.ids.length ? `; taken down by this job: ${disrupted.ids.join(', ')}` : '';
+    const seen = `seen from ${viewNode.id}; not up: ${down.length ? down.join(' ') : 'none'}${ours}`;
     if (violations.length === 0) {
       return {
         ok: true,

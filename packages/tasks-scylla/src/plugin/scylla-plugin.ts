@@ -92,11 +92,13 @@ export function createScyllaPlugin(options: ScyllaApiProvidersOptions = {}) {
     connectionSettings: { scylla_api: ScyllaApiSettingsSchema, ssh: SshSettingsSchema, shell: ShellSettingsSchema },
     nodeTasks: {
       'scylla-drain': {
+        disruptive: true,
         description: 'Drain the node (flush memtables, stop CQL and gossip); done if already DRAINED; guarded by quorum-safe and cluster-normal',
         params: S['scylla-drain'],
         create: (p: P<'scylla-drain'>) => new ScyllaDrain({ timeoutSeconds: p.drain_timeout_seconds }),
       },
       'systemd-stop-scylla-server': {
+        disruptive: true,
         description: 'systemctl stop scylla-server, guarded by quorum-safe',
         params: S['systemd-stop-scylla-server'],
         create: (p: P<'systemd-stop-scylla-server'>) =>
@@ -109,6 +111,7 @@ export function createScyllaPlugin(options: ScyllaApiProvidersOptions = {}) {
           }),
       },
       'systemd-start-service': {
+        restores: true,
         description: 'systemctl start <service>, then check it is active',
         params: S['systemd-start-service'],
         create: (p: P<'systemd-start-service'>) =>
@@ -121,6 +124,8 @@ export function createScyllaPlugin(options: ScyllaApiProvidersOptions = {}) {
           new SystemdServiceTask({ tag: 'systemd-stop-service', verb: 'stop', service: p.service, timeoutSeconds: p.command_timeout_seconds }),
       },
       'systemd-restart-service': {
+        disruptive: true,
+        restores: true,
         description: 'systemctl restart <service>, then check it is active',
         params: S['systemd-restart-service'],
         create: (p: P<'systemd-restart-service'>) =>
@@ -165,6 +170,7 @@ export function createScyllaPlugin(options: ScyllaApiProvidersOptions = {}) {
           new ScyllaConfigSet({ settings: p.settings, configPath: p.config_path, commandTimeoutSeconds: p.command_timeout_seconds }),
       },
       'scylla-decommission': {
+        disruptive: true,
         description: 'Decommission the node (stream its data away and leave the ring); waits if already LEAVING',
         params: S['scylla-decommission'],
         create: (p: P<'scylla-decommission'>) => new ScyllaDecommission({ pollIntervalSeconds: p.poll_interval_seconds }),
