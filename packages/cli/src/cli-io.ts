@@ -1,7 +1,9 @@
 /** Where the CLI reads and writes. Tests pass their own; the binary passes the process's. */
 export interface CliIo {
-  stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
-  stderr: NodeJS.WritableStream;
+  stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number; rows?: number };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  /** Where confirmations are read from; absent or not a TTY: nobody can answer. */
+  stdin?: NodeJS.ReadableStream & { isTTY?: boolean; setRawMode?(mode: boolean): unknown };
   env: NodeJS.ProcessEnv;
   /** Working directory for relative paths and the config file. */
   cwd: string;
@@ -9,16 +11,21 @@ export interface CliIo {
   onInterrupt(handler: () => void): () => void;
 }
 
-/** The process's streams, environment and SIGINT. */
+/** The process's streams, environment and SIGINT (and SIGTERM, treated as the first Ctrl-C). */
 export function processIo(): CliIo {
   return {
     stdout: process.stdout,
     stderr: process.stderr,
+    stdin: process.stdin,
     env: process.env,
     cwd: process.cwd(),
     onInterrupt(handler) {
       process.on('SIGINT', handler);
-      return () => process.off('SIGINT', handler);
+      process.on('SIGTERM', handler);
+      return () => {
+        process.off('SIGINT', handler);
+        process.off('SIGTERM', handler);
+      };
     },
   };
 }

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { corePlugin, PluginRegistry, type JobStore, type ScyllaCpPlugin } from '@scylla-cp/core';
+import { corePlugin, InvalidInputError, PluginRegistry, type JobStore, type ScyllaCpPlugin } from '@scylla-cp/core';
 import { prometheusPlugin } from '@scylla-cp/conditions';
 import { simShellOverride } from '@scylla-cp/sim';
 import { SqliteStore } from '@scylla-cp/store-sqlite';
@@ -26,8 +26,23 @@ export async function buildRegistry(config: CliConfig, cwd: string): Promise<Plu
   return registry;
 }
 
-/** Opens (creating the folder and file if needed) the SQLite job store. */
-export async function openStore(dbPath: string): Promise<JobStore> {
-  fs.mkdirSync(path.dirname(dbPath), { recursive: true });
-  return SqliteStore.open(dbPath);
+/**
+ * Opens (creating the folder and file if needed) the SQLite job store. A path
+ * that is a folder, or a file that is not a job store, is an `InvalidInputError`
+ * naming the path and where it came from (`flag`, e.g. `--db`).
+ */
+export async function openStore(dbPath: string, flag = 'the job store'): Promise<JobStore> {
+  if (fs.existsSync(dbPath) && fs.statSync(dbPath).isDirectory()) {
+    throw new InvalidInputError(`${flag}: ${dbPath} is a directory; give the path of a SQLite file (it is created if missing)`, { code: 'BAD_DB_PATH' });
+  }
+  try {
+    fs.mkdirSync(path.dirname(dbPath), { recursive: true });
+  } catch (e) {
+    throw new InvalidInputError(`${flag}: cannot create the folder of ${dbPath} (${(e as { code?: string }).code ?? (e as Error).message})`, { code: 'BAD_DB_PATH' });
+  }
+  try {
+    return await SqliteStore.open(dbPath);
+  } catch (e) {
+    throw new InvalidInputError(`${flag}: ${dbPath} cannot be opened as a scylla-cp job store: ${(e as Error).message}`, { code: 'BAD_DB_PATH', cause: e });
+  }
 }

@@ -65,7 +65,7 @@ describe('scylla-cp against a simulated cluster', () => {
     expect(human.code).toBe(0);
     for (const n of order) expect(human.stdout).toContain(n);
 
-    const run = new CliProcess(['run', workflowFile, '-i', inventory, '--json'], home.env, REPO);
+    const run = new CliProcess(['run', workflowFile, '-i', inventory, '--json', '--yes'], home.env, REPO);
     const r = await run.exited;
     expect(r.code, r.stderr).toBe(0);
     expect(nodeStarts(run.events())).toEqual(order);
@@ -80,7 +80,7 @@ describe('scylla-cp against a simulated cluster', () => {
 
   it('SIGKILL mid-job, then resume completes without repeating a completed step', async () => {
     const before = sim.cluster.oplog.entries().length;
-    const run = new CliProcess(['run', workflowFile, '-i', inventory, '--json'], home.env, REPO);
+    const run = new CliProcess(['run', workflowFile, '-i', inventory, '--json', '--yes'], home.env, REPO);
     // kill after the third node has started its drain: two nodes done, one in flight
     await run.waitFor((ev) => nodeStarts(ev).length >= 3);
     run.child.kill('SIGKILL');
@@ -127,7 +127,7 @@ describe('scylla-cp against a simulated cluster', () => {
   }, 180_000);
 
   it('Ctrl-C (SIGINT) pauses after in-flight steps; exit 3; resume finishes', async () => {
-    const run = new CliProcess(['run', workflowFile, '-i', inventory], home.env, REPO);
+    const run = new CliProcess(['run', workflowFile, '-i', inventory, '--yes'], home.env, REPO);
     await new Promise<void>((resolve, reject) => {
       const t = setInterval(() => {
         if (/systemd-stop-scylla-server on \S+ running/.test(run.stdout)) {
@@ -153,9 +153,9 @@ describe('scylla-cp against a simulated cluster', () => {
   }, 120_000);
 
   it('refuses a second job on a locked cluster, naming the holder', async () => {
-    const first = new CliProcess(['run', workflowFile, '-i', inventory, '--json', '--operator', 'alice'], home.env, REPO);
+    const first = new CliProcess(['run', workflowFile, '-i', inventory, '--json', '--yes', '--operator', 'alice'], home.env, REPO);
     await first.waitFor((ev) => nodeStarts(ev).length >= 1);
-    const second = await runCli(['run', workflowFile, '-i', inventory, '--operator', 'bob'], home.env);
+    const second = await runCli(['run', workflowFile, '-i', inventory, '--yes', '--operator', 'bob'], home.env);
     expect(second.code).toBe(1);
     expect(second.stderr).toMatch(/locked by job \S+ \(operator alice/);
     first.child.kill('SIGINT');
@@ -180,7 +180,7 @@ describe('scylla-cp against a simulated cluster', () => {
     const fault = sim.cluster.faults.inject({ kind: 'never-return', node: victim });
     try {
       const r = await runCli(
-        ['run', workflowFile, '-i', inventory, '--var', 'settle_timeout_seconds=3', '--notify', `discord:${url}`, '--operator-mention', '424242'],
+        ['run', workflowFile, '-i', inventory, '--yes', '--var', 'settle_timeout_seconds=3', '--notify', `discord:${url}`, '--operator-mention', '424242'],
         home.env,
       );
       expect(r.code).toBe(1);

@@ -1,6 +1,18 @@
-import os from 'node:os';
-import { Engine, type Clock, type JobHandle, type JobOutcome, type JobPlan, type JobStore, type PluginRegistry, SystemClock, WebhookNotifier } from '@scylla-cp/core';
+import {
+  ACTIVE_JOB_STATES,
+  Engine,
+  type Clock,
+  type JobHandle,
+  type JobOutcome,
+  type JobPlan,
+  type JobStore,
+  type PluginRegistry,
+  type StepRecord,
+  SystemClock,
+  WebhookNotifier,
+} from '@scylla-cp/core';
 import type { CliIo } from '../cli-io.js';
+import type { Colors } from '../colors.js';
 import { ExitCode } from '../exit-codes.js';
 import type { NotifySpec } from '../notify-spec.js';
 import { JsonProgressView } from '../progress/json-view.js';
@@ -28,14 +40,27 @@ export interface ExecuteJobOptions {
   dbPath: string;
   /** @default new SystemClock() */
   clock?: Clock;
+  colors: Colors;
 }
 
 /** Picks the progress view: `--json`, a live view on a TTY, plain lines otherwise. */
-function chooseView(io: CliIo, json: boolean, plan: JobPlan, clock: Clock): ProgressView {
-  if (json) return new JsonProgressView(io.stdout);
-  if (io.stdout.isTTY && io.env.TERM !== 'dumb' && !io.env.CI) return new TtyProgressView(io.stdout, plan, () => clock.now());
-  return new LineProgressView(io.stdout, () => clock.now());
+function chooseView(
+  io: CliIo,
+  o: { json: boolean; plan: JobPlan; clock: Clock; colors: Colors; records?: readonly StepRecord[]; startedAt?: number },
+): ProgressView {
+  if (o.json) return new JsonProgressView(io.stdout);
+  if (io.stdout.isTTY && io.env.TERM !== 'dumb' && !io.env.CI) {
+    return new TtyProgressView(io.stdout, o.plan, () => o.clock.now(), {
+      colors: o.colors,
+      ...(o.records ? { records: o.records } : {}),
+      ...(o.startedAt !== undefined ? { startedAt: o.startedAt } : {}),
+    });
+  }
+  return new LineProgressView(io.stdout, () => o.clock.now());
 }
+
+/** SIGINTs closer together than this (ms) count as one Ctrl-C (npm forwards the terminal's). */
+export const INTERRUPT_DEDUP_MS = 250;
 
 /** The exit code for a run's outcome (see `ExitCode`). */
 export function exitCodeFor(outcome: JobOutcome, interrupted: boolean): ExitCode {
@@ -60,7 +85,8 @@ export function exitCodeFor(outcome: JobOutcome, interrupted: boolean): ExitCode
 export async function executeJob(options: ExecuteJobOptions): Promise<number> {
   const { io, store, registry, start } = options;
   const clock = options.clock ?? new SystemClock();
-  const engine = new Engine({ store, registry, clock, holder: `${os.hostname()}:${process.pid}` });
+  // The engine's default lease holder is `host:pid:random`, which `jobs`/`status` read to tell a dead runner.
+  const engine = new Engine({ store, registry, clock });
   if (options.notify.length > 0) {
     const notifier = new WebhookNotifier({
       targets: options.notify.map((n) => ({ kind: n.kind, url: n.url })),
@@ -70,13 +96,21 @@ export async function executeJob(options: ExecuteJobOptions): Promise<number> {
     });
     notifier.attach(engine);
   }
-  const plan = start.kind === 'start' ? start.plan : (await store.getJob(start.jobId)).plan;
-  const view = chooseView(io, options.json, plan, clock);
+  const stored = start.kind === 'resume' ? await store.getJob(start.jobId) : undefined;
+  const plan = start.kind === 'start' ? start.plan : stored!.plan;
+  const records = stored ? await store.getSteps(stored.id) : undefined;
+  const view = chooseView(io, { json: options.json, plan, clock, colors: options.colors, ...(records ? { records } : {}), ...(stored ? { startedAt: stored.createdAt } : {}) });
   view.attach(engine);
   let handle: JobHandle;
   let interrupts = 0;
   const dbHint = ` --db ${options.dbPath}`;
+  let lastInterrupt = -Infinity;
   const unlisten = io.onInterrupt(() => {
+    // `npx` forwards the terminal's SIGINT to the command, which also gets it from
+    // the terminal: two signals a millisecond apart are one Ctrl-C.
+    const t = Date.now();
+    if (t - lastInterrupt < INTERRUPT_DEDUP_MS) return;
+    lastInterrupt = t;
     interrupts += 1;
     if (interrupts === 1) {
       view.note('interrupt: pausing after the steps in flight finish (Ctrl-C again to abort them)');
@@ -91,27 +125,26 @@ export async function executeJob(options: ExecuteJobOptions): Promise<number> {
       start.kind === 'start'
         ? await engine.start(start.plan, { operator: start.operator, workflowText: start.workflowText, allowConcurrent: start.allowConcurrent })
         : await engine.resume(start.jobId, { retryFailed: start.retryFailed });
-    if (!options.json) view.note(`job ${handle.jobId} (${plan.workflowName} on ${plan.cluster})`);
     const outcome = await handle.done;
     const code = exitCodeFor(outcome, interrupts > 0);
     if (!options.json) {
       switch (outcome.state) {
+        // The job event has already printed the outcome line; here only what to do next.
         case 'succeeded':
-          view.note(`job ${outcome.jobId} succeeded (${outcome.stepsSucceeded} steps run)`);
+          view.note(`${outcome.stepsSucceeded} steps run in this process; the report: scylla-cp report ${outcome.jobId} --html ${outcome.jobId}.html${dbHint}`);
           break;
         case 'paused':
         case 'interrupted':
+          view.note(`  resume it: scylla-cp resume ${outcome.jobId}${dbHint}\n  inspect it: scylla-cp status ${outcome.jobId}${dbHint}`);
+          break;
         case 'cancelled':
-          view.note(
-            `job ${outcome.jobId} ${outcome.state}${outcome.error ? `: ${outcome.error.message}` : ''}\n` +
-              `  resume it: scylla-cp resume ${outcome.jobId}${dbHint}\n  inspect it: scylla-cp status ${outcome.jobId}${dbHint}`,
-          );
+          view.note(`  inspect it: scylla-cp status ${outcome.jobId}${dbHint}`);
           break;
         default:
           view.note(
-            `job ${outcome.jobId} failed${outcome.error ? `: ${outcome.error.message}` : ''}` +
-              (outcome.failedNodes.length > 0 ? `\n  failed nodes: ${outcome.failedNodes.join(', ')}` : '') +
-              `\n  inspect it: scylla-cp status ${outcome.jobId}${dbHint}\n  after fixing the cause, retry the failed step: scylla-cp retry ${outcome.jobId}${dbHint}`,
+            (outcome.failedNodes.length > 0 ? `  failed nodes: ${outcome.failedNodes.join(', ')}\n` : '') +
+              (ACTIVE_JOB_STATES.includes('failed') ? `  the job keeps the cluster lock (a node may be down mid-operation) until it is retried or cancelled\n` : '') +
+              `  inspect it: scylla-cp status ${outcome.jobId}${dbHint}\n  after fixing the cause, retry the failed step: scylla-cp retry ${outcome.jobId}${dbHint}`,
           );
       }
     }

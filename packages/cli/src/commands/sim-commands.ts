@@ -8,7 +8,9 @@ import { DRAIN_RESTART_WORKFLOW } from '../demo/drain-restart-workflow.js';
 import { ExitCode } from '../exit-codes.js';
 import { openStore } from '../runtime.js';
 import { stateDir } from '../state-paths.js';
+import type { Colors } from '../colors.js';
 import { executeJob } from './execute-job.js';
+import { formatPreflight, runPreflight } from './preflight.js';
 
 /** A running simulated cluster with its Prometheus stand-in. */
 export interface SimEnvironment {
@@ -92,7 +94,7 @@ export async function runSimStart(io: CliIo, o: { zones: number; nodesPerZone: n
  * runs the canonical drain-and-restart workflow on it with a live view, and
  * prints how to inspect the job.
  */
-export async function runDemo(io: CliIo, o: { registry: PluginRegistry; dbPath: string; speed: number; json: boolean }): Promise<number> {
+export async function runDemo(io: CliIo, o: { registry: PluginRegistry; dbPath: string; speed: number; json: boolean; colors: Colors }): Promise<number> {
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
   const name = `demo-${stamp}`;
   const env = await startSimEnvironment({ name, zones: 3, nodesPerZone: 2, speed: o.speed });
@@ -113,6 +115,9 @@ export async function runDemo(io: CliIo, o: { registry: PluginRegistry; dbPath: 
           `job store: ${o.dbPath}\n\n`,
       );
     }
+    const checks = await runPreflight(jobPlan, { registry: o.registry, clock: env.clock });
+    if (!o.json) io.stdout.write(formatPreflight(checks));
+    if (checks.some((c) => !c.ok)) return ExitCode.FAILED;
     const store = await openStore(o.dbPath);
     let code: number;
     try {
@@ -125,6 +130,7 @@ export async function runDemo(io: CliIo, o: { registry: PluginRegistry; dbPath: 
         notify: [],
         notifyOnSuccess: false,
         clock: env.clock,
+        colors: o.colors,
         start: { kind: 'start', plan: jobPlan, operator: io.env.SCYLLA_CP_OPERATOR ?? 'demo', workflowText: DRAIN_RESTART_WORKFLOW, allowConcurrent: false },
       });
       const [job] = await store.listJobs({ cluster: name, limit: 1 });

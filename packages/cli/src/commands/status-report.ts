@@ -1,4 +1,7 @@
-import type { JobRecord, StepRecord } from '@scylla-cp/core';
+import { ACTIVE_JOB_STATES, type JobRecord, type StepRecord } from '@scylla-cp/core';
+import { cliOptionsOf } from '../job-options.js';
+import { formatDuration } from '../progress/job-progress.js';
+import type { RunnerStatus } from '../runner-status.js';
 
 const iso = (ms: number | undefined) => (ms === undefined ? '-' : new Date(ms).toISOString().replace('.000Z', 'Z'));
 const dur = (r: StepRecord | undefined) =>
@@ -8,7 +11,7 @@ const dur = (r: StepRecord | undefined) =>
  * The `status` report: the job, then per cluster step, per batch (zone, rack,
  * dc) and node, each step's state, attempts, duration and last error.
  */
-export function formatStatus(job: JobRecord, steps: readonly StepRecord[]): string {
+export function formatStatus(job: JobRecord, steps: readonly StepRecord[], runner?: RunnerStatus): string {
   const byId = new Map(steps.map((s) => [s.stepId, s]));
   const out: string[] = [];
   out.push(`job ${job.id}  ${job.state.toUpperCase()}`);
@@ -16,8 +19,18 @@ export function formatStatus(job: JobRecord, steps: readonly StepRecord[]): stri
   out.push(`  cluster:  ${job.cluster}`);
   out.push(`  operator: ${job.operator}`);
   out.push(`  created:  ${iso(job.createdAt)}   updated: ${iso(job.updatedAt)}`);
+  if (runner && runner.state !== 'none') out.push(`  runner:   ${runner.text}${runner.holder ? ` [${runner.holder}]` : ''}`);
+  if (runner?.state === 'dead') out.push(`            take it over: scylla-cp resume ${job.id}${runner.provablyDead ? ' --force' : ''}`);
   if (job.control) out.push(`  pending request: ${job.control}`);
-  if (job.error) out.push(`  error:    ${job.error.name}: ${job.error.message}`);
+  if (job.error) out.push(`  error:    ${job.error.message}`);
+  if (job.state === 'failed' && ACTIVE_JOB_STATES.includes('failed')) {
+    out.push(`  lock:     this failed job keeps the cluster lock on ${job.cluster} (a node may be down mid-operation); retry it or cancel it`);
+  }
+  const cli = cliOptionsOf(job.plan);
+  if (cli) {
+    out.push(`  preflight: ${cli.skipPreflight ? 'SKIPPED (--skip-preflight)' : cli.preflight ? `passed (${cli.preflight.checks} checks at ${cli.preflight.at})` : 'not recorded'}`);
+    if (cli.notify.length > 0) out.push(`  notify:   ${cli.notify.join(', ')}`);
+  }
   let total = 0;
   let done = 0;
   for (const step of job.plan.steps) {
@@ -65,11 +78,53 @@ export function formatStatus(job: JobRecord, steps: readonly StepRecord[]): stri
   return `${out.join('\n')}\n`;
 }
 
-/** The `jobs` table: newest first. */
-export function formatJobs(jobs: readonly JobRecord[]): string {
-  if (jobs.length === 0) return 'no jobs in this store\n';
-  const rows = jobs.map((j) => [j.id, j.state, j.cluster, j.operator, iso(j.createdAt), j.workflowName]);
-  const head = ['JOB', 'STATE', 'CLUSTER', 'OPERATOR', 'CREATED', 'WORKFLOW'];
+/** A job's row in `jobs`: its record, steps done/total, and its runner. */
+export interface JobRow {
+  job: JobRecord;
+  stepsDone: number;
+  stepsTotal: number;
+  runner: RunnerStatus;
+}
+
+/** Steps in a plan (cluster steps and node steps). */
+export function planStepCount(job: JobRecord): number {
+  return job.plan.steps.reduce((a, s) => a + (s.kind === 'cluster-task' ? 1 : s.tasks.length * s.batches.reduce((b, x) => b + x.nodes.length, 0)), 0);
+}
+
+/** A job row as plain data (`jobs --output json|yaml`). */
+export function jobRowData(r: JobRow): Record<string, unknown> {
+  const j = r.job;
+  return {
+    id: j.id,
+    state: j.state,
+    cluster: j.cluster,
+    operator: j.operator,
+    workflow: j.workflowName,
+    createdAt: new Date(j.createdAt).toISOString(),
+    updatedAt: new Date(j.updatedAt).toISOString(),
+    durationSeconds: Math.round((j.updatedAt - j.createdAt) / 1000),
+    stepsDone: r.stepsDone,
+    stepsTotal: r.stepsTotal,
+    runner: r.runner.state,
+    ...(r.runner.holder ? { runnerHolder: r.runner.holder } : {}),
+  };
+}
+
+/** The `jobs` table: newest first, with progress, duration (creation to last change) and whether the runner is alive. */
+export function formatJobs(rows_: readonly JobRow[]): string {
+  if (rows_.length === 0) return 'no jobs in this store\n';
+  const rows = rows_.map(({ job: j, stepsDone, stepsTotal, runner }) => [
+    j.id,
+    j.state,
+    j.cluster,
+    j.operator,
+    `${stepsDone}/${stepsTotal}`,
+    formatDuration(j.updatedAt - j.createdAt),
+    runner.state === 'none' ? '-' : runner.state,
+    iso(j.createdAt),
+    j.workflowName,
+  ]);
+  const head = ['JOB', 'STATE', 'CLUSTER', 'OPERATOR', 'STEPS', 'DURATION', 'RUNNER', 'CREATED', 'WORKFLOW'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const fmt = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
   return `${[fmt(head), ...rows.map(fmt)].join('\n')}\n`;

@@ -1,11 +1,29 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { loadInventory, parseWorkflow, plan, resolveVariables, type JobPlan, type PluginRegistry, type Targeting, type Workflow } from '@scylla-cp/core';
+import { InvalidInputError, loadInventory, parseWorkflow, plan, resolveVariables, type JobPlan, type PluginRegistry, type Targeting, type Workflow } from '@scylla-cp/core';
+
+/** Checks that `abs` is a readable file; otherwise an `InvalidInputError` naming it and what it is for. */
+export function assertFile(abs: string, what: string): void {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(abs);
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    throw new InvalidInputError(`${what} ${abs}: ${code === 'ENOENT' ? 'no such file' : `cannot read it (${code})`}`, { code: 'BAD_FILE' });
+  }
+  if (st.isDirectory()) throw new InvalidInputError(`${what} ${abs} is a directory; give the path of a YAML file`, { code: 'BAD_FILE' });
+}
 
 /** Reads and parses a workflow file (errors carry file:line:column). */
 export function readWorkflow(cwd: string, file: string, registry: PluginRegistry): Workflow {
   const abs = path.resolve(cwd, file);
-  const text = fs.readFileSync(abs, 'utf8');
+  assertFile(abs, 'workflow');
+  let text: string;
+  try {
+    text = fs.readFileSync(abs, 'utf8');
+  } catch (e) {
+    throw new InvalidInputError(`workflow ${abs}: cannot read it (${(e as { code?: string }).code ?? (e as Error).message})`, { code: 'BAD_FILE' });
+  }
   return parseWorkflow(text, { registry, fileName: file });
 }
 
@@ -16,7 +34,9 @@ export function buildPlan(
   registry: PluginRegistry,
 ): { workflow: Workflow; plan: JobPlan } {
   const workflow = readWorkflow(cwd, opts.workflow, registry);
-  const inventory = loadInventory(path.resolve(cwd, opts.inventory));
+  const invPath = path.resolve(cwd, opts.inventory);
+  assertFile(invPath, 'inventory (-i)');
+  const inventory = loadInventory(invPath);
   const variables = resolveVariables(workflow, opts.vars);
   return { workflow, plan: plan(workflow, inventory, opts.targeting, variables, { registry }) };
 }

@@ -4,6 +4,21 @@ import { listen, type EventSource, type ProgressView } from './progress-view.js'
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /**
+ * The engine also logs each step failure and retry as a `log` line (for SDK
+ * loggers); the views print the `step`/`retry` event instead, so that every
+ * failure and retry appears once.
+ */
+const MIRRORED_LOG = /^step \S+ \(!\S+\) (attempt \d+ failed, retrying in|failed: )/;
+
+/** Options of {@link LineProgressView}. */
+export interface LineViewOptions {
+  /** Print condition polls (when their result or detail changes). @default true */
+  polls?: boolean;
+  /** Which step events to print: all, or only failures (the live view shows the rest). @default 'all' */
+  steps?: 'all' | 'failures';
+}
+
+/**
  * Plain timestamped lines, for logs and non-TTY output. Condition polls are
  * printed when their result or detail changes (not on every identical poll),
  * and always when the wait passes.
@@ -15,6 +30,7 @@ export class LineProgressView implements ProgressView {
   constructor(
     private readonly out: NodeJS.WritableStream,
     private readonly now: () => number,
+    private readonly options: LineViewOptions = {},
   ) {}
 
   attach(source: EventSource): void {
@@ -43,10 +59,12 @@ export class LineProgressView implements ProgressView {
   #job(e: JobEvent): void {
     const extra = e.error ? `: ${e.error.message}` : '';
     const failed = e.failedNodes && e.failedNodes.length > 0 ? ` (failed nodes: ${e.failedNodes.join(', ')})` : '';
-    this.#line(e.at, `job ${e.jobId} ${e.reason ?? e.state} [${e.state}] cluster=${e.cluster} operator=${e.operator}${failed}${extra}`);
+    const what = e.reason === 'started' || e.reason === 'resumed' ? ` (${e.workflowName})` : '';
+    this.#line(e.at, `job ${e.jobId} ${e.reason ?? e.state} [${e.state}] cluster=${e.cluster} operator=${e.operator}${what}${failed}${extra}`);
   }
 
   #step(e: StepEvent): void {
+    if (this.options.steps === 'failures' && e.state !== 'failed') return;
     const where = e.nodeId ? ` on ${e.nodeId}` : '';
     const dur = e.durationMs !== undefined ? ` in ${(e.durationMs / 1000).toFixed(1)}s` : '';
     const err = e.error ? `: ${e.error.message}` : '';
@@ -59,6 +77,7 @@ export class LineProgressView implements ProgressView {
   }
 
   #poll(e: ConditionPollEvent): void {
+    if (this.options.polls === false) return;
     const key = `${e.stepId}|${e.condition}`;
     const sig = `${e.ok}|${e.detail}`;
     if (!e.passed && this.#lastPoll.get(key) === sig) return;
@@ -70,6 +89,7 @@ export class LineProgressView implements ProgressView {
 
   #log(e: LogEvent): void {
     if (e.level === 'debug') return;
+    if (e.stepId !== undefined && MIRRORED_LOG.test(e.message)) return;
     const where = e.nodeId ? ` [${e.nodeId}]` : '';
     this.#line(e.at, `${e.level}${where}: ${e.message}`);
   }
