@@ -82,7 +82,7 @@ export function inventory(zones: number, perZone: number, options: { racksPerZon
 export function batchesFor(inv: ClusterInventory, stepId: string, unit: ConcurrencyUnit): PlanBatch[] {
   const groups = new Map<string, string[]>();
   for (const n of inv.nodes) {
-    const key = unit === 'node' ? n.id : n[unit];
+    const key = unit === 'node' || unit === 'replica_set' ? n.id : n[unit];
     const list = groups.get(key) ?? [];
     list.push(n.id);
     groups.set(key, list);
