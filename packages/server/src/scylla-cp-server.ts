@@ -9,12 +9,14 @@ import {
   LeaseHeldError,
   PluginError,
   StoreUnavailableError,
+  WebhookNotifier,
   WorkflowError,
   type Clock,
   type JobState,
   type JobStore,
   type Logger,
   type PluginRegistry,
+  type WebhookNotifierOptions,
 } from '@scylla-cp/core';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -68,6 +70,8 @@ export interface ServerOptions {
   seed?: number;
   /** The engine's and runner's log lines. @default silent */
   logger?: Logger;
+  /** Webhook notifications (Discord, Slack, generic) of the jobs this replica runs; failures count in `scylla_cp_notification_failures_total`. */
+  notify?: Omit<WebhookNotifierOptions, 'clock'>;
 }
 
 declare module 'fastify' {
@@ -173,6 +177,7 @@ export async function createServer(options: ServerOptions): Promise<ScyllaCpServ
   });
   const metrics = new EngineMetrics({ store: options.store });
   metrics.attach(engine);
+  if (options.notify && options.notify.targets.length > 0) new WebhookNotifier({ ...options.notify, clock: engine.clock }).attach(engine);
   const runner = new JobRunner({ engine, metrics, scanIntervalMs: options.scanIntervalMs, maxConcurrentJobs: options.maxConcurrentJobs, logger: options.logger });
   const service = new JobService(runner, options.registry);
 
