@@ -1,4 +1,4 @@
-import type { JobPlan, TaskSpec } from './job-plan.js';
+import type { JobPlan, ReplicaSetPlan, TaskSpec } from './job-plan.js';
 import { DEFAULT_RETRIES, DEFAULT_RETRY_BACKOFF } from './planner.js';
 
 function compactJson(v: unknown): string {
@@ -28,7 +28,30 @@ function describeTask(t: TaskSpec): string {
   if (t.timeoutSeconds !== undefined) extra.push(`timeout ${t.timeoutSeconds}s per attempt`);
   if (t.abandonGraceSeconds !== undefined) extra.push(`abandon grace ${t.abandonGraceSeconds}s`);
   if (extra.length > 0) parts.push(`[${extra.join(', ')}]`);
+  if (t.preconditions?.length) parts.push(`(first waits for ${t.preconditions.map((c) => compactJson(c.condition)).join(', ')})`);
   return parts.join(' ');
+}
+
+function describeReplicaSets(r: ReplicaSetPlan): string[] {
+  const out = [
+    `   replica sets: nodes run together only when no two of them replicate a common token range of ${r.keyspaces.join(', ')}${
+      r.within ? `; one ${r.within} at a time` : ''
+    } (ring ${r.ringDigest.slice(0, 12)}, re-checked before each node starts)`,
+  ];
+  for (const g of r.groups) {
+    const head = g.unit === 'all' ? '   ' : `   ${r.within} ${g.unit}: `;
+    let why: string;
+    if (g.lowerBound <= 1) why = 'no two nodes share a range';
+    else {
+      const clique = g.clique.length > 6 ? `${g.clique.slice(0, 6).join(', ')}, ...` : g.clique.join(', ');
+      const range = g.cliqueRange ? ` all replicate range (${g.cliqueRange.start}, ${g.cliqueRange.end}] of ${g.cliqueRange.keyspace}` : ' pairwise share a range';
+      why = `at least ${g.lowerBound} sets are needed: ${clique}${range}`;
+    }
+    out.push(
+      `${head}${g.nodes} nodes, ${g.conflictPairs} conflicting pairs, ${g.sets} set${g.sets === 1 ? '' : 's'} (${g.optimal ? 'optimal' : `at most ${g.sets - g.lowerBound} more than needed`}); ${why}`,
+    );
+  }
+  return out;
 }
 
 /**
@@ -50,15 +73,20 @@ export function formatPlan(plan: JobPlan): string {
       return;
     }
     const nodeCount = s.batches.reduce((a, b) => a + b.nodes.length, 0);
-    const limit = s.concurrencyUnit === 'node' ? 'one node at a time' : `up to ${s.concurrencyLimit} node${s.concurrencyLimit === 1 ? '' : 's'} at a time per ${s.concurrencyUnit}`;
+    const unitWord = s.concurrencyUnit === 'replica_set' ? 'replica set' : s.concurrencyUnit;
+    const limit = s.concurrencyUnit === 'node' ? 'one node at a time' : `up to ${s.concurrencyLimit} node${s.concurrencyLimit === 1 ? '' : 's'} at a time per ${unitWord}`;
     lines.push(
-      `${i + 1}. [${s.id}] node workflow "${s.name}": ${nodeCount} nodes, ${s.batches.length} ${s.concurrencyUnit} batch${s.batches.length === 1 ? '' : 'es'} run one after another, ${limit}, ${
+      `${i + 1}. [${s.id}] node workflow "${s.name}": ${nodeCount} nodes, ${s.batches.length} ${unitWord} batch${s.batches.length === 1 ? '' : 'es'} run one after another, ${limit}, ${
         s.abortOnFirstFailure ? 'halt on first failure' : 'continue past failures'
       }`,
     );
+    if (s.replicaSet) lines.push(...describeReplicaSets(s.replicaSet));
     lines.push('   on each node, in order:');
     s.tasks.forEach((task, j) => lines.push(`     t${j}. ${describeTask(task)}`));
-    for (const b of s.batches) lines.push(`   batch ${b.id} ${s.concurrencyUnit} ${b.unit} (${b.nodes.length}): ${b.nodes.join(', ')}`);
+    for (const b of s.batches) {
+      lines.push(`   batch ${b.id} ${unitWord === 'replica set' ? '' : `${unitWord} `}${b.unit} (${b.nodes.length}): ${b.nodes.join(', ')}`);
+      if (b.reason) lines.push(`     why: ${b.reason}`);
+    }
   });
   return `${lines.join('\n')}\n`;
 }

@@ -1,6 +1,8 @@
 import type { VariableValue } from '../api/context.js';
 import type { ClusterInventory } from '../inventory/inventory.js';
-import type { ConcurrencyUnit, RetryBackoff } from '../workflow/workflow.js';
+import type { ConcurrencyUnit, ReplicaSetWithin, RetryBackoff } from '../workflow/workflow.js';
+import type { PlannedCondition } from './token-ring.js';
+import type { SharedRange } from './replica-conflicts.js';
 
 /** Which nodes a job targets. Nodes are named by id or address. */
 export interface Targeting {
@@ -30,7 +32,17 @@ export interface TaskSpec {
    * before this field existed lack it and get the default too.
    */
   abandonGraceSeconds?: number;
+  /** Conditions checked before the task's own preconditions, on each attempt (gates, ring re-check). Absent: none. */
+  preconditions?: PlannedPreconditions;
 }
+
+/**
+ * Conditions the planner adds to a task's own preconditions (`preconditions()`
+ * of the task instance): the workflow's `gates`, and on the first task of a
+ * replica_set step the ring re-check. The engine checks them, in this order,
+ * before the task's own, on every attempt (see `plannedPreconditionChecks`).
+ */
+export type PlannedPreconditions = PlannedCondition[];
 
 /** The grace, in seconds, when a task entry sets no `abandon_grace_seconds`. */
 export const DEFAULT_ABANDON_GRACE_SECONDS = 60;
@@ -51,6 +63,38 @@ export interface PlanBatch {
   unit: string;
   /** Node ids in the order they start. */
   nodes: string[];
+  /** Why these nodes form one batch, for `plan` output (replica_set batches). */
+  reason?: string;
+}
+
+/** How one group of a replica_set step was split (see `replicaSetBatches`). */
+export interface ReplicaSetGroupPlan {
+  /** `all`, or the zone / rack / dc the group is. */
+  unit: string;
+  nodes: number;
+  /** Pairs of the group's nodes that replicate a common token range. */
+  conflictPairs: number;
+  /** Number of sets (batches) the group runs as. */
+  sets: number;
+  /** The largest clique found: at least this many sets are needed. */
+  lowerBound: number;
+  /** Whether `sets` is proven minimal. */
+  optimal: boolean;
+  /** The clique's node ids (they pairwise share a token range). */
+  clique: string[];
+  /** A token range that every clique node replicates, when one exists. */
+  cliqueRange?: SharedRange;
+}
+
+/** What a `concurrency_unit: replica_set` step was planned from. */
+export interface ReplicaSetPlan {
+  /** The keyspaces whose token ranges were considered. */
+  keyspaces: string[];
+  /** `replica_set.within`: groups that also run one after another. Absent: the whole selection is one group. */
+  within?: ReplicaSetWithin;
+  /** `ringDigest` of those keyspaces at plan time; the re-check compares against it. */
+  ringDigest: string;
+  groups: ReplicaSetGroupPlan[];
 }
 
 /** A node workflow expanded over the targeted nodes. Node step ids are `${id}/${nodeId}/t${taskIndex}`. */
@@ -65,6 +109,8 @@ export interface NodeWorkflowStep {
   tasks: TaskSpec[];
   /** Batches in the order they run; one batch at a time. */
   batches: PlanBatch[];
+  /** Set when `concurrencyUnit` is `replica_set`. */
+  replicaSet?: ReplicaSetPlan;
 }
 
 export type PlanStep = ClusterTaskStep | NodeWorkflowStep;

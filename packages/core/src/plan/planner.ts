@@ -6,11 +6,14 @@ import { validateConnectionSettings } from '../inventory/validate-connection-set
 import type { PluginRegistry, TagKind } from '../plugin/plugin-registry.js';
 import { NODE_WORKFLOW_TAG } from '../workflow/parse-workflow.js';
 import { resolveVariables, substituteVariables } from '../workflow/variables.js';
-import type { ConcurrencyUnit, NodeWorkflowSettings, RetryBackoff, TaskEntry, Workflow } from '../workflow/workflow.js';
+import { suggestionHint } from '../workflow/did-you-mean.js';
+import type { ConcurrencyUnit, NodeWorkflowSettings, ReplicaSetOptions, RetryBackoff, TaskEntry, Workflow } from '../workflow/workflow.js';
 import { MAX_DURATION_SECONDS } from '../workflow/workflow-schemas.js';
 import { isTaggedValue } from '../workflow/yaml-tree.js';
 import type { JobPlan, NodeWorkflowStep, PlanBatch, PlanStep, TaskSpec, Targeting } from './job-plan.js';
+import { replicaSetBatches, type ReplicaSetGroup } from './replica-set-batches.js';
 import { selectNodes } from './targeting.js';
+import { ringDigest, type RingProvider, type TokenRing } from './token-ring.js';
 
 /** Retries after the first attempt when a task entry sets no `retries`. */
 export const DEFAULT_RETRIES = 0;
@@ -36,6 +39,16 @@ export const DEFAULT_NODE_WORKFLOW_SETTINGS: Readonly<NodeWorkflowSettings> = Ob
 export interface PlanOptions {
   /** The registry the workflow was parsed with; parameters are validated again after substitution. */
   registry: PluginRegistry;
+  /**
+   * The token ring, needed by `concurrency_unit: replica_set` (read it with a
+   * {@link RingProvider}, or let {@link planJob} do it). Keyspaces marked
+   * `local` are left out of the default keyspace list.
+   */
+  ring?: TokenRing;
+  /** Supplies the ring re-check condition put before each node of a replica_set step (its `recheckCondition`). */
+  ringProvider?: Pick<RingProvider, 'recheckCondition'>;
+  /** Step budget of the exact replica-set searches. @default 200000 */
+  replicaSetSearchBudget?: number;
 }
 
 function where(entry: TaskEntry): string {
@@ -139,6 +152,7 @@ function unitKey(node: InventoryNode, unit: ConcurrencyUnit): string {
     case 'dc':
       return node.dc;
     case 'node':
+    case 'replica_set':
       return node.id;
   }
 }
@@ -161,6 +175,11 @@ const byCodePoint = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 
  * Batch ids are `${stepId}/b${index}`.
  */
 export function planBatches(stepId: string, nodes: readonly InventoryNode[], unit: ConcurrencyUnit): PlanBatch[] {
+  if (unit === 'replica_set') {
+    throw new InvalidInputError('planBatches cannot group by replica_set: the batches come from the token ring (replicaSetBatches, or plan() with a ring)', {
+      code: 'INVALID_INPUT',
+    });
+  }
   const groups = new Map<string, { dc: string; label: string; nodes: string[] }>();
   const zoneDcs = new Map<string, Set<string>>();
   if (unit === 'zone') for (const n of nodes) (zoneDcs.get(n.zone) ?? zoneDcs.set(n.zone, new Set()).get(n.zone)!).add(n.dc);
@@ -176,6 +195,72 @@ export function planBatches(stepId: string, nodes: readonly InventoryNode[], uni
   return [...groups.values()]
     .sort((a, b) => byCodePoint(a.dc, b.dc) || byCodePoint(a.label, b.label))
     .map((g, i) => ({ id: `${stepId}/b${i}`, unit: g.label, nodes: g.nodes }));
+}
+
+interface NodeWorkflowParams {
+  name: string;
+  concurrency_unit?: ConcurrencyUnit;
+  concurrency_limit?: number;
+  abort_on_first_failure?: boolean;
+  replica_set?: ReplicaSetOptions;
+}
+
+/**
+ * Fills in the batches of a `replica_set` step from the ring: the keyspaces
+ * (named, or every keyspace of the ring not marked local), the groups
+ * (`within`), the sets of each, the ring digest, and the re-check
+ * precondition on the first node task. Without a `concurrency_limit` (in the
+ * workflow or its defaults) a set runs all at once.
+ */
+function planReplicaSets(
+  step: NodeWorkflowStep,
+  entry: TaskEntry,
+  options: ReplicaSetOptions,
+  limit: number | undefined,
+  selected: readonly InventoryNode[],
+  inventory: ClusterInventory,
+  planOptions: PlanOptions,
+): void {
+  const ring = planOptions.ring;
+  if (!ring) {
+    throw new InvalidInputError(
+      `${where(entry)}: !node-workflow "${step.name}" uses concurrency_unit: replica_set, which needs the token ring; plan it with planJob() and a RingProvider (the CLI reads describe_ring from the cluster)`,
+      { code: 'RING_REQUIRED', details: { step: step.id } },
+    );
+  }
+  const inRing = new Map(ring.keyspaces.map((k) => [k.keyspace, k]));
+  let keyspaces: string[];
+  if (options.keyspaces) {
+    const missing = options.keyspaces.filter((k) => !inRing.has(k));
+    if (missing.length > 0) {
+      const known = [...inRing.keys()];
+      throw paramsError(
+        entry,
+        'replica_set.keyspaces',
+        `no token ring for keyspace${missing.length > 1 ? 's' : ''} ${missing.join(', ')}` +
+          (known.length > 0 ? ` (${missing.map((m) => suggestionHint(m, known)).join('; ')})` : ' (the ring lists no keyspace)'),
+      );
+    }
+    keyspaces = [...new Set(options.keyspaces)];
+  } else {
+    keyspaces = ring.keyspaces.filter((k) => !k.local).map((k) => k.keyspace);
+  }
+  keyspaces.sort(byCodePoint);
+  const groups: ReplicaSetGroup[] = options.within
+    ? planBatches('g', selected, options.within).map((b) => ({ unit: b.unit, nodes: b.nodes.map((id) => selected.find((n) => n.id === id)!) }))
+    : [{ unit: 'all', nodes: [...selected] }];
+  const colouring = planOptions.replicaSetSearchBudget !== undefined ? { searchBudget: planOptions.replicaSetSearchBudget } : {};
+  const r = replicaSetBatches(step.id, groups, ring, inventory, keyspaces, colouring);
+  step.batches = r.batches;
+  if (limit === undefined) step.concurrencyLimit = Math.max(1, ...r.batches.map((b) => b.nodes.length));
+  const digest = ringDigest(ring, keyspaces);
+  step.replicaSet = { keyspaces, ringDigest: digest, groups: r.groups };
+  if (options.within) step.replicaSet.within = options.within;
+  const recheck = planOptions.ringProvider?.recheckCondition?.(keyspaces, digest);
+  if (recheck && step.tasks.length > 0) {
+    const first = step.tasks[0]!;
+    first.preconditions = [recheck, ...(first.preconditions ?? [])];
+  }
 }
 
 /**
@@ -194,6 +279,9 @@ export function planBatches(stepId: string, nodes: readonly InventoryNode[], uni
  *   {@link DEFAULT_NODE_WORKFLOW_SETTINGS}, and is expanded into batches by
  *   {@link planBatches}. With `concurrency_unit: node` every batch holds one
  *   node, so nodes run strictly one at a time whatever `concurrency_limit` says.
+ *   With `concurrency_unit: replica_set` the batches are replica sets computed
+ *   from `options.ring` (see {@link replicaSetBatches}); without a ring that
+ *   is `RING_REQUIRED`.
  * - The inventory's connection settings are validated against the schemas
  *   the registered plugins declare ({@link validateConnectionSettings}).
  * - The inventory is copied into the plan, so a resume never depends on an
@@ -220,19 +308,25 @@ export function plan(
     const id = `s${i}`;
     const spec = taskSpec(entry, 'clusterTask', vars, registry);
     if (entry.tag !== NODE_WORKFLOW_TAG) return { kind: 'cluster-task', id, task: spec };
-    const p = spec.params as { name: string; concurrency_unit?: ConcurrencyUnit; concurrency_limit?: number; abort_on_first_failure?: boolean };
+    const p = spec.params as NodeWorkflowParams;
     const d = workflow.nodeWorkflowDefaults;
     const unit = p.concurrency_unit ?? d.concurrencyUnit ?? DEFAULT_NODE_WORKFLOW_SETTINGS.concurrencyUnit;
+    if (p.replica_set !== undefined && unit !== 'replica_set') {
+      throw paramsError(entry, 'replica_set', `replica_set settings need concurrency_unit: replica_set (this node workflow groups by ${unit})`);
+    }
+    const tasks = (entry.nodeTasks ?? []).map((t) => taskSpec(t, 'nodeTask', vars, registry));
+    const limit = p.concurrency_limit ?? d.concurrencyLimit;
     const step: NodeWorkflowStep = {
       kind: 'node-workflow',
       id,
       name: p.name,
       concurrencyUnit: unit,
-      concurrencyLimit: p.concurrency_limit ?? d.concurrencyLimit ?? DEFAULT_NODE_WORKFLOW_SETTINGS.concurrencyLimit,
+      concurrencyLimit: limit ?? DEFAULT_NODE_WORKFLOW_SETTINGS.concurrencyLimit,
       abortOnFirstFailure: p.abort_on_first_failure ?? d.abortOnFirstFailure ?? DEFAULT_NODE_WORKFLOW_SETTINGS.abortOnFirstFailure,
-      tasks: (entry.nodeTasks ?? []).map((t) => taskSpec(t, 'nodeTask', vars, registry)),
-      batches: planBatches(id, selected, unit),
+      tasks,
+      batches: unit === 'replica_set' ? [] : planBatches(id, selected, unit),
     };
+    if (unit === 'replica_set') planReplicaSets(step, entry, p.replica_set ?? {}, limit, selected, inventory, options);
     return step;
   });
   return {

@@ -19,7 +19,17 @@ export const taggedValueSchema = z.custom<TaggedValue>((v) => isTaggedValue(v), 
 }).meta({ [TAGGED_VALUE_MARK]: true });
 
 /** `concurrency_unit`: how the nodes of a node workflow are grouped. */
-export const concurrencyUnitSchema = z.enum(['zone', 'rack', 'dc', 'node']);
+export const concurrencyUnitSchema = z.enum(['zone', 'rack', 'dc', 'node', 'replica_set']);
+
+/**
+ * `replica_set` of a `!node-workflow` with `concurrency_unit: replica_set`:
+ * which keyspaces count (default: every non-local one) and whether the
+ * zones (racks, dcs) also run one after another.
+ */
+export const replicaSetOptionsSchema = z.strictObject({
+  keyspaces: z.array(z.string().min(1)).min(1, { error: 'name at least one keyspace, or leave keyspaces out for every non-local keyspace' }).optional(),
+  within: z.enum(['zone', 'rack', 'dc']).optional(),
+});
 
 /** `concurrency_limit`: at most this many nodes of a group at once; an integer >= 1. */
 export const concurrencyLimitSchema = z.int({ error: 'concurrency_limit must be a whole number >= 1' }).min(1, {

@@ -23,8 +23,23 @@ export interface RetryBackoff {
   maxSeconds: number;
 }
 
-/** How node workflows are grouped and throttled. */
-export type ConcurrencyUnit = 'zone' | 'rack' | 'dc' | 'node';
+/**
+ * How node workflows are grouped and throttled. `replica_set`: nodes run
+ * together only when no two of them replicate a common token range (the
+ * ring is read when the job is planned).
+ */
+export type ConcurrencyUnit = 'zone' | 'rack' | 'dc' | 'node' | 'replica_set';
+
+/** `replica_set.within`: the groups that also run one after another (zone exclusivity and the like). */
+export type ReplicaSetWithin = 'zone' | 'rack' | 'dc';
+
+/** YAML `replica_set` of a `!node-workflow` (with `concurrency_unit: replica_set`). */
+export interface ReplicaSetOptions {
+  /** Keyspaces whose token ranges count. @default every non-local keyspace */
+  keyspaces?: string[];
+  /** Also run one zone (rack, dc) at a time. @default none */
+  within?: ReplicaSetWithin;
+}
 
 /** Settings of a node workflow (YAML `concurrency_unit`, ...). */
 export interface NodeWorkflowSettings {

@@ -1,0 +1,259 @@
+import type { ClusterInventory } from '../inventory/inventory.js';
+import { ringEndpointResolver, type TokenRing } from './token-ring.js';
+
+/** A token range two nodes both replicate: why they may not run together. */
+export interface SharedRange {
+  keyspace: string;
+  start: string;
+  end: string;
+}
+
+/**
+ * Which of the given nodes replicate a common token range of the given
+ * keyspaces (an undirected graph over node ids). Nodes outside `nodeIds`
+ * (not targeted) never conflict: they stay up.
+ */
+export class ConflictGraph {
+  /** The nodes, in the order given. */
+  readonly nodes: readonly string[];
+  readonly #index = new Map<string, number>();
+  readonly #adj: Uint8Array;
+  readonly #witness = new Map<number, SharedRange>();
+  #edges = 0;
+
+  constructor(nodeIds: readonly string[]) {
+    this.nodes = [...nodeIds];
+    this.nodes.forEach((id, i) => this.#index.set(id, i));
+    this.#adj = new Uint8Array(this.nodes.length * this.nodes.length);
+  }
+
+  /** Index of a node id, or -1. */
+  indexOf(id: string): number {
+    return this.#index.get(id) ?? -1;
+  }
+
+  /** Records that nodes `a` and `b` (indexes) share `range`; the first shared range found is kept as the witness. */
+  connect(a: number, b: number, range: SharedRange): void {
+    if (a === b) return;
+    const n = this.nodes.length;
+    if (this.#adj[a * n + b]) return;
+    this.#adj[a * n + b] = 1;
+    this.#adj[b * n + a] = 1;
+    this.#edges++;
+    this.#witness.set(a < b ? a * n + b : b * n + a, range);
+  }
+
+  /** Whether nodes `a` and `b` (indexes) conflict. */
+  conflicts(a: number, b: number): boolean {
+    return this.#adj[a * this.nodes.length + b] === 1;
+  }
+
+  /** A token range both nodes replicate, if they conflict. */
+  sharedRange(a: number, b: number): SharedRange | undefined {
+    const n = this.nodes.length;
+    return this.#witness.get(a < b ? a * n + b : b * n + a);
+  }
+
+  /** Number of conflicting pairs. */
+  get edgeCount(): number {
+    return this.#edges;
+  }
+
+  /** Neighbour indexes of `v`. */
+  neighbours(v: number): number[] {
+    const n = this.nodes.length;
+    const out: number[] = [];
+    for (let u = 0; u < n; u++) if (this.#adj[v * n + u]) out.push(u);
+    return out;
+  }
+
+  /** The subgraph on `ids` (a subset, in the order given). */
+  subgraph(ids: readonly string[]): ConflictGraph {
+    const g = new ConflictGraph(ids);
+    const idx = ids.map((id) => this.indexOf(id));
+    for (let i = 0; i < ids.length; i++) {
+      for (let j = i + 1; j < ids.length; j++) {
+        if (this.conflicts(idx[i]!, idx[j]!)) g.connect(i, j, this.sharedRange(idx[i]!, idx[j]!)!);
+      }
+    }
+    return g;
+  }
+}
+
+/**
+ * The conflict graph of `nodeIds` under `ring`, restricted to `keyspaces`:
+ * two nodes conflict when some token range of one of those keyspaces has a
+ * replica on both.
+ * @throws InvalidInputError `RING_MISMATCH` when the ring names a node the inventory lacks
+ */
+export function conflictGraph(ring: TokenRing, inventory: ClusterInventory, nodeIds: readonly string[], keyspaces: readonly string[]): ConflictGraph {
+  const g = new ConflictGraph(nodeIds);
+  const resolve = ringEndpointResolver(inventory);
+  const wanted = new Set(keyspaces);
+  for (const ks of ring.keyspaces) {
+    if (!wanted.has(ks.keyspace)) continue;
+    for (const r of ks.ranges) {
+      const idx: number[] = [];
+      for (const e of r.endpoints) {
+        const i = g.indexOf(resolve(e, ks.keyspace).id);
+        if (i >= 0 && !idx.includes(i)) idx.push(i);
+      }
+      if (idx.length < 2) continue;
+      const range = { keyspace: ks.keyspace, start: r.start, end: r.end };
+      for (let a = 0; a < idx.length; a++) for (let b = a + 1; b < idx.length; b++) g.connect(idx[a]!, idx[b]!, range);
+    }
+  }
+  return g;
+}
+
+/** The result of {@link colourConflicts}. */
+export interface ReplicaColouring {
+  /** The sets, each a list of node indexes in ascending order; no two nodes of a set conflict. */
+  sets: number[][];
+  /** Largest clique found (node indexes): that many sets are needed at least. */
+  clique: number[];
+  /** Whether `sets.length` is proven minimal (it equals the clique, or the exact search finished). */
+  optimal: boolean;
+}
+
+/** Options of {@link colourConflicts}. */
+export interface ColouringOptions {
+  /** Step budget of the exact searches (clique and colouring), each. @default 200000 */
+  searchBudget?: number;
+}
+
+/**
+ * Splits the graph's nodes into as few conflict-free sets as it can:
+ * DSATUR first (deterministic: ties go to the higher degree, then the lower
+ * index), then, when that is more than the largest clique found, an exact
+ * DSATUR branch and bound within `searchBudget` steps. The largest clique
+ * (branch and bound with a colouring bound, same budget) is the proof of a
+ * lower bound: its nodes pairwise share a range, so they run one at a time.
+ */
+export function colourConflicts(g: ConflictGraph, options: ColouringOptions = {}): ReplicaColouring {
+  const n = g.nodes.length;
+  if (n === 0) return { sets: [], clique: [], optimal: true };
+  const budget = options.searchBudget ?? 200_000;
+  const nbrs = Array.from({ length: n }, (_, v) => g.neighbours(v));
+  const clique = maxClique(g, nbrs, budget);
+  let colours = dsatur(n, nbrs);
+  let k = Math.max(...colours) + 1;
+  let optimal = k === clique.length;
+  if (!optimal) {
+    const exact = exactColouring(n, nbrs, k, clique.length, budget);
+    if (exact.colours) {
+      colours = exact.colours;
+      k = Math.max(...colours) + 1;
+    }
+    optimal = exact.complete || k === clique.length;
+  }
+  const sets: number[][] = Array.from({ length: k }, () => []);
+  colours.forEach((c, v) => sets[c]!.push(v));
+  return { sets: sets.filter((s) => s.length > 0), clique, optimal };
+}
+
+function dsatur(n: number, nbrs: number[][]): number[] {
+  const colour = new Array<number>(n).fill(-1);
+  const seen = Array.from({ length: n }, () => new Set<number>());
+  for (let step = 0; step < n; step++) {
+    let best = -1;
+    for (let v = 0; v < n; v++) {
+      if (colour[v] !== -1) continue;
+      if (best === -1 || seen[v]!.size > seen[best]!.size || (seen[v]!.size === seen[best]!.size && nbrs[v]!.length > nbrs[best]!.length)) best = v;
+    }
+    let c = 0;
+    while (seen[best]!.has(c)) c++;
+    colour[best] = c;
+    for (const u of nbrs[best]!) seen[u]!.add(c);
+  }
+  return colour;
+}
+
+/** Exact colouring with fewer than `upper` colours, by DSATUR branch and bound; stops at `lower` or after `budget` steps. */
+function exactColouring(n: number, nbrs: number[][], upper: number, lower: number, budget: number): { colours?: number[]; complete: boolean } {
+  const colour = new Array<number>(n).fill(-1);
+  // count[v * n + c]: neighbours of v coloured c
+  const count = new Int32Array(n * n);
+  const sat = new Int32Array(n);
+  let bestK = upper;
+  let best: number[] | undefined;
+  let steps = 0;
+  let exhausted = false;
+  const pick = (): number => {
+    let b = -1;
+    for (let v = 0; v < n; v++) {
+      if (colour[v] !== -1) continue;
+      if (b === -1 || sat[v]! > sat[b]! || (sat[v] === sat[b] && nbrs[v]!.length > nbrs[b]!.length)) b = v;
+    }
+    return b;
+  };
+  const assign = (v: number, c: number, delta: 1 | -1) => {
+    for (const u of nbrs[v]!) {
+      const i = u * n + c;
+      if (delta === 1) {
+        if (count[i] === 0) sat[u]!++;
+        count[i]!++;
+      } else {
+        count[i]!--;
+        if (count[i] === 0) sat[u]!--;
+      }
+    }
+  };
+  const search = (coloured: number, used: number): void => {
+    if (exhausted || bestK <= lower) return;
+    if (++steps > budget) {
+      exhausted = true;
+      return;
+    }
+    if (coloured === n) {
+      bestK = used;
+      best = [...colour];
+      return;
+    }
+    const v = pick();
+    const limit = Math.min(used + 1, bestK - 1);
+    for (let c = 0; c < limit; c++) {
+      if (count[v * n + c] !== 0) continue;
+      colour[v] = c;
+      assign(v, c, 1);
+      search(coloured + 1, Math.max(used, c + 1));
+      assign(v, c, -1);
+      colour[v] = -1;
+      if (exhausted || bestK <= lower) return;
+    }
+  };
+  search(0, 0);
+  return best ? { colours: best, complete: !exhausted } : { complete: !exhausted };
+}
+
+/** Largest clique, by branch and bound with a greedy-colouring bound (Tomita's MCQ), within `budget` steps. */
+function maxClique(g: ConflictGraph, nbrs: number[][], budget: number): number[] {
+  const n = g.nodes.length;
+  let best: number[] = [0];
+  let steps = 0;
+  const order = Array.from({ length: n }, (_, v) => v).sort((a, b) => nbrs[b]!.length - nbrs[a]!.length || a - b);
+  const expand = (r: number[], p: number[]): void => {
+    if (++steps > budget) return;
+    // Greedy colouring of p gives, for each vertex in colour order, a bound on the clique it can finish.
+    const classes: number[][] = [];
+    for (const v of p) {
+      let k = 0;
+      while (k < classes.length && classes[k]!.some((u) => g.conflicts(u, v))) k++;
+      (classes[k] ??= []).push(v);
+    }
+    const ordered: [number, number][] = [];
+    classes.forEach((cls, k) => cls.forEach((v) => ordered.push([v, k + 1])));
+    for (let i = ordered.length - 1; i >= 0; i--) {
+      const [v, bound] = ordered[i]!;
+      if (r.length + bound <= best.length) return;
+      const r2 = [...r, v];
+      const p2 = ordered.slice(0, i).map(([u]) => u).filter((u) => g.conflicts(u, v));
+      if (p2.length === 0) {
+        if (r2.length > best.length) best = r2;
+      } else expand(r2, p2);
+      if (steps > budget) return;
+    }
+  };
+  expand([], order);
+  return [...best].sort((a, b) => a - b);
+}
