@@ -55,7 +55,7 @@ export const jobSummarySchema = z.object({
   createdAt: z.number().describe('ms since epoch'),
   updatedAt: z.number().describe('ms since epoch'),
   error: errorDetailSchema.optional(),
-  control: z.enum(['pause', 'cancel']).optional(),
+  control: z.string().optional().describe('A pending control request (pause, cancel, ...).'),
   fencingToken: z.number(),
 });
 

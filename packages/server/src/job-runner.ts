@@ -107,7 +107,7 @@ export class JobRunner {
       if (this.#local.has(job.id) || this.#starting.has(job.id)) continue;
       if (this.#local.size + this.#starting.size >= this.#max) return;
       try {
-        if (job.control === 'pause' || job.control === 'cancel') await this.#settleControl(job);
+        if (job.control !== undefined) await this.#settleControl(job);
         else await this.run(job.id, {}, job.state === 'running');
       } catch (e) {
         if (e instanceof LeaseHeldError) continue;

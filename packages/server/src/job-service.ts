@@ -112,11 +112,9 @@ export class JobService {
       throw new JobStateConflictError(`job ${jobId} already ended (${job.state})`, jobId, job.state);
     }
     await this.#audit(jobId, 'cancel', caller);
-    const local = this.#runner.local(jobId);
-    if (local) {
+    if (this.#runner.local(jobId)) {
+      // Graceful: the runner sees the request before its next step; in-flight steps finish.
       await store.requestControl(jobId, 'cancel', this.#now());
-      local.abort(`cancelled by ${caller.name} through the server`);
-      await local.done;
       return store.getJob(jobId);
     }
     try {
