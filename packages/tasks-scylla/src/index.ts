@@ -35,4 +35,6 @@ export * from './tasks/scylla-config-set.js';
 export * from './tasks/scylla-decommission.js';
 export * from './tasks/scylla-removenode.js';
 export * from './plugin/scylla-plugin.js';
+export * from './ring/scylla-ring.js';
+export * from './ring/scylla-ring-unchanged.js';
 export * from './tasks/run-command-task.js';

@@ -17,7 +17,7 @@ const NODE_TASKS = [
   'scylla-removenode',
   'run-command',
 ];
-const CONDITIONS = ['quorum-safe', 'cluster-normal', 'node-up-normal', 'schema-agreement', 'no-topology-change', 'scylla-pending-compactions'];
+const CONDITIONS = ['quorum-safe', 'cluster-normal', 'node-up-normal', 'schema-agreement', 'no-topology-change', 'scylla-pending-compactions', 'scylla-ring-unchanged'];
 
 describe('scyllaPlugin', () => {
   const registry = new PluginRegistry().register(scyllaPlugin);

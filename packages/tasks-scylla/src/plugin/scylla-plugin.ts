@@ -8,6 +8,8 @@ import { QuorumSafe } from '../conditions/quorum-safe.js';
 import { SchemaAgreement } from '../conditions/schema-agreement.js';
 import { ScyllaApiSettingsSchema, ShellSettingsSchema, SshSettingsSchema } from '../services/connection-settings.js';
 import { ScyllaApiProviders, type ScyllaApiProvidersOptions } from '../services/scylla-api-service.js';
+import { RING_UNCHANGED_TAG } from '../ring/scylla-ring.js';
+import { ScyllaRingUnchanged } from '../ring/scylla-ring-unchanged.js';
 import { nodeShellProvider } from '../shell/node-shell-provider.js';
 import { ScyllaCleanup } from '../tasks/scylla-cleanup.js';
 import { ScyllaConfigSet } from '../tasks/scylla-config-set.js';
@@ -186,6 +188,12 @@ export function createScyllaPlugin(options: ScyllaApiProvidersOptions = {}) {
       'scylla-removenode': removenode,
     },
     conditions: {
+      [RING_UNCHANGED_TAG]: {
+        scope: 'cluster',
+        description: 'The token ring of the given keyspaces still has the digest the plan was made from (put before each node of a replica_set step)',
+        params: z.strictObject({ keyspaces: z.array(z.string().min(1)).min(1), digest: z.string().regex(/^[0-9a-f]{64}$/) }),
+        create: (p: { keyspaces: string[]; digest: string }) => new ScyllaRingUnchanged(p),
+      },
       'quorum-safe': {
         scope: 'node',
         description: 'Taking this node down keeps every token range it replicates at or above (local) quorum among live replicas',
