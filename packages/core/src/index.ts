@@ -32,6 +32,8 @@ export type * from './engine/engine-events.js';
 export * from './engine/resume-state.js';
 export * from './engine/engine.js';
 export * from './engine/in-flight-registry.js';
+export * from './engine/runner-status.js';
+export * from './engine/rebind-inventory.js';
 export * from './workflow/yaml-tree.js';
 export * from './workflow/did-you-mean.js';
 export * from './workflow/variables.js';

@@ -97,8 +97,10 @@ describe('resume after a crash', () => {
 
     await expect(h.engine.resume('f')).rejects.toMatchObject({ code: 'JOB_FAILED' });
 
-    // While another job holds the cluster, moving the failed job back to active is refused by the store.
-    const other = await h.engine.start(planOf(inventory(1, 1), [spec('w')]), { operator: 'p', workflowText: '', jobId: 'other' });
+    // The failed job keeps the cluster lock: another job needs allowConcurrent; while that one
+    // runs, moving the failed job back to running is refused by the store.
+    await expect(h.engine.start(planOf(inventory(1, 1), [spec('w')]), { operator: 'p', workflowText: '' })).rejects.toBeInstanceOf(ClusterLockedError);
+    const other = await h.engine.start(planOf(inventory(1, 1), [spec('w')]), { operator: 'p', workflowText: '', jobId: 'other', allowConcurrent: true });
     await expect(h.engine.resume('f', { retryFailed: true })).rejects.toBeInstanceOf(ClusterLockedError);
     await h.clock.run(other.done);
     calls.length = 0;

@@ -1,4 +1,4 @@
-import { hostname } from 'node:os';
+import { randomInt } from 'node:crypto';
 import { EventEmitter } from 'eventemitter3';
 import { silentLogger, type Logger } from '../api/logger.js';
 import type { Clock } from '../clock/clock.js';
@@ -10,6 +10,11 @@ import type { JobStore } from '../store/job-store.js';
 import { Prng } from '../util/prng.js';
 import type { EngineEvents, JobOutcome } from './engine-events.js';
 import { InFlightRegistry } from './in-flight-registry.js';
+import { rebindPlanInventory } from './rebind-inventory.js';
+import { describeRunner, leaseHolderName, type RunnerProbe, type RunnerStatus } from './runner-status.js';
+import { LeaseHeldError } from '../errors/store-errors.js';
+import type { ClusterInventory } from '../inventory/inventory.js';
+import type { Lease } from '../store/job-store.js';
 import { JobRun, type ServiceBinder } from './job-run.js';
 import { DEFAULT_ABANDON_GRACE_SECONDS } from '../plan/job-plan.js';
 
@@ -28,8 +33,8 @@ export interface EngineOptions {
   /** Services for execution contexts. @default registry.services */
   services?: ServiceBinder;
   /**
-   * Who runs the jobs, recorded with the lease.
-   * @default `${hostname}:${pid}:${8 hex digits from the seeded PRNG}`
+   * Who runs the jobs, recorded with the lease. Must be unique per engine.
+   * @default `${hostname}:${pid}:${16 hex digits from crypto.randomBytes}` (see `leaseHolderName`)
    */
   holder?: string;
   /** Lease time-to-live, seconds: another runner may take the job over this long after the last heartbeat. @default 30 */
@@ -37,8 +42,9 @@ export interface EngineOptions {
   /** Seconds between lease renewals (and checks for pause/cancel requests in the store). @default 10 */
   heartbeatSeconds?: number;
   /**
-   * Seed of the engine's PRNG (job ids, holder suffix, retry jitter). Give one
-   * for reproducible runs. @default derived from `clock.now()` and the process id
+   * Seed of the engine's PRNG (job ids, retry jitter). Give one for
+   * reproducible runs. @default a random 32-bit value from `crypto.randomInt`
+   * (two engines built in one millisecond never share one)
    */
   seed?: number;
   /** Receives the engine's own log lines and those of tasks (also emitted as `log` events). @default silentLogger */
@@ -80,7 +86,44 @@ export interface ResumeOptions {
    * a `failed` job. Without it, failed steps stay failed. @default false
    */
   retryFailed?: boolean;
+  /**
+   * Take over at once from a runner that is provably dead: its lease is
+   * unexpired, but it ran on this host and its pid is gone (see
+   * `describeRunner`). Otherwise the usual rule applies (`LeaseHeldError`,
+   * whose message says how long until the lease expires). @default false
+   */
+  force?: boolean;
+  /**
+   * Re-bind the job's connection settings (ports, ssh, Prometheus...) from
+   * this inventory before running: same node ids, addresses, dcs, racks,
+   * zones and labels (else `InvalidInputError` code `INVENTORY_MISMATCH`).
+   * Recorded as a `job.inventory-rebound` event. See `rebindPlanInventory`.
+   */
+  inventory?: ClusterInventory;
+  /** Who asked (recorded with a re-binding). @default the job's operator */
+  operator?: string;
 }
+
+/** Options of {@link Engine.cancel}. */
+export interface CancelOptions {
+  /**
+   * Abort in-flight steps (`cancel --now`): they see their AbortSignal and
+   * still settle before the job ends. Without it, in-flight steps finish.
+   * @default false
+   */
+  now?: boolean;
+  /** Why, for the log and the job's error. @default 'cancelled by the operator' */
+  reason?: string;
+}
+
+/** What {@link Engine.cancel} did. */
+export type CancelResult =
+  /** The job was run by this engine; it ends `cancelled` once its in-flight steps settled. */
+  | 'cancelling'
+  /** Another runner holds the job: a control request was recorded, which it sees within a second. */
+  | 'requested'
+  /** No runner held it (paused, failed, or its runner died): it was moved to `cancelled` at once. */
+  | 'cancelled';
 
 /** A job being run by this engine. */
 export interface JobHandle {
@@ -90,8 +133,14 @@ export interface JobHandle {
   /** No new steps start; in-flight steps finish; the job ends `paused` (resumable). */
   pause(): void;
   /**
-   * In-flight tasks see their `AbortSignal` aborted and the job ends
-   * `cancelled` (terminal: it cannot be resumed). Use `pause()` to stop resumably.
+   * Graceful cancel: no new step starts, in-flight steps finish, then the job
+   * ends `cancelled` (final).
+   */
+  cancel(reason?: string): void;
+  /**
+   * Cancel now: in-flight tasks see their `AbortSignal` aborted (and still
+   * settle, up to the abandon grace) and the job ends `cancelled` (final: it
+   * cannot be resumed). Use `pause()` to stop resumably.
    */
   abort(reason?: string): void;
   /**
@@ -101,12 +150,6 @@ export interface JobHandle {
    * what the CLI's second Ctrl-C does.
    */
   interrupt(reason?: string): void;
-}
-
-function mix(a: number, b: number): number {
-  let h = (Math.imul(a ^ 0x9e3779b9, 0x85ebca6b) ^ b) >>> 0;
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) >>> 0;
-  return (h ^ (h >>> 16)) >>> 0;
 }
 
 function hex8(prng: Prng): string {
@@ -158,7 +201,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     this.registry = options.registry;
     this.clock = options.clock ?? new SystemClock();
     this.#services = options.services ?? options.registry.services;
-    this.#prng = new Prng(options.seed ?? mix(Math.floor(this.clock.now()), process.pid));
+    this.#prng = new Prng(options.seed ?? randomInt(0, 2 ** 32 - 1));
     this.#logger = options.logger ?? silentLogger;
     const ttl = options.leaseTtlSeconds ?? 30;
     const hb = options.heartbeatSeconds ?? 10;
@@ -175,7 +218,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     }
     this.#abandonGraceSeconds = grace;
     this.#controlPollMs = poll * 1000;
-    this.holder = options.holder ?? `${hostname()}:${process.pid}:${hex8(this.#prng)}`;
+    this.holder = options.holder ?? leaseHolderName();
   }
 
   /** A new job id: `job-YYYYMMDD-HHMMSS-xxxxxxxx` (UTC time from the clock, suffix from the seeded PRNG). */
@@ -203,14 +246,15 @@ export class Engine extends EventEmitter<EngineEvents> {
     };
   }
 
-  async #track(run: JobRun): Promise<JobHandle> {
-    await run.open();
+  async #track(run: JobRun, rebind?: Parameters<JobRun['open']>[0]): Promise<JobHandle> {
+    await run.open(rebind);
     this.#runs.set(run.jobId, run);
     void run.launch().then(() => this.#runs.delete(run.jobId));
     return {
       jobId: run.jobId,
       done: run.done,
       pause: () => run.pause(),
+      cancel: (reason?: string) => run.cancel(reason),
       abort: (reason?: string) => run.abort(reason),
       interrupt: (reason?: string) => run.interrupt(reason),
     };
@@ -265,12 +309,86 @@ export class Engine extends EventEmitter<EngineEvents> {
     if (this.#runs.has(jobId)) {
       throw new InvalidInputError(`job ${jobId} is already running in this engine`, { code: 'JOB_RUNNING', details: { jobId } });
     }
-    const lease = await this.store.acquireLease(jobId, this.holder, this.#leaseTtlMs, this.clock.now());
-    const fresh = await this.store.getJob(jobId);
+    // Check the new inventory before taking anything.
+    if (options.inventory) rebindPlanInventory(job.plan, options.inventory);
+    const lease = await this.#acquireForResume(jobId, options.force === true);
+    let fresh = await this.store.getJob(jobId);
+    let rebind: Parameters<JobRun['open']>[0];
+    if (options.inventory) {
+      try {
+        const r = rebindPlanInventory(fresh.plan, options.inventory);
+        fresh = { ...fresh, plan: r.plan };
+        rebind = { plan: r.plan, changedNodes: r.changedNodes, inventoryConnectionChanged: r.inventoryConnectionChanged, by: options.operator ?? fresh.operator };
+      } catch (e) {
+        await this.store.releaseLease(lease).catch(() => {});
+        throw e;
+      }
+    }
     const rs = await loadResumeState(this.store, jobId, fresh.plan, { retryFailed: options.retryFailed === true });
-    return this.#track(
-      new JobRun(this.#deps(), { job: fresh, lease, resume: rs, resumed: true }),
-    );
+    return this.#track(new JobRun(this.#deps(), { job: fresh, lease, resume: rs, resumed: true }), rebind);
+  }
+
+  async #acquireForResume(jobId: string, force: boolean): Promise<Lease> {
+    const now = this.clock.now();
+    if (force && this.store.getLease) {
+      const status = describeRunner(await this.store.getLease(jobId), now);
+      if (status.state === 'dead') {
+        this.#logger.warn(`job ${jobId}: taking over from a dead runner: ${status.reason}`, { jobId });
+        return this.store.acquireLease(jobId, this.holder, this.#leaseTtlMs, now, { takeOverFrom: status.holder! });
+      }
+    }
+    return this.store.acquireLease(jobId, this.holder, this.#leaseTtlMs, now);
+  }
+
+  /**
+   * What is known of job `jobId`'s runner (live, lease expired, or provably
+   * dead on this host), for `jobs` and `status`. `state: 'none'` when the
+   * store cannot tell (no `getLease`) or no lease is held.
+   */
+  async runnerStatus(jobId: string, probe?: RunnerProbe): Promise<RunnerStatus> {
+    if (!this.store.getLease) return { state: 'none', reason: 'this store does not report leases' };
+    return describeRunner(await this.store.getLease(jobId), this.clock.now(), probe);
+  }
+
+  /**
+   * Cancels job `jobId`, gracefully (in-flight steps finish) or, with `now`,
+   * aborting in-flight steps (they still settle). A job this engine runs is
+   * cancelled in place; one another live runner holds gets a control request
+   * (`cancel` / `cancel-now`) that it sees within a second; one nobody runs
+   * (paused, failed, or its runner is gone) is moved to `cancelled` at once,
+   * which releases the cluster lock.
+   * @throws JobNotFoundError; InvalidInputError (code `JOB_FINISHED`) when it already succeeded or was cancelled.
+   */
+  async cancel(jobId: string, options: CancelOptions = {}): Promise<CancelResult> {
+    const reason = options.reason ?? 'cancelled by the operator';
+    const run = this.#runs.get(jobId);
+    if (run) {
+      if (options.now) run.abort(reason);
+      else run.cancel(reason);
+      return 'cancelling';
+    }
+    const job = await this.store.getJob(jobId);
+    if (job.state === 'succeeded' || job.state === 'cancelled') {
+      throw new InvalidInputError(`job ${jobId} already ended (${job.state})`, { code: 'JOB_FINISHED', details: { jobId, state: job.state } });
+    }
+    let lease: Lease;
+    try {
+      lease = await this.store.acquireLease(jobId, this.holder, this.#leaseTtlMs, this.clock.now());
+    } catch (e) {
+      if (!(e instanceof LeaseHeldError)) throw e;
+      await this.store.requestControl(jobId, options.now ? 'cancel-now' : 'cancel', this.clock.now());
+      return 'requested';
+    }
+    try {
+      await this.store.commit(lease, {
+        at: this.clock.now(),
+        job: { state: 'cancelled', clearControl: true, error: { name: 'UnrecoverableError', code: 'JOB_ABORTED', message: `job cancelled: ${reason}`, classification: 'unrecoverable' } },
+        events: [{ type: 'job.cancelled', data: { reason, previousState: job.state, by: this.holder } }],
+      });
+    } finally {
+      await this.store.releaseLease(lease).catch(() => {});
+    }
+    return 'cancelled';
   }
 
   /**

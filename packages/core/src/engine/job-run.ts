@@ -292,7 +292,7 @@ export class JobRun {
    * the store throws (e.g. `ClusterLockedError` when a failed job is retried
    * while another job holds the cluster); the lease is then released.
    */
-  async open(): Promise<void> {
+  async open(rebind?: { plan: JobPlan; changedNodes: string[]; inventoryConnectionChanged: boolean; by: string }): Promise<void> {
     const start = this.#start;
     const resetIds = start.resume?.retriedStepIds ?? [];
     // `retry` gives failed steps a fresh retry budget: their attempt count restarts at 0.
@@ -310,7 +310,13 @@ export class JobRun {
         // A pending control request is kept: the run acts on it before its first step.
         job: { state: 'running', error: null },
         steps,
-        events: [{ type: `job.${reason}`, data: { holder: lease.holder, token: lease.token, retriedSteps: resetIds.length } }],
+        ...(rebind ? { plan: rebind.plan } : {}),
+        events: [
+          ...(rebind
+            ? [{ type: 'job.inventory-rebound', data: { by: rebind.by, changedNodes: rebind.changedNodes, inventoryConnectionChanged: rebind.inventoryConnectionChanged } }]
+            : []),
+          { type: `job.${reason}`, data: { holder: lease.holder, token: lease.token, retriedSteps: resetIds.length } },
+        ],
       });
     } catch (e) {
       await this.#d.store.releaseLease(lease).catch(() => {});

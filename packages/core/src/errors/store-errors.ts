@@ -22,17 +22,21 @@ export class StaleFencingTokenError extends ScyllaCpError {
 /** A job's lease is held by a live runner (its TTL has not expired). */
 export class LeaseHeldError extends ScyllaCpError {
   static override readonly kind: string = 'LeaseHeldError';
+  /** How long until the lease expires, ms, when the store said. */
+  readonly remainingMs: number | undefined;
   constructor(
     readonly jobId: string,
     readonly holder: string,
     readonly expiresAt: string,
-    options: ScyllaCpErrorOptions = {},
+    options: ScyllaCpErrorOptions & { remainingMs?: number } = {},
   ) {
-    super(`job ${jobId} is being run by ${holder} (lease valid until ${expiresAt}); wait for it to stop or for the lease to expire`, {
+    const remaining = options.remainingMs !== undefined ? `, ${Math.ceil(options.remainingMs / 1000)} s from now` : '';
+    super(`job ${jobId} is being run by ${holder} (lease valid until ${expiresAt}${remaining}); wait for it to stop or for the lease to expire`, {
       code: 'LEASE_HELD',
       ...options,
-      details: { jobId, holder, expiresAt },
+      details: { jobId, holder, expiresAt, ...(options.remainingMs !== undefined ? { remainingMs: options.remainingMs } : {}) },
     });
+    this.remainingMs = options.remainingMs;
   }
 }
 
@@ -47,9 +51,30 @@ export class ClusterLockedError extends ScyllaCpError {
     options: ScyllaCpErrorOptions = {},
   ) {
     super(
-      `cluster ${cluster} is locked by job ${heldByJobId} (operator ${heldByOperator}, state ${heldByState}); finish, cancel it, or allow concurrent jobs explicitly`,
+      heldByState === 'failed'
+        ? `cluster ${cluster} is locked by job ${heldByJobId} (operator ${heldByOperator}), which failed mid-operation and keeps the lock (a node may still be down): retry it, or cancel it once the cluster was checked; or allow concurrent jobs explicitly`
+        : `cluster ${cluster} is locked by job ${heldByJobId} (operator ${heldByOperator}, state ${heldByState}); finish, cancel it, or allow concurrent jobs explicitly`,
       { code: 'CLUSTER_LOCKED', ...options, details: { cluster, heldByJobId, heldByOperator, heldByState } },
     );
+  }
+}
+
+/**
+ * A commit to a job in a final state (`succeeded` or `cancelled`): such a job
+ * can never be revived or changed (e.g. a resume that raced a cancel).
+ */
+export class JobFinishedError extends ScyllaCpError {
+  static override readonly kind: string = 'JobFinishedError';
+  constructor(
+    readonly jobId: string,
+    readonly state: string,
+    options: ScyllaCpErrorOptions = {},
+  ) {
+    super(`job ${jobId} is ${state}, which is final: nothing more is recorded for it (start a new job instead)`, {
+      code: 'JOB_FINISHED',
+      ...options,
+      details: { jobId, state },
+    });
   }
 }
 

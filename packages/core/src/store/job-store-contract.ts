@@ -1,4 +1,4 @@
-import { ClusterLockedError, JobNotFoundError, LeaseHeldError, StaleFencingTokenError } from '../errors/store-errors.js';
+import { ClusterLockedError, JobFinishedError, JobNotFoundError, LeaseHeldError, StaleFencingTokenError } from '../errors/store-errors.js';
 import type { JobPlan } from '../plan/job-plan.js';
 import { isCompletedStepState, type JobStore, type Lease, type NewJob } from './job-store.js';
 
@@ -190,7 +190,15 @@ export function jobStoreContract(name: string, makeStore: () => Promise<JobStore
         expect(concurrent.state).toBe('pending');
       });
 
-      for (const state of ['succeeded', 'failed', 'cancelled'] as const) {
+      it('a failed job keeps the cluster lock (a node may be down mid-operation) until it is retried or cancelled', async () => {
+        const lease = await jobIn('first', 'failed', { operator: 'bob' });
+        const err = await rejects(store.createJob(newJob('second', { at: 3_000 })), ClusterLockedError);
+        expect(err).toMatchObject({ heldByJobId: 'first', heldByOperator: 'bob', heldByState: 'failed' });
+        await store.commit(lease, { at: 4_000, job: { state: 'cancelled' } });
+        expect((await store.createJob(newJob('second', { at: 5_000 }))).state).toBe('pending');
+      });
+
+      for (const state of ['succeeded', 'cancelled'] as const) {
         it(`a ${state} job no longer locks its cluster`, async () => {
           await jobIn('first', state);
           const second = await store.createJob(newJob('second', { at: 3_000 }));
@@ -198,9 +206,9 @@ export function jobStoreContract(name: string, makeStore: () => Promise<JobStore
         });
       }
 
-      it('commit moving a terminal job back to active re-checks the lock and writes nothing when refused', async () => {
+      it('commit moving a failed job back to running re-checks the lock and writes nothing when refused', async () => {
         const leaseA = await jobIn('a', 'failed');
-        await store.createJob(newJob('b', { at: 3_000, operator: 'carol' }));
+        await store.createJob(newJob('b', { at: 3_000, operator: 'carol', allowConcurrent: true }));
         const eventsBefore = await store.listEvents('a');
         const err = await rejects(
           store.commit(leaseA, {
@@ -410,7 +418,92 @@ export function jobStoreContract(name: string, makeStore: () => Promise<JobStore
       });
     });
 
+    describe('final states', () => {
+      for (const state of ['succeeded', 'cancelled'] as const) {
+        it(`a ${state} job is final: every commit is refused with JobFinishedError and nothing is written`, async () => {
+          const lease = await jobIn('j', state);
+          const before = { job: await store.getJob('j'), steps: await store.getSteps('j'), events: await store.listEvents('j') };
+          for (const t of [
+            { at: 3_000, job: { state: 'running' as const, error: null } },
+            { at: 3_000, job: { state: 'failed' as const } },
+            { at: 3_000, job: { state: 'paused' as const }, steps: [{ stepId: 's0/n1/t0', state: 'running' as const, attempts: 1 }] },
+            { at: 3_000, steps: [{ stepId: 's0/n1/t0', state: 'running' as const, attempts: 1 }], events: [{ type: 'step.started', data: {} }] },
+          ]) {
+            const err = await rejects(store.commit(lease, t), JobFinishedError);
+            expect(err).toMatchObject({ jobId: 'j', state });
+          }
+          // a new lease does not revive it either
+          const fresh = await store.acquireLease('j', 'other', 10_000, 50_000);
+          await rejects(store.commit(fresh, { at: 50_000, job: { state: 'running' } }), JobFinishedError);
+          expect(await store.getJob('j')).toMatchObject({ state, updatedAt: before.job.updatedAt });
+          expect(await store.getSteps('j')).toEqual(before.steps);
+          expect(await store.listEvents('j')).toEqual(before.events);
+        });
+      }
+
+      it('a failed job may be resumed (retry) or cancelled', async () => {
+        const lease = await jobIn('j', 'failed');
+        await store.commit(lease, { at: 3_000, job: { state: 'running', error: null } });
+        await store.commit(lease, { at: 4_000, job: { state: 'failed' } });
+        await store.commit(lease, { at: 5_000, job: { state: 'cancelled' } });
+        expect((await store.getJob('j')).state).toBe('cancelled');
+      });
+    });
+
+    describe('step records', () => {
+      it('startedAt keeps the first attempt time: a later startedAt does not move it', async () => {
+        await store.createJob(newJob('j'));
+        const lease = await store.acquireLease('j', 'h', 60_000, 5_000);
+        await store.commit(lease, { at: 5_000, steps: [{ stepId: 's0/n1/t0', nodeId: 'n1', state: 'running', attempts: 1, startedAt: 5_000 }] });
+        await store.commit(lease, { at: 9_000, steps: [{ stepId: 's0/n1/t0', nodeId: 'n1', state: 'running', attempts: 1, startedAt: 9_000 }] });
+        await store.commit(lease, { at: 9_500, steps: [{ stepId: 's0/n1/t0', nodeId: 'n1', state: 'succeeded', attempts: 1, startedAt: 9_500, finishedAt: 9_500 }] });
+        expect((await store.getSteps('j'))[0]).toMatchObject({ startedAt: 5_000, finishedAt: 9_500 });
+      });
+    });
+
+    describe('lease holders', () => {
+      it('getLease shows the current holder, token and expiry (undefined when none)', async () => {
+        await store.createJob(newJob('j'));
+        expect(typeof store.getLease).toBe('function');
+        expect(await store.getLease!('j')).toBeUndefined();
+        const l = await store.acquireLease('j', 'host-a:123:0f0f', 1_000, 10_000);
+        expect(await store.getLease!('j')).toEqual({ jobId: 'j', holder: 'host-a:123:0f0f', token: 1, expiresAt: 11_000 });
+        await store.renewLease(l, 1_000, 10_500);
+        expect((await store.getLease!('j'))!.expiresAt).toBe(11_500);
+        await store.releaseLease(l);
+        expect(await store.getLease!('j')).toBeUndefined();
+        await rejects(store.getLease!('missing'), JobNotFoundError);
+      });
+
+      it('acquireLease with takeOverFrom takes an unexpired lease over from that holder only', async () => {
+        await store.createJob(newJob('j'));
+        await store.acquireLease('j', 'dead-runner', 60_000, 10_000);
+        await rejects(store.acquireLease('j', 'me', 60_000, 10_001, { takeOverFrom: 'someone-else' }), LeaseHeldError);
+        expect((await store.getJob('j')).fencingToken).toBe(1);
+        const taken = await store.acquireLease('j', 'me', 60_000, 10_002, { takeOverFrom: 'dead-runner' });
+        expect(taken).toMatchObject({ holder: 'me', token: 2, expiresAt: 70_002 });
+      });
+    });
+
+    describe('plan re-binding', () => {
+      it('a commit carrying a plan replaces the stored plan, atomically with its events', async () => {
+        await store.createJob(newJob('j'));
+        const lease = await store.acquireLease('j', 'h', 60_000, 5_000);
+        const plan = contractPlan('c1');
+        const rebound: JobPlan = { ...plan, inventory: { ...plan.inventory, nodes: plan.inventory.nodes.map((n) => ({ ...n, connection: { scylla_api: { port: 10001 } } })) } };
+        await store.commit(lease, { at: 6_000, plan: rebound, events: [{ type: 'job.inventory-rebound', data: { nodes: 1 } }] });
+        expect((await store.getJob('j')).plan).toEqual(rebound);
+        expect((await store.listEvents('j')).map((e) => e.type)).toEqual(['job.inventory-rebound']);
+      });
+    });
+
     describe('control requests', () => {
+      it('cancel-now is a control request too', async () => {
+        await store.createJob(newJob('j'));
+        await store.requestControl('j', 'cancel-now', 3_000);
+        expect((await store.getJob('j')).control).toBe('cancel-now');
+      });
+
       it('requestControl needs no lease; a commit with clearControl clears it', async () => {
         await store.createJob(newJob('j'));
         await store.requestControl('j', 'pause', 3_000);

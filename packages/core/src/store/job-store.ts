@@ -2,13 +2,27 @@ import type { ErrorDetail } from '../errors/error-detail.js';
 import type { JobPlan } from '../plan/job-plan.js';
 
 /**
- * Job states. Active (hold the cluster lock): `pending`, `running`, `paused`.
- * Terminal: `succeeded`, `failed`, `cancelled` (`failed` can be retried).
+ * Job states.
+ * - Hold the cluster lock ({@link ACTIVE_JOB_STATES}): `pending`, `running`,
+ *   `paused`, and `failed` (the job halted mid-operation, a node may be down:
+ *   it keeps the lock until it is retried or cancelled).
+ * - Final ({@link FINAL_JOB_STATES}): `succeeded`, `cancelled`. A store
+ *   refuses every commit to a job in a final state (`JobFinishedError`).
+ * - `failed` is the one ended state that can be left: to `running` (retry)
+ *   or `cancelled`.
  */
 export type JobState = 'pending' | 'running' | 'paused' | 'succeeded' | 'failed' | 'cancelled';
 
-/** States that hold the cluster lock. */
-export const ACTIVE_JOB_STATES: readonly JobState[] = ['pending', 'running', 'paused'];
+/** States that hold the cluster lock (`failed` too: a node may be down mid-operation). */
+export const ACTIVE_JOB_STATES: readonly JobState[] = ['pending', 'running', 'paused', 'failed'];
+
+/** States no job ever leaves; a store refuses any commit to such a job. */
+export const FINAL_JOB_STATES: readonly JobState[] = ['succeeded', 'cancelled'];
+
+/** Whether `state` is one of {@link FINAL_JOB_STATES}. */
+export function isFinalJobState(state: JobState): boolean {
+  return state === 'succeeded' || state === 'cancelled';
+}
 
 /** Step states. A step never recorded is `pending`. */
 export type StepState = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped';
@@ -21,8 +35,19 @@ export function isCompletedStepState(state: StepState): boolean {
   return state === 'succeeded' || state === 'skipped';
 }
 
-/** What a caller asked a running job to do (from another process too). */
-export type ControlRequest = 'pause' | 'cancel';
+/**
+ * What a caller asked a running job to do (from another process too):
+ * `pause` (no new step; in-flight steps finish; the job ends `paused`),
+ * `cancel` (graceful: no new step, in-flight steps finish, then `cancelled`),
+ * `cancel-now` (in-flight steps are aborted through their AbortSignal and
+ * still settle; then `cancelled`). A runner sees a request within a second
+ * and before it starts any new step; a request recorded while no runner is
+ * alive is acted on by the next resume before its first step.
+ */
+export type ControlRequest = 'pause' | 'cancel' | 'cancel-now';
+
+/** Every {@link ControlRequest}, for validation. */
+export const CONTROL_REQUESTS: readonly ControlRequest[] = ['pause', 'cancel', 'cancel-now'];
 
 /** Input of {@link JobStore.createJob}. */
 export interface NewJob {
@@ -101,7 +126,11 @@ export function toResumeRecords(steps: readonly StepRecord[]): ResumeRecords {
 /** A lease on a job: the right to write its records, proven by the fencing token. */
 export interface Lease {
   jobId: string;
-  /** Who holds it (e.g. `host:pid:random`). */
+  /**
+   * Who holds it. The engine writes `<hostname>:<pid>:<16 random hex digits>`
+   * (see `leaseHolderName` / `parseLeaseHolder`), so `jobs` and `status` can
+   * tell a runner whose process is gone.
+   */
   holder: string;
   /** Increases by one at every acquisition; writes with an older token are rejected. */
   token: number;
@@ -149,6 +178,21 @@ export interface Transition {
   };
   steps?: StepUpdate[];
   events?: { type: string; stepId?: string; data: Record<string, unknown> }[];
+  /**
+   * Replaces the job's stored plan (the engine's inventory re-binding: same
+   * nodes and steps, corrected connection settings). Stored as given.
+   */
+  plan?: JobPlan;
+}
+
+/** Options of {@link JobStore.acquireLease}. */
+export interface AcquireLeaseOptions {
+  /**
+   * Take the lease over even though it has not expired, provided its current
+   * holder is exactly this one (a runner proven dead: `resume --force`).
+   * Another holder still gets `LeaseHeldError`.
+   */
+  takeOverFrom?: string;
 }
 
 /**
@@ -182,8 +226,12 @@ export interface JobQuery {
  *   `LeaseHeldError` while another holder's lease is unexpired at `nowMs`.
  * - `commit`, `renewLease`, `releaseLease` throw `StaleFencingTokenError` when
  *   the lease's token is not the job's current token, and write nothing.
- *   `commit` that moves a job from a terminal state back to an active one
+ *   `commit` that moves a job from an ended state back to an active one
  *   re-checks the cluster lock.
+ * - Final states are final: `commit` on a `succeeded` or `cancelled` job
+ *   throws `JobFinishedError` and writes nothing. A `failed` job holds the
+ *   cluster lock and may move to `running` (retry) or `cancelled`.
+ * - A step's `startedAt` is the first value ever written; later ones are ignored.
  * - `commit` is all or nothing.
  * - Failure to write (vanished or read-only file) throws `StoreUnavailableError`.
  */
@@ -193,7 +241,16 @@ export interface JobStore {
   getJob(jobId: string): Promise<JobRecord>;
   /** Newest first. */
   listJobs(query?: JobQuery): Promise<JobRecord[]>;
-  acquireLease(jobId: string, holder: string, ttlMs: number, nowMs: number): Promise<Lease>;
+  /** @throws LeaseHeldError while another holder's lease is unexpired (see `options.takeOverFrom`). */
+  acquireLease(jobId: string, holder: string, ttlMs: number, nowMs: number, options?: AcquireLeaseOptions): Promise<Lease>;
+  /**
+   * The job's current lease (holder, token, expiry), or `undefined` when none
+   * is held (never leased, or released). Expired leases are returned as they
+   * are: compare `expiresAt` with the time. Required by the contract suite
+   * since issue 12 (optional in the type for stores written before it).
+   * @throws JobNotFoundError
+   */
+  getLease?(jobId: string): Promise<Lease | undefined>;
   renewLease(lease: Lease, ttlMs: number, nowMs: number): Promise<Lease>;
   releaseLease(lease: Lease): Promise<void>;
   commit(lease: Lease, transition: Transition): Promise<void>;

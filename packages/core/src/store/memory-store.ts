@@ -1,9 +1,12 @@
-import { ClusterLockedError, JobNotFoundError, LeaseHeldError, StaleFencingTokenError, StoreUnavailableError } from '../errors/store-errors.js';
+import { ClusterLockedError, JobFinishedError, JobNotFoundError, LeaseHeldError, StaleFencingTokenError, StoreUnavailableError } from '../errors/store-errors.js';
 import { InvalidInputError } from '../errors/input-errors.js';
 import type { JobPlan } from '../plan/job-plan.js';
 import {
   ACTIVE_JOB_STATES,
+  CONTROL_REQUESTS,
+  isFinalJobState,
   toResumeRecords,
+  type AcquireLeaseOptions,
   type AuditEvent,
   type ControlRequest,
   type JobQuery,
@@ -142,17 +145,23 @@ export class MemoryStore implements JobStore {
       .map((j) => this.#copyJob(j.record));
   }
 
-  async acquireLease(jobId: string, holder: string, ttlMs: number, nowMs: number): Promise<Lease> {
+  async acquireLease(jobId: string, holder: string, ttlMs: number, nowMs: number, options: AcquireLeaseOptions = {}): Promise<Lease> {
     this.#open();
     const job = this.#job(jobId);
     const current = job.lease;
-    if (current && current.holder !== holder && current.expiresAt > nowMs) {
-      throw new LeaseHeldError(jobId, current.holder, new Date(current.expiresAt).toISOString());
+    if (current && current.holder !== holder && current.expiresAt > nowMs && current.holder !== options.takeOverFrom) {
+      throw new LeaseHeldError(jobId, current.holder, new Date(current.expiresAt).toISOString(), { remainingMs: current.expiresAt - nowMs });
     }
     job.record.fencingToken += 1;
     const lease: Lease = { jobId, holder, token: job.record.fencingToken, expiresAt: nowMs + ttlMs };
     job.lease = lease;
     return { ...lease };
+  }
+
+  async getLease(jobId: string): Promise<Lease | undefined> {
+    this.#open();
+    const lease = this.#job(jobId).lease;
+    return lease ? { ...lease } : undefined;
   }
 
   async renewLease(lease: Lease, ttlMs: number, nowMs: number): Promise<Lease> {
@@ -175,7 +184,9 @@ export class MemoryStore implements JobStore {
     const rec = job.record;
     const t = transition.job;
     // Validate everything before changing anything: all or nothing.
-    if (t && !ACTIVE.has(rec.state) && ACTIVE.has(t.state) && !job.allowConcurrent) {
+    if (isFinalJobState(rec.state)) throw new JobFinishedError(rec.id, rec.state);
+    // Leaving `failed` for running/paused/pending (a retry) re-checks the lock.
+    if (t && rec.state === 'failed' && t.state !== 'failed' && ACTIVE.has(t.state) && !job.allowConcurrent) {
       const other = this.#activeOther(rec.cluster, rec.id);
       if (other) throw this.#lockError(rec.cluster, other);
     }
@@ -212,6 +223,7 @@ export class MemoryStore implements JobStore {
       else if (t.error !== undefined) rec.error = clone(t.error);
       if (t.clearControl) delete rec.control;
     }
+    if (transition.plan !== undefined) rec.plan = deepFreeze(structuredClone(transition.plan)) as JobPlan;
     rec.updatedAt = transition.at;
   }
 
@@ -252,6 +264,9 @@ export class MemoryStore implements JobStore {
   async requestControl(jobId: string, action: ControlRequest, nowMs: number): Promise<void> {
     this.#open();
     const job = this.#job(jobId);
+    if (!CONTROL_REQUESTS.includes(action)) {
+      throw new InvalidInputError(`requestControl: action must be one of ${CONTROL_REQUESTS.join(', ')}, got ${String(action)}`, { code: 'INVALID_OPTION' });
+    }
     job.record.control = action;
     job.record.updatedAt = nowMs;
   }
