@@ -11,6 +11,7 @@ export default defineConfig({
       '@scylla-cp/conditions': pkg('conditions'),
       '@scylla-cp/tasks-scylla': pkg('tasks-scylla'),
       '@scylla-cp/store-sqlite': pkg('store-sqlite'),
+      '@scylla-cp/store-sql/test-support': fileURLToPath(new URL('./packages/store-sql/src/test-support.ts', import.meta.url)),
       '@scylla-cp/store-sql': pkg('store-sql'),
       '@scylla-cp/store-postgres/test-support': fileURLToPath(new URL('./packages/store-postgres/src/test-support.ts', import.meta.url)),
       '@scylla-cp/store-postgres': pkg('store-postgres'),

@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
-import { JOB_STATES_SQL_LIST, STEP_STATES_SQL_LIST } from '@scylla-cp/store-sql';
+import { CONTROL_REQUESTS_SQL_LIST, JOB_STATES_SQL_LIST, STEP_STATES_SQL_LIST } from '@scylla-cp/store-sql';
 
 /** Name of the table in which Kysely's `Migrator` records applied migrations (in the store's schema). */
 export const POSTGRES_MIGRATION_TABLE = 'schema_migrations';
@@ -24,12 +24,13 @@ const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migration]> =
             workflow_name    text NOT NULL,
             state            text NOT NULL CHECK (state IN ${sql.raw(JOB_STATES_SQL_LIST)}),
             allow_concurrent boolean NOT NULL DEFAULT false,
-            control          text CHECK (control IN ('pause', 'cancel')),
+            control          text CHECK (control IN ${sql.raw(CONTROL_REQUESTS_SQL_LIST)}),
             error            jsonb,
             fencing_token    integer NOT NULL DEFAULT 0,
             created_at       timestamptz NOT NULL,
             updated_at       timestamptz NOT NULL,
             updated_seq      bigint NOT NULL DEFAULT 0,
+            plan_rev         integer NOT NULL DEFAULT 0,
             created_seq      bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
             last_commit_key  text
           )`.execute(db);
@@ -82,24 +83,35 @@ const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migration]> =
         await sql`
           CREATE TRIGGER events_are_append_only BEFORE UPDATE OR DELETE ON events
           FOR EACH ROW EXECUTE FUNCTION events_are_append_only()`.execute(db);
-        // A step transition in one round trip: lock the job row, check the fencing token,
-        // upsert the steps, append the events, and (with no event to date it) touch the job.
-        // Writes nothing unless p_token is the job's current token; returns the current token
-        // (NULL: no such job). A retried call with the same p_key after a lost connection is a
-        // no-op when the first call committed (its first event carries the key).
+        // A step transition in one round trip: lock the job row, check the fencing token and
+        // that the job is not final, upsert the steps (started_at keeps the first attempt's),
+        // append the events, and (with no event to date it) touch the job. Writes nothing
+        // unless p_token is the job's current token and its state is not succeeded/cancelled;
+        // returns the job's token and state (no row: no such job). A retried call with the same
+        // p_key after a lost connection is a no-op when the first call committed (its first
+        // event carries the key).
         await sql`
           CREATE FUNCTION commit_steps(p_job text, p_token integer, p_at timestamptz, p_steps jsonb, p_events jsonb, p_key text)
-          RETURNS integer LANGUAGE plpgsql AS $$
+          RETURNS TABLE (token integer, state text) LANGUAGE plpgsql AS $$
+          #variable_conflict use_column
           DECLARE
             cur integer;
+            cur_state text;
             r record;
           BEGIN
-            SELECT fencing_token INTO cur FROM jobs WHERE id = p_job FOR UPDATE;
-            IF cur IS NULL OR p_token < 1 OR cur <> p_token THEN
-              RETURN cur;
+            SELECT j.fencing_token, j.state INTO cur, cur_state FROM jobs j WHERE j.id = p_job FOR UPDATE;
+            IF NOT FOUND THEN
+              RETURN;
+            END IF;
+            token := cur;
+            state := cur_state;
+            IF p_token < 1 OR cur <> p_token OR cur_state IN ('succeeded', 'cancelled') THEN
+              RETURN NEXT;
+              RETURN;
             END IF;
             IF jsonb_array_length(p_events) > 0 AND EXISTS (SELECT 1 FROM events WHERE commit_key = p_key || ':0') THEN
-              RETURN cur;
+              RETURN NEXT;
+              RETURN;
             END IF;
             FOR r IN SELECT * FROM jsonb_to_recordset(p_steps) AS x(
                 step_id text, node_id text, state text, attempts integer, started_at timestamptz,
@@ -121,10 +133,10 @@ const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migration]> =
               ORDER BY e.i;
             IF jsonb_array_length(p_events) = 0 THEN
               UPDATE jobs SET updated_at = p_at,
-                updated_seq = (SELECT coalesce(max(seq), 0) FROM events WHERE job_id = p_job)
+                updated_seq = (SELECT coalesce(max(e.seq), 0) FROM events e WHERE e.job_id = p_job)
               WHERE id = p_job;
             END IF;
-            RETURN cur;
+            RETURN NEXT;
           END $$`.execute(db);
       },
     },

@@ -5,10 +5,12 @@ import {
   ClusterLockedError,
   JobNotFoundError,
   StoreUnavailableError,
+  type AcquireLeaseOptions,
   type AuditEvent,
   type ControlRequest,
   type JobPlan,
   type JobQuery,
+  type JobState,
   type JobRecord,
   type JobStore,
   type Lease,
@@ -25,6 +27,7 @@ import {
   assertControlAction,
   assertCurrentToken,
   assertLeaseAvailable,
+  assertNotFinal,
   commitWrites,
   duplicateJobIdError,
   isoTime,
@@ -142,14 +145,15 @@ export class PostgresStore implements JobStore {
 
   /**
    * Takes the job's lease for `ttlMs` ms from `nowMs` (ms since epoch), incrementing its fencing token.
+   * `options.takeOverFrom` takes an unexpired lease over from exactly that holder (a runner proven dead).
    * @throws LeaseHeldError while another holder's lease is unexpired, JobNotFoundError, StoreUnavailableError
    */
-  async acquireLease(jobId: string, holder: string, ttlMs: number, nowMs: number): Promise<Lease> {
+  async acquireLease(jobId: string, holder: string, ttlMs: number, nowMs: number, options: AcquireLeaseOptions = {}): Promise<Lease> {
     return this.#retry('acquire lease', () =>
       this.#db.transaction().execute(async (trx) => {
         const token = (await this.#lockJob(trx, jobId)).fencing_token + 1;
         const current = (await sql<{ holder: string; expires_at: number }>`SELECT holder, expires_at FROM leases WHERE job_id = ${jobId}`.execute(trx)).rows[0];
-        assertLeaseAvailable(jobId, current && { holder: current.holder, expiresMs: current.expires_at }, holder, nowMs);
+        assertLeaseAvailable(jobId, current && { holder: current.holder, expiresMs: current.expires_at }, holder, nowMs, options.takeOverFrom);
         const now = isoTime(nowMs);
         const expiresAt = nowMs + ttlMs;
         await sql`UPDATE jobs SET fencing_token = ${token} WHERE id = ${jobId}`.execute(trx);
@@ -157,6 +161,18 @@ export class PostgresStore implements JobStore {
         return { jobId, holder, token, expiresAt };
       }),
     );
+  }
+
+  /** The job's current lease (expired ones included), or undefined when none is held. @throws JobNotFoundError */
+  async getLease(jobId: string): Promise<Lease | undefined> {
+    const r = await this.#retry('read a lease', async () =>
+      (await sql<{ found: boolean; holder: string | null; token: number | null; expires_at: number | null }>`SELECT
+          EXISTS (SELECT 1 FROM jobs WHERE id = ${jobId}) AS found, l.holder, l.token, l.expires_at
+        FROM (SELECT 1) AS one LEFT JOIN leases l ON l.job_id = ${jobId}`.execute(this.#db)).rows[0]!,
+    );
+    if (!r.found) throw new JobNotFoundError(jobId);
+    if (r.holder === null) return undefined;
+    return { jobId, holder: r.holder, token: r.token!, expiresAt: r.expires_at! };
   }
 
   /**
@@ -191,17 +207,19 @@ export class PostgresStore implements JobStore {
   /**
    * Applies one engine transition (step upserts, job state, events) as one
    * transaction, all or nothing, after checking the lease's fencing token.
-   * @throws StaleFencingTokenError (nothing written), ClusterLockedError (terminal job
-   *   moved back to active while another job holds the cluster), StoreUnavailableError
+   * @throws StaleFencingTokenError (nothing written), JobFinishedError (the job is `succeeded` or
+   *   `cancelled`: nothing written), ClusterLockedError (a failed job retried while another job
+   *   holds the cluster), StoreUnavailableError
    */
   async commit(lease: Lease, transition: Transition): Promise<void> {
     const w = commitWrites(transition);
     const key = randomUUID();
-    if (w.job === undefined) {
+    if (w.job === undefined && w.plan === undefined) {
       await this.#retry('commit a transition', async () => {
-        const token = await this.#commitSteps(this.#db, lease, w, key);
-        if (token === null) throw new JobNotFoundError(lease.jobId);
-        assertCurrentToken(token, lease);
+        const job = await this.#commitSteps(this.#db, lease, w, key);
+        if (job === undefined) throw new JobNotFoundError(lease.jobId);
+        assertCurrentToken(job.token, lease);
+        assertNotFinal(lease.jobId, job.state);
       });
       return;
     }
@@ -211,16 +229,25 @@ export class PostgresStore implements JobStore {
         const job = await this.#lockJob(trx, lease.jobId);
         assertCurrentToken(job.fencing_token, lease);
         if (job.last_commit_key === key) return; // applied before the connection was lost
-        if (reacquiresClusterLock(job.state, transition.job!.state, job.allow_concurrent)) {
+        assertNotFinal(lease.jobId, job.state);
+        if (jobWrite !== undefined && reacquiresClusterLock(job.state, jobWrite.state as JobState, job.allow_concurrent)) {
           await this.#lockCluster(trx, job.cluster);
           await this.#assertClusterFree(trx, job.cluster, lease.jobId);
         }
         await this.#commitSteps(trx, lease, w, key);
-        await sql`UPDATE jobs SET state = ${jobWrite.state},
-            error = CASE WHEN ${jobWrite.setError} THEN ${jobWrite.error}::jsonb ELSE error END,
-            control = CASE WHEN ${jobWrite.clearControl} THEN NULL ELSE control END,
-            updated_at = ${w.at}, updated_seq = ${jobEventsHighWater(lease.jobId)}, last_commit_key = ${key}
-          WHERE id = ${lease.jobId}`.execute(trx);
+        if (w.plan !== undefined) {
+          await sql`UPDATE job_plans SET plan = ${w.plan}::json WHERE job_id = ${lease.jobId}`.execute(trx);
+          await sql`UPDATE jobs SET plan_rev = plan_rev + 1 WHERE id = ${lease.jobId}`.execute(trx);
+        }
+        if (jobWrite !== undefined) {
+          await sql`UPDATE jobs SET state = ${jobWrite.state},
+              error = CASE WHEN ${jobWrite.setError} THEN ${jobWrite.error}::jsonb ELSE error END,
+              control = CASE WHEN ${jobWrite.clearControl} THEN NULL ELSE control END,
+              updated_at = ${w.at}, updated_seq = ${jobEventsHighWater(lease.jobId)}, last_commit_key = ${key}
+            WHERE id = ${lease.jobId}`.execute(trx);
+        } else {
+          await sql`UPDATE jobs SET last_commit_key = ${key} WHERE id = ${lease.jobId}`.execute(trx);
+        }
       }),
     );
   }
@@ -264,20 +291,20 @@ export class PostgresStore implements JobStore {
   async getJob(jobId: string): Promise<JobRecord> {
     const row = await this.#retry('read a job', async () => {
       const res = await sql<JobRow>`SELECT j.id, j.cluster, j.operator, j.workflow_name, j.state, j.allow_concurrent, j.control, j.error,
-          j.fencing_token, j.created_at, j.updated_at, p.workflow_text,
+          j.fencing_token, j.plan_rev, j.created_at, j.updated_at, p.workflow_text,
           (SELECT e.at FROM events e WHERE e.job_id = j.id AND e.seq > j.updated_seq ORDER BY e.seq DESC LIMIT 1) AS last_event_at
         FROM jobs j JOIN job_plans p ON p.job_id = j.id WHERE j.id = ${jobId}`.execute(this.#db);
       return res.rows[0];
     });
     if (row === undefined) throw new JobNotFoundError(jobId);
-    return toJobRecord(row, await this.#plan(row.id));
+    return toJobRecord(row, await this.#plan(row.id, row.plan_rev));
   }
 
   /** Jobs newest first, filtered by cluster and states; `limit` @default 50. */
   async listJobs(query: JobQuery = {}): Promise<JobRecord[]> {
     const rows = await this.#retry('list jobs', () => selectJobs(this.#db as unknown as SqlStoreDb, query, sql`jobs.created_seq`));
     const out: JobRecord[] = [];
-    for (const row of rows) out.push(toJobRecord(row, await this.#plan(row.id)));
+    for (const row of rows) out.push(toJobRecord(row, await this.#plan(row.id, row.plan_rev)));
     return out;
   }
 
@@ -323,14 +350,16 @@ export class PostgresStore implements JobStore {
 
   // ------------------------------------------------------------ internals
 
-  async #plan(jobId: string): Promise<JobPlan> {
-    const cached = this.#plans.get(jobId);
+  /** Revision `rev` of a job's plan, parsed once and deep-frozen (see `PlanCache`). */
+  async #plan(jobId: string, rev: number): Promise<JobPlan> {
+    const cached = this.#plans.get(jobId, rev);
     if (cached !== undefined) return cached;
-    const text = await this.#retry('read a job', async () =>
-      (await sql<{ plan: string }>`SELECT plan FROM job_plans WHERE job_id = ${jobId}`.execute(this.#db)).rows[0]?.plan,
+    const row = await this.#retry('read a job', async () =>
+      (await sql<{ plan: string; plan_rev: number }>`SELECT p.plan, j.plan_rev FROM job_plans p JOIN jobs j ON j.id = p.job_id
+        WHERE p.job_id = ${jobId}`.execute(this.#db)).rows[0],
     );
-    if (text === undefined) throw new JobNotFoundError(jobId);
-    return this.#plans.put(jobId, text);
+    if (row === undefined) throw new JobNotFoundError(jobId);
+    return this.#plans.put(jobId, row.plan_rev, row.plan);
   }
 
   async #assertJobExists(jobId: string): Promise<void> {
@@ -371,8 +400,8 @@ export class PostgresStore implements JobStore {
         acquired_at = excluded.acquired_at, renewed_at = excluded.renewed_at, expires_at = excluded.expires_at`.execute(trx);
   }
 
-  /** Runs `commit_steps` (see the migration): the job's current token, or null when there is no such job. */
-  async #commitSteps(db: Db, lease: Lease, w: CommitWrites, key: string): Promise<number | null> {
+  /** Runs `commit_steps` (see the migration): the job's current token and state, or undefined when there is no such job. */
+  async #commitSteps(db: Db, lease: Lease, w: CommitWrites, key: string): Promise<{ token: number; state: string } | undefined> {
     const steps = json(
       w.steps.map((s) => ({
         step_id: s.stepId,
@@ -387,8 +416,9 @@ export class PostgresStore implements JobStore {
       })),
     );
     const events = json(w.events.map((e, i) => ({ i, type: e.type, step_id: e.stepId, data: e.data })));
-    const res = await sql<{ token: number | null }>`SELECT commit_steps(${lease.jobId}, ${lease.token}, ${w.at}, ${steps}::jsonb, ${events}::jsonb, ${key}) AS token`.execute(db);
-    return res.rows[0]?.token ?? null;
+    const res = await sql<{ token: number; state: string }>`SELECT token, state
+      FROM commit_steps(${lease.jobId}, ${lease.token}, ${w.at}, ${steps}::jsonb, ${events}::jsonb, ${key})`.execute(db);
+    return res.rows[0];
   }
 
   /**

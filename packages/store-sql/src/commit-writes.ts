@@ -40,6 +40,8 @@ export interface CommitWrites {
   steps: StepWrite[];
   events: EventWrite[];
   job: JobWrite | undefined;
+  /** The replacement plan (JSON), when the transition re-binds it. */
+  plan: string | undefined;
   /**
    * Whether the job row's `updated_at` must be rewritten without a state
    * change: the transition has neither a job change nor an event to record
@@ -74,5 +76,12 @@ export function commitWrites(t: Transition): CommitWrites {
           error: t.job.error === undefined || t.job.error === null ? null : json(t.job.error),
           clearControl: t.job.clearControl === true,
         };
-  return { at: isoTime(t.at), steps, events, job, touch: job === undefined && events.length === 0 };
+  return {
+    at: isoTime(t.at),
+    steps,
+    events,
+    job,
+    plan: t.plan === undefined ? undefined : json(t.plan),
+    touch: job === undefined && events.length === 0,
+  };
 }

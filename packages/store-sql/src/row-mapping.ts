@@ -28,6 +28,8 @@ export interface JobRow {
   /** JSON text of an `ErrorDetail`, or NULL. */
   error: string | null;
   fencing_token: number;
+  /** See `JobsTable.plan_rev`. */
+  plan_rev: number;
   created_at: SqlTime;
   updated_at: SqlTime;
   workflow_text: string;

@@ -21,12 +21,14 @@ export interface JobsTable<Time = string> {
   state: string;
   /** 1 when the job was created with `allowConcurrent`. */
   allow_concurrent: number;
-  /** A pending control request: `pause`, `cancel` or NULL. */
+  /** A pending control request: `pause`, `cancel`, `cancel-now` or NULL. */
   control: string | null;
   /** JSON `ErrorDetail` of the failure, or NULL. */
   error: string | null;
   /** The fencing token of the most recent lease (0: never leased). */
   fencing_token: number;
+  /** Revision of the job's plan: 0 at creation, +1 at every re-binding commit. */
+  plan_rev: number;
   /** Creation time. */
   created_at: Time;
   /**
@@ -42,7 +44,7 @@ export interface JobsTable<Time = string> {
   updated_seq: number;
 }
 
-/** `job_plans`: the immutable part of a job, written once at creation. */
+/** `job_plans`: the workflow and plan of a job, written at creation (the plan is replaced only by a re-binding commit). */
 export interface JobPlansTable {
   job_id: string;
   /** The workflow YAML exactly as given. */

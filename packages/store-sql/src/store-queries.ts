@@ -23,6 +23,7 @@ export async function selectJobs(db: SqlStoreDb, query: JobQuery, tiebreak: RawB
       'jobs.control',
       'jobs.error',
       'jobs.fencing_token',
+      'jobs.plan_rev',
       'jobs.created_at',
       'jobs.updated_at',
       'job_plans.workflow_text',

@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
-import { JOB_STATES_SQL_LIST, STEP_STATES_SQL_LIST } from '@scylla-cp/store-sql';
+import { CONTROL_REQUESTS_SQL_LIST, JOB_STATES_SQL_LIST, STEP_STATES_SQL_LIST } from '@scylla-cp/store-sql';
 
 /** Name of the table in which Kysely's `Migrator` records applied migrations. */
 export const MIGRATION_TABLE = 'schema_migrations';
@@ -89,6 +89,47 @@ const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migration]> =
           CREATE TRIGGER events_are_append_only_delete BEFORE DELETE ON events
           BEGIN SELECT RAISE(ABORT, 'events is an append-only log: rows cannot be deleted'); END`.execute(db);
         await sql`PRAGMA user_version = 1`.execute(db);
+      },
+    },
+  ],
+  [
+    // Issue 12: the `cancel-now` control request (the CHECK of `jobs.control` allows it), and
+    // `jobs.plan_rev`, the revision of a plan that a commit can re-bind (inventory correction).
+    // SQLite cannot alter a CHECK constraint, so `jobs` is rebuilt (SQLite's documented
+    // procedure: foreign keys are off while migrations run, checked before the commit).
+    // Rows keep their rowid (listJobs orders ties by it).
+    '0002_cancel_now_and_plan_rev',
+    {
+      async up(db: Kysely<unknown>): Promise<void> {
+        await sql`
+          CREATE TABLE jobs_v2 (
+            id               TEXT PRIMARY KEY NOT NULL,
+            cluster          TEXT NOT NULL,
+            operator         TEXT NOT NULL,
+            workflow_name    TEXT NOT NULL,
+            state            TEXT NOT NULL CHECK (state IN ${sql.raw(JOB_STATES)}),
+            allow_concurrent INTEGER NOT NULL DEFAULT 0 CHECK (allow_concurrent IN (0, 1)),
+            control          TEXT CHECK (control IN ${sql.raw(CONTROL_REQUESTS_SQL_LIST)}),
+            error            TEXT CHECK (error IS NULL OR json_valid(error)),
+            fencing_token    INTEGER NOT NULL DEFAULT 0,
+            created_at       TEXT NOT NULL,
+            updated_at       TEXT NOT NULL,
+            updated_seq      INTEGER NOT NULL DEFAULT 0,
+            plan_rev         INTEGER NOT NULL DEFAULT 0
+          )`.execute(db);
+        await sql`
+          INSERT INTO jobs_v2 (rowid, id, cluster, operator, workflow_name, state, allow_concurrent, control, error,
+            fencing_token, created_at, updated_at, updated_seq, plan_rev)
+          SELECT rowid, id, cluster, operator, workflow_name, state, allow_concurrent, control, error,
+            fencing_token, created_at, updated_at, updated_seq, 0
+          FROM jobs ORDER BY rowid`.execute(db);
+        await sql`DROP TABLE jobs`.execute(db);
+        await sql`ALTER TABLE jobs_v2 RENAME TO jobs`.execute(db);
+        await sql`CREATE INDEX jobs_by_cluster_state ON jobs (cluster, state)`.execute(db);
+        await sql`CREATE INDEX jobs_by_created_at ON jobs (created_at)`.execute(db);
+        const broken = await sql<{ table: string }>`PRAGMA foreign_key_check`.execute(db);
+        if (broken.rows.length > 0) throw new Error(`migration 0002: ${broken.rows.length} rows lost their job: ${JSON.stringify(broken.rows.slice(0, 5))}`);
+        await sql`PRAGMA user_version = 2`.execute(db);
       },
     },
   ],

@@ -23,8 +23,8 @@ export interface OpenSqliteDatabase {
  * 1. file checks: a directory or a non-SQLite file is refused before SQLite touches it;
  * 2. schema gate: a schema newer than this build, or another application's
  *    database, is refused;
- * 3. pragmas: WAL (unless read-only), `synchronous`, `busy_timeout`, `foreign_keys=ON`;
- * 4. Kysely's `Migrator` applies pending migrations.
+ * 3. pragmas: WAL (unless read-only), `synchronous`, `busy_timeout`;
+ * 4. Kysely's `Migrator` applies pending migrations; then `foreign_keys=ON`.
  * @throws NotAStoreDatabaseError, SchemaTooNewError, StoreUnavailableError
  */
 export async function openSqliteDatabase(filePath: string, options: ResolvedSqliteStoreOptions): Promise<OpenSqliteDatabase> {
@@ -46,7 +46,10 @@ export async function openSqliteDatabase(filePath: string, options: ResolvedSqli
     if (!readOnly) sqlite.pragma('journal_mode = WAL');
     sqlite.pragma(`synchronous = ${synchronous}`);
     sqlite.pragma(`busy_timeout = ${busyTimeoutMs}`);
-    sqlite.pragma('foreign_keys = ON');
+    // Foreign keys are enforced from the end of the migrations on: a migration that
+    // rebuilds a table (SQLite's way to change a constraint) needs them off, and
+    // checks them itself (PRAGMA foreign_key_check) before it commits.
+    sqlite.pragma('foreign_keys = OFF');
     db = new Kysely<StoreSchema>({ dialect: new SqliteDialect({ database: sqlite }) });
     if (pending) {
       if (readOnly) {
@@ -63,6 +66,7 @@ export async function openSqliteDatabase(filePath: string, options: ResolvedSqli
       const { error } = await migrator.migrateToLatest();
       if (error !== undefined) throw error;
     }
+    sqlite.pragma('foreign_keys = ON');
     return { sqlite, db };
   } catch (error) {
     if (db !== undefined) await db.destroy().catch(() => undefined);

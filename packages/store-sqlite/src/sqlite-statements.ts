@@ -17,8 +17,12 @@ export interface SqliteStatements {
   selCompletedIds: Statement;
   /** `(jobId)` → `{ state, cluster, allow_concurrent, fencing_token }`. */
   selJobForCommit: Statement;
-  /** `(jobId)` → the fencing token (plucked). */
-  selToken: Statement;
+  /** `(jobId)` → `{ fencing_token, state }`. */
+  selTokenState: Statement;
+  /** `(planJson, jobId)`: replaces the plan. */
+  updPlan: Statement;
+  /** `(jobId)`: a new plan revision. */
+  bumpPlanRev: Statement;
   /** `(cluster, exceptJobId)` → the newest other active job `{ id, operator, state }`. */
   selActiveOnCluster: Statement;
   /** `(jobId)` → 1 when the job exists (plucked). */
@@ -59,7 +63,9 @@ export function prepareSqliteStatements(s: Database.Database): SqliteStatements 
      FROM steps WHERE ${where}`;
   return {
     selJobForCommit: s.prepare('SELECT state, cluster, allow_concurrent, fencing_token FROM jobs WHERE id = ?'),
-    selToken: s.prepare('SELECT fencing_token FROM jobs WHERE id = ?').pluck(),
+    selTokenState: s.prepare('SELECT fencing_token, state FROM jobs WHERE id = ?'),
+    updPlan: s.prepare('UPDATE job_plans SET plan = ? WHERE job_id = ?'),
+    bumpPlanRev: s.prepare('UPDATE jobs SET plan_rev = plan_rev + 1 WHERE id = ?'),
     selActiveOnCluster: s.prepare(
       `SELECT id, operator, state FROM jobs WHERE cluster = ? AND id <> ? AND state IN ${ACTIVE_SQL_LIST} ORDER BY rowid DESC LIMIT 1`,
     ),
@@ -71,7 +77,7 @@ export function prepareSqliteStatements(s: Database.Database): SqliteStatements 
     insPlan: s.prepare('INSERT INTO job_plans (job_id, workflow_text, plan) VALUES (?, ?, ?)'),
     selJob: s.prepare(
       `SELECT j.id, j.cluster, j.operator, j.workflow_name, j.state, j.allow_concurrent, j.control, j.error,
-         j.fencing_token, j.created_at, j.updated_at, p.workflow_text,
+         j.fencing_token, j.plan_rev, j.created_at, j.updated_at, p.workflow_text,
          (SELECT e.at FROM events e WHERE e.job_id = j.id AND e.seq > j.updated_seq ORDER BY e.seq DESC LIMIT 1) AS last_event_at
        FROM jobs j JOIN job_plans p ON p.job_id = j.id WHERE j.id = ?`,
     ),

@@ -7,6 +7,7 @@ import {
   JobNotFoundError,
   StoreUnavailableError,
   toResumeRecords,
+  type AcquireLeaseOptions,
   type AuditEvent,
   type ControlRequest,
   type JobPlan,
@@ -25,6 +26,7 @@ import {
   assertControlAction,
   assertCurrentToken,
   assertLeaseAvailable,
+  assertNotFinal,
   commitWrites,
   duplicateJobIdError,
   isoTime,
@@ -90,7 +92,7 @@ export class SqliteStore implements JobStore {
   readonly #st: SqliteStatements;
 
   readonly #createTx: (job: NewJob) => void;
-  readonly #acquireTx: (jobId: string, holder: string, ttlMs: number, nowMs: number) => Lease;
+  readonly #acquireTx: (jobId: string, holder: string, ttlMs: number, nowMs: number, takeOverFrom: string | undefined) => Lease;
   readonly #renewTx: (lease: Lease, ttlMs: number, nowMs: number) => Lease;
   readonly #releaseTx: (lease: Lease) => void;
   readonly #commitTx: (lease: Lease, t: Transition) => void;
@@ -106,8 +108,8 @@ export class SqliteStore implements JobStore {
     this.#st = prepareSqliteStatements(sqlite);
     const s = sqlite;
     this.#createTx = s.transaction((job: NewJob) => this.#create(job)).immediate;
-    this.#acquireTx = s.transaction((jobId: string, holder: string, ttlMs: number, nowMs: number) =>
-      this.#acquire(jobId, holder, ttlMs, nowMs),
+    this.#acquireTx = s.transaction((jobId: string, holder: string, ttlMs: number, nowMs: number, takeOverFrom: string | undefined) =>
+      this.#acquire(jobId, holder, ttlMs, nowMs, takeOverFrom),
     ).immediate;
     this.#renewTx = s.transaction((lease: Lease, ttlMs: number, nowMs: number) => this.#renew(lease, ttlMs, nowMs)).immediate;
     this.#releaseTx = s.transaction((lease: Lease) => this.#release(lease)).immediate;
@@ -152,10 +154,27 @@ export class SqliteStore implements JobStore {
 
   /**
    * Takes the job's lease for `ttlMs` ms from `nowMs` (ms since epoch), incrementing its fencing token.
+   * `options.takeOverFrom` takes an unexpired lease over from exactly that holder (a runner proven dead).
    * @throws LeaseHeldError while another holder's lease is unexpired, JobNotFoundError, StoreUnavailableError
    */
-  async acquireLease(jobId: string, holder: string, ttlMs: number, nowMs: number): Promise<Lease> {
-    return this.#run('acquire lease', () => this.#acquireTx(jobId, holder, ttlMs, nowMs));
+  async acquireLease(jobId: string, holder: string, ttlMs: number, nowMs: number, options: AcquireLeaseOptions = {}): Promise<Lease> {
+    return this.#run('acquire lease', () => this.#acquireTx(jobId, holder, ttlMs, nowMs, options.takeOverFrom));
+  }
+
+  /** The job's current lease (expired ones included), or undefined when none is held. @throws JobNotFoundError */
+  async getLease(jobId: string): Promise<Lease | undefined> {
+    return this.#run(
+      'read a lease',
+      () => {
+        const row = this.#st.selLease.get(jobId) as LeaseRow | undefined;
+        if (row === undefined) {
+          this.#assertJobExists(jobId);
+          return undefined;
+        }
+        return { jobId, holder: row.holder, token: row.token, expiresAt: msOf(row.expires_at) };
+      },
+      false,
+    );
   }
 
   /**
@@ -174,8 +193,9 @@ export class SqliteStore implements JobStore {
   /**
    * Applies one engine transition (step upserts, job state, events) as one
    * transaction, all or nothing, after checking the lease's fencing token.
-   * @throws StaleFencingTokenError (nothing written), ClusterLockedError (terminal job
-   *   moved back to active while another job holds the cluster), StoreUnavailableError
+   * @throws StaleFencingTokenError (nothing written), JobFinishedError (the job is `succeeded` or
+   *   `cancelled`: nothing written), ClusterLockedError (a failed job retried while another job
+   *   holds the cluster), StoreUnavailableError
    */
   async commit(lease: Lease, transition: Transition): Promise<void> {
     this.#run('commit a transition', () => this.#commitTx(lease, transition));
@@ -212,7 +232,7 @@ export class SqliteStore implements JobStore {
       () => {
         const row = this.#st.selJob.get(jobId) as JobRow | undefined;
         if (row === undefined) throw new JobNotFoundError(jobId);
-        return toJobRecord(row, this.#plan(row.id));
+        return toJobRecord(row, this.#plan(row.id, row.plan_rev));
       },
       false,
     );
@@ -222,7 +242,7 @@ export class SqliteStore implements JobStore {
   async listJobs(query: JobQuery = {}): Promise<JobRecord[]> {
     this.#checkOpen('list jobs');
     const rows = await this.#read('list jobs', () => selectJobs(this.#db as unknown as SqlStoreDb, query, sql`jobs.rowid`));
-    return this.#run('list jobs', () => rows.map((row) => toJobRecord(row, this.#plan(row.id))), false);
+    return this.#run('list jobs', () => rows.map((row) => toJobRecord(row, this.#plan(row.id, row.plan_rev))), false);
   }
 
   /** Every recorded step of the job (unrecorded steps are `pending`). @throws JobNotFoundError */
@@ -298,13 +318,13 @@ export class SqliteStore implements JobStore {
 
   // ------------------------------------------------------------ internals
 
-  /** A job's plan, parsed once and deep-frozen (see {@link PlanCache}). */
-  #plan(jobId: string): JobPlan {
-    const cached = this.#plans.get(jobId);
+  /** Revision `rev` of a job's plan, parsed once and deep-frozen (see {@link PlanCache}). */
+  #plan(jobId: string, rev: number): JobPlan {
+    const cached = this.#plans.get(jobId, rev);
     if (cached !== undefined) return cached;
     const text = this.#st.selPlan.get(jobId) as string | undefined;
     if (text === undefined) throw new JobNotFoundError(jobId);
-    return this.#plans.put(jobId, text);
+    return this.#plans.put(jobId, rev, text);
   }
 
   #assertJobExists(jobId: string): void {
@@ -370,10 +390,10 @@ export class SqliteStore implements JobStore {
     return job;
   }
 
-  #acquire(jobId: string, holder: string, ttlMs: number, nowMs: number): Lease {
+  #acquire(jobId: string, holder: string, ttlMs: number, nowMs: number, takeOverFrom: string | undefined): Lease {
     const job = this.#jobForWrite(jobId);
     const current = this.#st.selLease.get(jobId) as LeaseRow | undefined;
-    assertLeaseAvailable(jobId, current && { holder: current.holder, expiresMs: msOf(current.expires_at) }, holder, nowMs);
+    assertLeaseAvailable(jobId, current && { holder: current.holder, expiresMs: msOf(current.expires_at) }, holder, nowMs, takeOverFrom);
     const token = job.fencing_token + 1;
     const now = isoTime(nowMs);
     const expiresAt = nowMs + ttlMs;
@@ -403,13 +423,15 @@ export class SqliteStore implements JobStore {
   #commit(lease: Lease, t: Transition): void {
     const jobId = lease.jobId;
     if (t.job === undefined) {
-      // A step transition (nearly every commit) needs only the token.
-      const token = this.#st.selToken.get(jobId) as number | undefined;
-      if (token === undefined) throw new JobNotFoundError(jobId);
-      assertCurrentToken(token, lease);
+      // A step transition (nearly every commit) needs only the token and the state.
+      const job = this.#st.selTokenState.get(jobId) as { fencing_token: number; state: string } | undefined;
+      if (job === undefined) throw new JobNotFoundError(jobId);
+      assertCurrentToken(job.fencing_token, lease);
+      assertNotFinal(jobId, job.state);
     } else {
       const job = this.#jobForWrite(jobId);
       assertCurrentToken(job.fencing_token, lease);
+      assertNotFinal(jobId, job.state);
       if (reacquiresClusterLock(job.state, t.job.state, job.allow_concurrent === 1)) this.#assertClusterFree(job.cluster, jobId);
     }
     const w = commitWrites(t);
@@ -418,6 +440,10 @@ export class SqliteStore implements JobStore {
       st.upsStep.run(jobId, s.stepId, s.nodeId, s.state, s.attempts, s.startedAt, s.finishedAt, s.lastError, s.result, s.setError ? 1 : 0);
     }
     for (const e of w.events) st.insEvent.run(jobId, w.at, e.type, e.stepId, e.data);
+    if (w.plan !== undefined) {
+      st.updPlan.run(w.plan, jobId);
+      st.bumpPlanRev.run(jobId);
+    }
     // The job row is rewritten only when the job changes, or when nothing else records
     // the transition's time: a step transition's event row already says when it
     // happened, and sparing the extra page write per transition is most of the

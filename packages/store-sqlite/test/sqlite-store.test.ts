@@ -70,7 +70,7 @@ describe('SqliteStore: opening and settings', () => {
     const raw = new Database(file, { readonly: true });
     try {
       expect(raw.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
-      expect(raw.prepare('SELECT name FROM schema_migrations ORDER BY name').pluck().all()).toEqual(['0001_initial']);
+      expect(raw.prepare('SELECT name FROM schema_migrations ORDER BY name').pluck().all()).toEqual(['0001_initial', '0002_cancel_now_and_plan_rev']);
     } finally {
       raw.close();
     }

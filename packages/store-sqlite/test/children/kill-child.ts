@@ -5,7 +5,7 @@
 // Exit code 3: the previous (killed) runner's lease has not expired yet; try again.
 import { Engine, PluginRegistry, isErrorKind } from '@scylla-cp/core';
 import { SqliteStore } from '@scylla-cp/store-sqlite';
-import { effectPlugin, killPlan } from './kill-plan.js';
+import { effectPlugin, killPlan } from '@scylla-cp/store-sql/test-support';
 
 const [db, effects, jobId, cluster] = process.argv.slice(2) as [string, string, string, string];
 const store = await SqliteStore.open(db);

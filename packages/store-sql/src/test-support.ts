@@ -1,0 +1,5 @@
+// @scylla-cp/store-sql/test-support: harness code shared by the SQL stores' tests (not product code).
+export * from './test-support/child-process.js';
+export * from './test-support/kill-plan.js';
+export * from './test-support/kill-resume-driver.js';
+export * from './test-support/store-fixtures.js';
