@@ -101,3 +101,33 @@ describe('steps.started_at', () => {
     expect((await store.getSteps('j'))[0]!.startedAt).toBe(10);
   });
 });
+
+describe('the per-attempt AbortSignal', () => {
+  it('takes many listeners at once (an HTTP client adds one per request in flight) without MaxListenersExceededWarning', async () => {
+    const warnings: string[] = [];
+    const onWarn = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
+    process.on('warning', onWarn);
+    try {
+      const h = harness({
+        fanout: async (c) => {
+          const ctx = c as NodeExecutionContext;
+          // 25 requests in flight on the attempt's signal, each removing its listener when done
+          await Promise.all(
+            Array.from({ length: 25 }, async () => {
+              const onAbort = () => {};
+              ctx.signal.addEventListener('abort', onAbort);
+              await ctx.clock.sleep(10);
+              ctx.signal.removeEventListener('abort', onAbort);
+            }),
+          );
+        },
+      });
+      const job = await h.engine.start(planOf(inventory(1, 2), [spec('fanout'), spec('fanout')]), { operator: 't', workflowText: '' });
+      expect((await h.clock.run(job.done)).state).toBe('succeeded');
+      await new Promise((r) => setImmediate(r));
+    } finally {
+      process.off('warning', onWarn);
+    }
+    expect(warnings.filter((w) => w.startsWith('MaxListenersExceededWarning'))).toEqual([]);
+  });
+});
