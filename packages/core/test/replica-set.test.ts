@@ -188,14 +188,17 @@ describe('concurrency_unit: replica_set (issue 15)', () => {
     expect(calls).toEqual([]);
   });
 
-  test('colourConflicts on a graph where DSATUR needs help: the exact search finds the optimum', () => {
-    // A 5-cycle needs 3 colours and has cliques of 2 only: the search proves 3 optimal by exhausting 2.
+  test('colourConflicts on a 5-cycle: the clique proves 2, the fractional bound proves 3, the optimum', () => {
     const inv = inventoryOf(5);
     const ranges = [0, 1, 2, 3, 4].map((i) => ({ start: String(i), end: String(i + 1), endpoints: [`10.0.0.${i}`, `10.0.0.${(i + 1) % 5}`] }));
     const g = conflictGraph({ keyspaces: [{ keyspace: 'k', ranges }] }, inv, inv.nodes.map((n) => n.id), ['k']);
     const c = colourConflicts(g);
     expect(c.sets).toHaveLength(3);
     expect(c.clique).toHaveLength(2);
+    // The fractional bound (5 nodes, conflict-free sets of at most 2: 2.5) proves 3 where the clique proves 2.
+    expect(c.fractionalBound).toBeGreaterThan(2.4);
+    expect(c.fractionalBound).toBeLessThanOrEqual(2.5 + 1e-9);
+    expect(c.lowerBound).toBe(3);
     expect(c.optimal).toBe(true);
   });
 

@@ -45,10 +45,13 @@ function describeReplicaSets(r: ReplicaSetPlan): string[] {
     else {
       const clique = g.clique.length > 6 ? `${g.clique.slice(0, 6).join(', ')}, ...` : g.clique.join(', ');
       const range = g.cliqueRange ? ` all replicate range (${g.cliqueRange.start}, ${g.cliqueRange.end}] of ${g.cliqueRange.keyspace}` : ' pairwise share a range';
-      why = `at least ${g.lowerBound} sets are needed: ${clique}${range}`;
+      why =
+        g.fractionalBound !== undefined
+          ? `at least ${g.lowerBound} sets are needed: weighing the nodes, no conflict-free set holds more than 1/${g.fractionalBound} of the total; ${g.clique.length} nodes (${clique})${range}`
+          : `at least ${g.lowerBound} sets are needed: ${clique}${range}`;
     }
     out.push(
-      `${head}${g.nodes} nodes, ${g.conflictPairs} conflicting pairs, ${g.sets} set${g.sets === 1 ? '' : 's'} (${g.optimal ? 'optimal' : `at most ${g.sets - g.lowerBound} more than needed`}); ${why}`,
+      `${head}${g.nodes} nodes, ${g.conflictPairs} conflicting pairs, ${g.sets} set${g.sets === 1 ? '' : 's'} (${g.optimal ? 'optimal' : `at most ${g.sets - g.lowerBound} more than the minimum`}); ${why}`,
     );
   }
   return out;

@@ -76,11 +76,13 @@ export interface ReplicaSetGroupPlan {
   conflictPairs: number;
   /** Number of sets (batches) the group runs as. */
   sets: number;
-  /** The largest clique found: at least this many sets are needed. */
+  /** Proven minimum number of sets: the largest clique found, or the fractional bound when higher. */
   lowerBound: number;
+  /** The fractional colouring bound, when it is what proves `lowerBound` (see `colourConflicts`). */
+  fractionalBound?: number;
   /** Whether `sets` is proven minimal. */
   optimal: boolean;
-  /** The clique's node ids (they pairwise share a token range). */
+  /** The largest clique found: node ids that pairwise share a token range, so they run one at a time. */
   clique: string[];
   /** A token range that every clique node replicates, when one exists. */
   cliqueRange?: SharedRange;

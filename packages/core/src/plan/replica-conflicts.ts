@@ -112,7 +112,16 @@ export interface ReplicaColouring {
   sets: number[][];
   /** Largest clique found (node indexes): that many sets are needed at least. */
   clique: number[];
-  /** Whether `sets.length` is proven minimal (it equals the clique, or the exact search finished). */
+  /**
+   * The fractional colouring bound when it was computed (every maximal
+   * conflict-free set enumerated): node weights under which no conflict-free
+   * set weighs more than `1 / fractionalBound` of the total, so at least
+   * `ceil(fractionalBound)` sets are needed.
+   */
+  fractionalBound?: number;
+  /** The proven lower bound on the number of sets: max(clique size, ceil(fractionalBound)). */
+  lowerBound: number;
+  /** Whether `sets.length` is proven minimal (it equals `lowerBound`, or the exact search finished). */
   optimal: boolean;
 }
 
@@ -120,6 +129,8 @@ export interface ReplicaColouring {
 export interface ColouringOptions {
   /** Step budget of the exact searches (clique and colouring), each. @default 200000 */
   searchBudget?: number;
+  /** Most maximal conflict-free sets enumerated for the fractional bound (skipped beyond). @default 100000 */
+  maxIndependentSets?: number;
 }
 
 /**
@@ -132,24 +143,98 @@ export interface ColouringOptions {
  */
 export function colourConflicts(g: ConflictGraph, options: ColouringOptions = {}): ReplicaColouring {
   const n = g.nodes.length;
-  if (n === 0) return { sets: [], clique: [], optimal: true };
+  if (n === 0) return { sets: [], clique: [], lowerBound: 0, optimal: true };
   const budget = options.searchBudget ?? 200_000;
   const nbrs = Array.from({ length: n }, (_, v) => g.neighbours(v));
   const clique = maxClique(g, nbrs, budget);
   let colours = dsatur(n, nbrs);
   let k = Math.max(...colours) + 1;
-  let optimal = k === clique.length;
+  let lowerBound = clique.length;
+  let fractionalBound: number | undefined;
+  if (k > lowerBound) {
+    fractionalBound = fractionalColouringBound(g, options.maxIndependentSets ?? 100_000);
+    if (fractionalBound !== undefined) lowerBound = Math.max(lowerBound, Math.ceil(fractionalBound - 1e-9));
+  }
+  let optimal = k === lowerBound;
   if (!optimal) {
-    const exact = exactColouring(n, nbrs, k, clique.length, budget);
+    const exact = exactColouring(n, nbrs, k, lowerBound, budget);
     if (exact.colours) {
       colours = exact.colours;
       k = Math.max(...colours) + 1;
     }
-    optimal = exact.complete || k === clique.length;
+    optimal = exact.complete || k === lowerBound;
+    if (exact.complete) lowerBound = k;
   }
   const sets: number[][] = Array.from({ length: k }, () => []);
   colours.forEach((c, v) => sets[c]!.push(v));
-  return { sets: sets.filter((s) => s.length > 0), clique, optimal };
+  const out: ReplicaColouring = { sets: sets.filter((s) => s.length > 0), clique, lowerBound, optimal };
+  if (fractionalBound !== undefined) out.fractionalBound = fractionalBound;
+  return out;
+}
+
+/**
+ * A certified lower bound on the number of conflict-free sets: for node
+ * weights y, no set can weigh more than the heaviest maximal conflict-free
+ * set w*, so at least sum(y) / w* sets are needed. The weights come from
+ * multiplicative updates (the heaviest set's nodes lose weight each round),
+ * which approach the fractional chromatic number. The maximal conflict-free
+ * sets are enumerated exactly (Bron-Kerbosch with pivoting on the
+ * complement); `undefined` when there are more than `maxSets` of them.
+ */
+function fractionalColouringBound(g: ConflictGraph, maxSets: number): number | undefined {
+  const n = g.nodes.length;
+  const free = (u: number, v: number) => u !== v && !g.conflicts(u, v);
+  const sets: number[][] = [];
+  let overflow = false;
+  const bk = (r: number[], p: number[], x: number[]): void => {
+    if (overflow) return;
+    if (p.length === 0 && x.length === 0) {
+      if (sets.length >= maxSets) overflow = true;
+      else sets.push(r);
+      return;
+    }
+    let pivot = -1;
+    let most = -1;
+    for (const u of p.concat(x)) {
+      let c = 0;
+      for (const v of p) if (free(u, v)) c++;
+      if (c > most) {
+        most = c;
+        pivot = u;
+      }
+    }
+    let rest = p;
+    let done = x;
+    for (const v of p.filter((v) => !free(pivot, v))) {
+      bk([...r, v], rest.filter((u) => free(u, v)), done.filter((u) => free(u, v)));
+      if (overflow) return;
+      rest = rest.filter((u) => u !== v);
+      done = [...done, v];
+    }
+  };
+  bk([], Array.from({ length: n }, (_, v) => v), []);
+  if (overflow || sets.length === 0) return undefined;
+  const y = new Float64Array(n).fill(1);
+  const cells = sets.reduce((a, s) => a + s.length, 0);
+  const rounds = Math.max(50, Math.min(3000, Math.floor(30_000_000 / Math.max(1, cells))));
+  let best = 0;
+  for (let it = 0; it < rounds; it++) {
+    let heaviest = 0;
+    let which = sets[0]!;
+    for (const s of sets) {
+      let w = 0;
+      for (const v of s) w += y[v]!;
+      if (w > heaviest) {
+        heaviest = w;
+        which = s;
+      }
+    }
+    let total = 0;
+    for (let v = 0; v < n; v++) total += y[v]!;
+    if (total / heaviest > best) best = total / heaviest;
+    for (const v of which) y[v]! *= 0.95;
+  }
+  return best;
 }
 
 function dsatur(n: number, nbrs: number[][]): number[] {

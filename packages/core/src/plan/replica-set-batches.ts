@@ -51,10 +51,11 @@ export function replicaSetBatches(
       nodes: ids.length,
       conflictPairs: g.edgeCount,
       sets: sets.length,
-      lowerBound: clique.length,
+      lowerBound: c.lowerBound,
       optimal: c.optimal,
       clique,
     };
+    if (c.fractionalBound !== undefined && Math.ceil(c.fractionalBound - 1e-9) > clique.length) groupPlan.fractionalBound = Number(c.fractionalBound.toFixed(3));
     if (clique.length >= 2) {
       const range = rangeHoldingAll(ring, inventory, keyspaces, clique);
       if (range) groupPlan.cliqueRange = range;
