@@ -1,4 +1,5 @@
 import type { ClusterInventory } from '../inventory/inventory.js';
+import { Prng } from '../util/prng.js';
 import { ringEndpointResolver, type TokenRing } from './token-ring.js';
 
 /** A token range two nodes both replicate: why they may not run together. */
@@ -136,8 +137,9 @@ export interface ColouringOptions {
 /**
  * Splits the graph's nodes into as few conflict-free sets as it can:
  * DSATUR first (deterministic: ties go to the higher degree, then the lower
- * index), then, when that is more than the largest clique found, an exact
- * DSATUR branch and bound within `searchBudget` steps. The largest clique
+ * index), then tabu search for one set fewer at a time, then, when that is
+ * still more than the proven lower bound, an exact DSATUR branch and bound
+ * within `searchBudget` steps. The largest clique
  * (branch and bound with a colouring bound, same budget) is the proof of a
  * lower bound: its nodes pairwise share a range, so they run one at a time.
  */
@@ -154,6 +156,13 @@ export function colourConflicts(g: ConflictGraph, options: ColouringOptions = {}
   if (k > lowerBound) {
     fractionalBound = fractionalColouringBound(g, options.maxIndependentSets ?? 100_000);
     if (fractionalBound !== undefined) lowerBound = Math.max(lowerBound, Math.ceil(fractionalBound - 1e-9));
+  }
+  // Local search (TabuCol) for fewer sets than DSATUR found, down towards the bound.
+  for (let target = k - 1; target >= lowerBound && target >= 1; target--) {
+    const found = tabuColouring(n, nbrs, target, budget * 5);
+    if (!found) break;
+    colours = found;
+    k = Math.max(...colours) + 1;
   }
   let optimal = k === lowerBound;
   if (!optimal) {
@@ -252,6 +261,67 @@ function dsatur(n: number, nbrs: number[][]): number[] {
     for (const u of nbrs[best]!) seen[u]!.add(c);
   }
   return colour;
+}
+
+/**
+ * A colouring with `k` colours found by tabu search (Hertz and de Werra's
+ * TabuCol), or `undefined` within `budget` vertex-colour evaluations.
+ * Deterministic: starts from the DSATUR-like greedy order and breaks ties
+ * with a fixed-seed PRNG.
+ */
+function tabuColouring(n: number, nbrs: number[][], k: number, budget: number): number[] | undefined {
+  const prng = new Prng(0x5eed ^ (n * 31 + k));
+  const colour = new Int32Array(n);
+  for (let v = 0; v < n; v++) colour[v] = prng.nextUint32() % k;
+  const gamma = new Int32Array(n * k); // gamma[v * k + c]: neighbours of v coloured c
+  for (let v = 0; v < n; v++) for (const u of nbrs[v]!) gamma[v * k + colour[u]!]!++;
+  let conflicts = 0;
+  for (let v = 0; v < n; v++) conflicts += gamma[v * k + colour[v]!]!;
+  conflicts /= 2;
+  let best = conflicts;
+  const tabu = new Int32Array(n * k);
+  let spent = 0;
+  for (let it = 1; conflicts > 0 && spent < budget; it++) {
+    let bv = -1;
+    let bc = -1;
+    let bd = Infinity;
+    let ties = 0;
+    let inConflict = 0;
+    for (let v = 0; v < n; v++) {
+      const own = gamma[v * k + colour[v]!]!;
+      if (own === 0) continue;
+      inConflict++;
+      for (let c = 0; c < k; c++) {
+        if (c === colour[v]) continue;
+        spent++;
+        const d = gamma[v * k + c]! - own;
+        if (tabu[v * k + c]! > it && conflicts + d >= best) continue;
+        if (d < bd) {
+          bd = d;
+          bv = v;
+          bc = c;
+          ties = 1;
+        } else if (d === bd && prng.nextUint32() % ++ties === 0) {
+          bv = v;
+          bc = c;
+        }
+      }
+    }
+    if (bv < 0) continue;
+    const old = colour[bv]!;
+    colour[bv] = bc;
+    for (const u of nbrs[bv]!) {
+      gamma[u * k + old]!--;
+      gamma[u * k + bc]!++;
+    }
+    conflicts += bd;
+    tabu[bv * k + old] = it + Math.floor(0.6 * inConflict) + (prng.nextUint32() % 10);
+    if (conflicts < best) best = conflicts;
+  }
+  if (conflicts > 0) return undefined;
+  // Renumber so that colours are 0..k'-1.
+  const map = new Map<number, number>();
+  return Array.from(colour, (c) => map.get(c) ?? map.set(c, map.size).get(c)!);
 }
 
 /** Exact colouring with fewer than `upper` colours, by DSATUR branch and bound; stops at `lower` or after `budget` steps. */
