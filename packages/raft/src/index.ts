@@ -19,6 +19,7 @@ export * from './server/events.js';
 export * from './server/raft-server.js';
 export * from './sim/virtual-clock.js';
 export * from './sim/sim-network.js';
+export * from './sim/sim-disk.js';
 export * from './sim/sim-failure.js';
 export * from './sim/sim-kv.js';
 export * from './sim/safety-checker.js';

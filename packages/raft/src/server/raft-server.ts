@@ -107,6 +107,7 @@ export class RaftServer<R = unknown> {
   private appliedIndex = 0;
   private snapshotIndex = 0;
   private readCounter = 0;
+  private incarnation = '';
   private readonly proposals = new Map<number, PendingProposal>();
   private buffered: { data: Uint8Array; done: Completion<unknown> }[] = [];
   private readonly reads = new Map<string, PendingRead>();
@@ -159,6 +160,7 @@ export class RaftServer<R = unknown> {
       entries: state.entries,
     });
     if (state.snapshot && state.snapshot.index > 0) o.stateMachine.restore(state.snapshot.data);
+    this.incarnation = hashSeed(`${o.id}/${coreOptions.seed}`, this.clock.now()).toString(36);
     this.appliedIndex = this.core.log.applied;
     this.snapshotIndex = state.snapshot?.index ?? 0;
     this.running = true;
@@ -253,7 +255,9 @@ export class RaftServer<R = unknown> {
   readBarrierWith(done: Completion<number>): void {
     if (!this.running) return done(new StoppedError());
     const c = this.requireCore();
-    const ctx = `${this.id}#${++this.readCounter}`;
+    // The incarnation tag keeps an answer to a read of an earlier run of this member (it
+    // crashed and restarted before the answer arrived) from resolving a new read.
+    const ctx = `${this.id}.${this.incarnation}#${++this.readCounter}`;
     try {
       c.readIndex(ctx);
     } catch (e) {
@@ -334,6 +338,17 @@ export class RaftServer<R = unknown> {
       return done(e as RaftError);
     }
     this.transfers.push({ target: t, deadline: this.clock.now() + this.operationTimeoutMs, done });
+    this.schedule();
+  }
+
+  /**
+   * Starts an election now, as if the election timeout had run out (tests, simulators,
+   * operator tools). Ignored by a leader and by non-voters; with PreVote on it starts with
+   * a pre-vote round.
+   */
+  campaign(): void {
+    if (!this.running) return;
+    this.requireCore().campaign();
     this.schedule();
   }
 

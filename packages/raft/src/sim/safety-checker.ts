@@ -1,4 +1,5 @@
-import type { Entry, NodeId } from '../core/messages.js';
+import type { Entry, Message, NodeId } from '../core/messages.js';
+import { canSendBeforePersist } from '../core/ready.js';
 import type { RaftCore } from '../core/raft-core.js';
 import type { StorageUpdate } from '../storage/storage.js';
 import { SimFailure } from './sim-failure.js';
@@ -71,6 +72,49 @@ export class SafetyChecker {
         const t = core.log.term(i);
         if (t === undefined) break;
         this.committed.set(i, { commitTerm: hs.term, entryTerm: t });
+      }
+    }
+  }
+
+  /**
+   * Persist-before-send contract, on every message `id` sends: what a message promises
+   * must already be durable. A granted vote needs the durable vote for that candidate in
+   * that term (or a durable later term); an accepted append needs the acknowledged entries on the durable log with
+   * the terms the sender has; any other message (except a leader's append, heartbeat and
+   * snapshot, which may go out before the leader's own write) needs its term durable.
+   * `durable` reads the sender's synced disk.
+   */
+  onSend(
+    id: NodeId,
+    m: Message,
+    core: RaftCore | null,
+    durable: { hardState(): { term: number; vote: NodeId | null }; term(index: number): number | undefined; offset(): number },
+  ): void {
+    if (m.type === 'preVoteResp' || m.type === 'preVote') return; // pre-votes change no state
+    if (canSendBeforePersist(m.type) && core?.currentRole === 'leader') return;
+    const hs = durable.hardState();
+    if (m.type === 'voteResp' && !m.reject) {
+      // A durable later term also makes the vote safe: no second vote in m.term can follow.
+      if (hs.term < m.term || (hs.term === m.term && hs.vote !== m.to)) {
+        throw new SimFailure(
+          'correctness',
+          `persist before send: ${id} granted its vote to ${m.to} in term ${m.term} but its durable state says term ${hs.term} vote ${hs.vote}`,
+        );
+      }
+      return;
+    }
+    if (hs.term < m.term) {
+      throw new SimFailure('correctness', `persist before send: ${id} sent ${m.type} in term ${m.term} while its durable term is ${hs.term}`);
+    }
+    if (m.type === 'appendResp' && !m.reject && core && (m.index ?? 0) > durable.offset()) {
+      const i = m.index as number;
+      const want = core.log.term(i);
+      const got = durable.term(i);
+      if (want !== undefined && got !== want) {
+        throw new SimFailure(
+          'correctness',
+          `persist before send: ${id} acknowledged entries up to ${i} (term ${want}) but its durable log has ${got === undefined ? 'no entry' : `term ${got}`} there`,
+        );
       }
     }
   }

@@ -3,10 +3,11 @@ import type { RaftCore } from '../core/raft-core.js';
 import { NotLeaderError, ProposalDroppedError, type RaftError } from '../errors.js';
 import { Prng } from '../prng.js';
 import { RaftServer } from '../server/raft-server.js';
-import { MemoryStorage } from '../storage/memory-storage.js';
-import type { StorageUpdate } from '../storage/storage.js';
 import { checkLinearizable, type HistoryOp } from './linearizability.js';
 import { SafetyChecker } from './safety-checker.js';
+import type { StorageUpdate } from '../storage/storage.js';
+import type { Transport } from '../transport/transport.js';
+import { SimDisk, type SimCrashLoss, type SimDiskMutation } from './sim-disk.js';
 import { SimFailure } from './sim-failure.js';
 import { encodeWrite, SimKv } from './sim-kv.js';
 import { SimNetwork } from './sim-network.js';
@@ -38,36 +39,30 @@ export interface SimClusterOptions {
   readonly preVote?: boolean;
   /** @default true */
   readonly checkQuorum?: boolean;
-  /** When set, storage writes become durable asynchronously after 0..this many ms (exercises `saveAsync`). @default 0 */
+  /**
+   * When set, storage writes go to a volatile layer and become durable (and are reported
+   * durable) 0..this many ms later (`saveAsync`); a crash loses what was not yet synced,
+   * wholly or as a torn suffix. 0: synchronous writes, durable on return. @default 0
+   */
   readonly asyncSyncMaxMs?: number;
-}
-
-class CheckedStorage extends MemoryStorage {
-  /** Present when the cluster simulates asynchronous disk syncs. */
-  saveAsync?: (update: StorageUpdate, done: (error: Error | null) => void) => void;
-
-  constructor(
-    private readonly onSaveHook: (u: StorageUpdate, s: CheckedStorage) => void,
-    syncDelay: (() => number) | null,
-    clock: VirtualClock,
-  ) {
-    super();
-    if (syncDelay) {
-      this.saveAsync = (update, done) => {
-        this.save(update);
-        clock.setTimeout(() => done(null), syncDelay());
-      };
-    }
-  }
-  override save(update: StorageUpdate): void {
-    super.save(update);
-    this.onSaveHook(update, this);
-  }
+  /**
+   * Per-node tick length, modelling clock drift (ticks of one node run faster or slower
+   * than another's). @default every node `tickMs`
+   */
+  readonly tickMsByNode?: Readonly<Record<NodeId, number>>;
+  /** A broken disk, for mutation tests (see {@link SimDiskMutation}). */
+  readonly diskMutation?: SimDiskMutation;
+  /**
+   * Check on every sent message that what it promises is durable on the sender's disk
+   * ({@link SafetyChecker.onSend}). Off, only end-to-end checks (lost entries, two leaders)
+   * can notice a server that sends before it persists. @default true
+   */
+  readonly checkPersistBeforeSend?: boolean;
 }
 
 /**
- * N {@link RaftServer}s on a {@link VirtualClock} and a {@link SimNetwork}, with durable
- * (in-memory) storage that survives crashes, a register-map state machine, a client
+ * N {@link RaftServer}s on a {@link VirtualClock} and a {@link SimNetwork}, each on a
+ * {@link SimDisk} whose synced part survives crashes, a register-map state machine, a client
  * history and the {@link SafetyChecker} wired in. Used by the random simulator and by
  * scenario tests.
  */
@@ -78,13 +73,22 @@ export class SimCluster {
   readonly checker = new SafetyChecker();
   readonly history: HistoryOp[] = [];
   private readonly servers = new Map<NodeId, RaftServer<number> | null>();
-  private readonly storages = new Map<NodeId, CheckedStorage>();
+  private readonly storages = new Map<NodeId, SimDisk>();
   private readonly sms = new Map<NodeId, SimKv>();
   private readonly writeIndex = new Map<string, number>();
   private readonly keyWrites = new Map<string, { index: number; value: string }[]>();
   private valueCounter = 0;
   /** Server stats. */
   crashes = 0;
+  /** Called after every disk write of any server (fault injection timed on writes). */
+  onDiskWrite: ((id: NodeId, update: StorageUpdate) => void) | null = null;
+  /**
+   * Called every 256 events while the cluster runs; may throw to stop a run (the
+   * simulator's wall-clock watchdog uses it).
+   */
+  watchdog: (() => void) | null = null;
+  private events = 0;
+  private readonly tickMs = new Map<NodeId, number>();
 
   constructor(readonly options: SimClusterOptions) {
     this.prng = new Prng(options.seed);
@@ -92,11 +96,16 @@ export class SimCluster {
     for (const id of options.nodes) {
       this.storages.set(
         id,
-        new CheckedStorage(
-          (u, s) => this.checker.onSave(id, this.coreOf(id), u, (i) => s.term(i)),
-          options.asyncSyncMaxMs ? () => this.prng.int(0, (options.asyncSyncMaxMs as number) + 1) : null,
-          this.clock,
-        ),
+        new SimDisk({
+          clock: this.clock,
+          prng: this.prng.fork(),
+          syncMaxMs: options.asyncSyncMaxMs ?? 0,
+          onWrite: (u, d) => {
+            this.checker.onSave(id, this.coreOf(id), u, (i) => d.term(i));
+            this.onDiskWrite?.(id, u);
+          },
+          ...(options.diskMutation ? { mutation: options.diskMutation } : {}),
+        }),
       );
       this.servers.set(id, null);
     }
@@ -123,9 +132,9 @@ export class SimCluster {
     return this.sms.get(id);
   }
 
-  /** The storage of `id` (survives crashes). */
-  storage(id: NodeId): MemoryStorage {
-    return this.storages.get(id) as MemoryStorage;
+  /** The disk of `id` (its synced part survives crashes). */
+  storage(id: NodeId): SimDisk {
+    return this.storages.get(id) as SimDisk;
   }
 
   /** (Re)starts server `id` from its storage. */
@@ -150,12 +159,12 @@ export class SimCluster {
     const founding = o.voters.includes(id) || (o.learners ?? []).includes(id);
     const server = new RaftServer<number>({
       id,
-      storage: this.storages.get(id) as CheckedStorage,
-      transport: this.net.endpoint(id),
+      storage: this.storages.get(id) as SimDisk,
+      transport: this.checkedEndpoint(id),
       stateMachine: sm,
       clock: this.clock,
       ...(founding ? { bootstrap: { voters: o.voters, learners: o.learners ?? [] } } : {}),
-      tickIntervalMs: o.tickMs ?? 10,
+      tickIntervalMs: this.tickMs.get(id) ?? o.tickMsByNode?.[id] ?? o.tickMs ?? 10,
       electionTicks: o.electionTicks ?? 10,
       heartbeatTicks: o.heartbeatTicks ?? 1,
       preVote: o.preVote ?? true,
@@ -174,13 +183,37 @@ export class SimCluster {
     server.start();
   }
 
-  /** Crashes server `id` (loses volatile state; storage survives). */
-  crash(id: NodeId): void {
+  /**
+   * Crashes server `id`: its memory is lost, and so are its disk writes not yet synced
+   * (all of them, or a torn suffix; `loss` default: seeded).
+   */
+  crash(id: NodeId, loss?: SimCrashLoss): void {
     const s = this.servers.get(id);
     if (!s) return;
     this.crashes++;
     this.servers.set(id, null);
     s.stop();
+    (this.storages.get(id) as SimDisk).crash(loss);
+  }
+
+  private checkedEndpoint(id: NodeId): Transport {
+    const t = this.net.endpoint(id);
+    if (this.options.checkPersistBeforeSend === false) return t;
+    const disk = this.storages.get(id) as SimDisk;
+    const durable = { hardState: () => disk.durableHardState(), term: (i: number) => disk.durableTerm(i), offset: () => disk.durableOffset() };
+    return {
+      start: (h) => t.start(h),
+      close: () => t.close(),
+      send: (m) => {
+        this.checker.onSend(id, m, this.coreOf(id), durable);
+        t.send(m);
+      },
+    };
+  }
+
+  /** Sets the tick length of `id` from its next start on (clock drift). */
+  setTickMs(id: NodeId, ms: number): void {
+    this.tickMs.set(id, ms);
   }
 
   /** Crashes and restarts `id`. */
@@ -191,14 +224,21 @@ export class SimCluster {
 
   /** Advances virtual time by `ms`. */
   runFor(ms: number): void {
-    this.clock.runUntil(this.clock.now() + ms);
+    this.clock.runUntil(this.clock.now() + ms, () => this.tick());
+  }
+
+  private tick(): void {
+    if (this.watchdog && (++this.events & 255) === 0) this.watchdog();
   }
 
   /** Runs until `pred()` holds (checked after each event) or `maxMs` pass; returns whether it held. */
   runUntil(pred: () => boolean, maxMs: number): boolean {
     const until = this.clock.now() + maxMs;
     if (pred()) return true;
-    while (this.clock.step(until)) if (pred()) return true;
+    while (this.clock.step(until)) {
+      this.tick();
+      if (pred()) return true;
+    }
     return pred();
   }
 
@@ -275,8 +315,12 @@ export class SimCluster {
   /** Stops every server. */
   stopAll(): void {
     for (const id of this.ids) {
-      this.servers.get(id)?.stop();
+      const s = this.servers.get(id);
       this.servers.set(id, null);
+      if (s) {
+        s.stop();
+        (this.storages.get(id) as SimDisk).crash('none');
+      }
     }
   }
 }

@@ -24,6 +24,29 @@ export interface SimRunOptions {
   readonly transfers: boolean;
   readonly clients: number;
   readonly keys: number;
+  /** Crash loops: one member crashed and restarted repeatedly, often below the election timeout. */
+  readonly crashLoops: boolean;
+  /** A majority (or every member) crashed at once, each restarted after a short random time. */
+  readonly massCrashes: boolean;
+  /** Several voters forced to campaign at the same moment (contested elections, split votes). */
+  readonly electionStorms: boolean;
+  /**
+   * Probability, per disk write, of crashing the writer within its sync window (before or
+   * just after the write is durable), then restarting it below the election timeout.
+   */
+  readonly crashOnWriteRate: number;
+  /** Largest tick drift: each start of a member draws its tick length in tickMs·(1 ± this). */
+  readonly tickDrift: number;
+  /** Test hook: called once after the cluster is built, before the run (inject extra faults). */
+  readonly inject?: (cluster: SimCluster) => void;
+}
+
+/** Wall-clock limits of one run (a watchdog, outside the deterministic simulation). */
+export interface SimRunLimits {
+  /** Wall-clock budget of the run in ms; beyond it the run fails as `hung`. */
+  readonly wallBudgetMs: number;
+  /** The wall clock (e.g. `performance.now`). */
+  readonly wallNow: () => number;
 }
 
 /** Outcome of one run. */
@@ -51,6 +74,7 @@ export function simOptionsFromSeed(seed: number): SimRunOptions {
   const voters = nodes.slice(0, voterCount);
   const heartbeatTicks = p.pick([1, 1, 2, 3]);
   const minDelayMs = p.int(1, 5);
+  const long = p.chance(0.25);
   return {
     seed,
     cluster: {
@@ -67,13 +91,14 @@ export function simOptionsFromSeed(seed: number): SimRunOptions {
       maxInflightMsgs: p.pick([1, 2, 8, 64]),
       preVote: p.chance(0.85),
       checkQuorum: p.chance(0.85),
-      asyncSyncMaxMs: p.pick([0, 0, 2, 8]),
+      asyncSyncMaxMs: p.pick([0, 1, 3, 8, 20]),
     },
     dropRate: p.pick([0, 0.01, 0.05, 0.15]),
     duplicateRate: p.pick([0, 0.02, 0.1]),
     minDelayMs,
     maxDelayMs: minDelayMs + p.int(1, 30),
-    safetyMs: p.int(1500, 3000),
+    // A quarter of the runs are long enough for many leader changes and crash loops.
+    safetyMs: long ? p.int(6000, 15000) : p.int(1500, 4000),
     livenessMs: 4000,
     faultEveryMs: p.int(100, 400),
     partitions: p.chance(0.7),
@@ -82,6 +107,11 @@ export function simOptionsFromSeed(seed: number): SimRunOptions {
     transfers: p.chance(0.4),
     clients: p.int(1, 5),
     keys: p.int(1, 4),
+    crashLoops: p.chance(0.4),
+    massCrashes: p.chance(0.3),
+    electionStorms: p.chance(0.5),
+    crashOnWriteRate: p.pick([0, 0.002, 0.01, 0.03]),
+    tickDrift: p.pick([0, 0, 0.05, 0.2]),
   };
 }
 
@@ -92,7 +122,19 @@ export function describeOptions(o: SimRunOptions): string {
     `nodes=${c.nodes.length} voters=${c.voters.length} learners=${(c.learners ?? []).length} hb=${c.heartbeatTicks} ` +
     `snap=${c.snapshotThresholdEntries}/${c.snapshotTrailingEntries} msgBytes=${c.maxSizePerMsgBytes} inflight=${c.maxInflightMsgs} ` +
     `preVote=${c.preVote} checkQuorum=${c.checkQuorum} asyncSync=${c.asyncSyncMaxMs ?? 0} drop=${o.dropRate} dup=${o.duplicateRate} delay=${o.minDelayMs}..${o.maxDelayMs} ` +
-    `safetyMs=${o.safetyMs} faults=${[o.partitions && 'partition', o.crashes && 'crash', o.membership && 'membership', o.transfers && 'transfer'].filter(Boolean).join(',') || 'none'} ` +
+    `safetyMs=${o.safetyMs} faults=${
+      [
+        o.partitions && 'partition',
+        o.crashes && 'crash',
+        o.crashLoops && 'crashLoop',
+        o.massCrashes && 'massCrash',
+        o.electionStorms && 'electionStorm',
+        o.membership && 'membership',
+        o.transfers && 'transfer',
+      ]
+        .filter(Boolean)
+        .join(',') || 'none'
+    } crashOnWrite=${o.crashOnWriteRate} tickDrift=${o.tickDrift} ` +
     `clients=${o.clients} keys=${o.keys}`
   );
 }
@@ -102,11 +144,21 @@ export function describeOptions(o: SimRunOptions): string {
  * then a liveness phase (network healed, every server up) that must commit a new write
  * on every member of the configuration within `livenessMs`. Checks run continuously.
  */
-export function runSimulation(options: SimRunOptions): SimRunResult {
+export function runSimulation(options: SimRunOptions, limits?: SimRunLimits): SimRunResult {
   let cluster: SimCluster | null = null;
   let failure: SimRunResult['failure'];
   try {
     cluster = new SimCluster(options.cluster);
+    if (limits) {
+      const c = cluster;
+      const deadline = limits.wallNow() + limits.wallBudgetMs;
+      c.watchdog = () => {
+        if (limits.wallNow() > deadline) {
+          throw new SimFailure('hung', `the run exceeded its wall-clock budget of ${limits.wallBudgetMs} ms at virtual time ${c.clock.now()} ms`);
+        }
+      };
+    }
+    options.inject?.(cluster);
     runPhases(cluster, options);
   } catch (e) {
     failure =
@@ -141,6 +193,39 @@ function runPhases(c: SimCluster, o: SimRunOptions): void {
   const keys = Array.from({ length: o.keys }, (_, i) => `k${i}`);
   let phase: 'safety' | 'liveness' = 'safety';
   const crashed = new Set<NodeId>();
+  const baseTickMs = o.cluster.tickMs ?? 10;
+  const electionMs = baseTickMs * (o.cluster.electionTicks ?? 10);
+  const drift = (id: NodeId): void => {
+    if (o.tickDrift > 0) c.setTickMs(id, baseTickMs * (1 + (2 * p.float() - 1) * o.tickDrift));
+  };
+  for (const id of ids) drift(id);
+  // The initial incarnations started with the base tick; restart them once with drift.
+  if (o.tickDrift > 0) for (const id of ids) c.restart(id);
+  /** Crashes `id` (unless down already) and restarts it `downMs` later, during the safety phase. */
+  const crashFor = (id: NodeId, downMs: number): boolean => {
+    if (crashed.has(id) || !c.server(id)) return false;
+    crashed.add(id);
+    c.crash(id);
+    c.clock.setTimeout(() => {
+      crashed.delete(id);
+      if (phase !== 'safety') return;
+      drift(id);
+      c.start(id);
+    }, downMs);
+    return true;
+  };
+  if (o.crashOnWriteRate > 0) {
+    const window = (o.cluster.asyncSyncMaxMs ?? 0) + 2;
+    c.onDiskWrite = (id, u) => {
+      if (phase !== 'safety') return;
+      // A write granting a vote is a prime target: a quick restart must not vote again in that term.
+      const votedForOther = u.hardState !== undefined && u.hardState.vote !== null && u.hardState.vote !== id;
+      if (!p.chance(votedForOther ? Math.min(0.5, 20 * o.crashOnWriteRate) : o.crashOnWriteRate)) return;
+      c.clock.setTimeout(() => {
+        if (phase === 'safety') crashFor(id, votedForOther ? p.int(1, 15) : p.int(1, electionMs));
+      }, p.int(0, window));
+    };
+  }
 
   // Clients: each runs one operation at a time against a server it believes is the leader.
   for (let ci = 0; ci < o.clients; ci++) {
@@ -193,15 +278,35 @@ function runPhases(c: SimCluster, o: SimRunOptions): void {
       });
     }
     if (o.crashes) {
+      // Half the restarts come back below the election timeout: the vote must have survived.
+      actions.push(() => void crashFor(p.pick(ids), p.chance(0.5) ? p.int(1, electionMs) : p.int(electionMs, 1000)));
+    }
+    if (o.crashLoops) {
       actions.push(() => {
-        const id = p.pick(ids);
-        if (crashed.has(id)) return;
-        crashed.add(id);
-        c.crash(id);
-        c.clock.setTimeout(() => {
-          crashed.delete(id);
-          c.start(id);
-        }, p.int(50, 1000));
+        const id = p.chance(0.5) ? (c.leader()?.id ?? p.pick(ids)) : p.pick(ids);
+        let rounds = p.int(3, 12);
+        const loop = (): void => {
+          if (phase !== 'safety' || rounds-- <= 0) return;
+          const down = p.int(1, electionMs);
+          if (crashFor(id, down)) c.clock.setTimeout(loop, down + p.int(5, 2 * electionMs));
+        };
+        loop();
+      });
+    }
+    if (o.massCrashes) {
+      actions.push(() => {
+        const victims = p.shuffle(ids).slice(0, p.int(Math.floor(ids.length / 2) + 1, ids.length + 1));
+        for (const id of victims) crashFor(id, p.chance(0.6) ? p.int(1, electionMs) : p.int(electionMs, 4 * electionMs));
+      });
+    }
+    if (o.electionStorms) {
+      actions.push(() => {
+        const candidates = p.shuffle(ids).slice(0, p.int(2, 4));
+        for (const id of candidates) {
+          c.clock.setTimeout(() => {
+            if (phase === 'safety') c.server(id)?.campaign();
+          }, p.chance(0.5) ? 0 : p.int(1, 4));
+        }
       });
     }
     if (o.membership) {
