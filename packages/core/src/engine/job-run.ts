@@ -1,26 +1,25 @@
-import { setMaxListeners } from 'node:events';
 import type { EventEmitter } from 'eventemitter3';
-import type { ClusterExecutionContext, JobInfo, NodeExecutionContext } from '../api/context.js';
+import type { JobInfo } from '../api/context.js';
 import type { LogFields, Logger } from '../api/logger.js';
 import type { ServiceScope, Services } from '../api/services.js';
 import type { Clock } from '../clock/clock.js';
 import { toErrorDetail, type ErrorDetail } from '../errors/error-detail.js';
 import { UnrecoverableError } from '../errors/task-errors.js';
-import type { InventoryNode } from '../inventory/inventory.js';
 import { nodeStepId, type JobPlan, type NodeWorkflowStep } from '../plan/job-plan.js';
 import type { PluginRegistry } from '../plugin/plugin-registry.js';
-import type { ControlRequest, JobRecord, JobState, JobStore, Lease, StepUpdate, Transition } from '../store/job-store.js';
+import type { JobRecord, JobState, JobStore, Lease, StepUpdate, Transition } from '../store/job-store.js';
 import type { Prng } from '../util/prng.js';
 import { ControlWatcher } from './control-watcher.js';
 import { DisruptionTracker } from './disruption-tracker.js';
-import type { ConditionPollEvent, EngineEvents, FailedStep, JobEvent, JobOutcome, JobOutcomeState, LogEvent, LogLevel } from './engine-events.js';
+import { ContextFactory } from './execution-context.js';
+import type { EngineEvents, JobEvent, JobOutcome, JobOutcomeState, LogEvent, LogLevel } from './engine-events.js';
+import { FailureBook } from './failure-book.js';
 import type { InFlightRegistry } from './in-flight-registry.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import type { ResumeState } from './resume-state.js';
 import { runRollingWindow } from './rolling-window.js';
-import { StepLogger } from './step-logger.js';
+import { RunControls } from './run-controls.js';
 import { StepRunner, type StepHost, type StepToRun } from './step-runner.js';
-import { ATTEMPT_WORK_TRACKER, CONDITION_POLL_REPORTER, type AttemptWorkTracker, type ConditionPollInfo } from './wait-for-condition.js';
 
 /** Binds services for one execution scope (a `ServiceRegistry` satisfies it). */
 export interface ServiceBinder {
@@ -61,7 +60,10 @@ export interface JobRunStart {
  * sees pause/cancel requests, {@link runRollingWindow} schedules a batch's
  * nodes, a {@link StepRunner} runs each step (its attempts settle through
  * `runAttempt`, claiming the node in the engine's {@link InFlightRegistry}),
- * and a {@link DisruptionTracker} knows which nodes the job has taken down.
+ * a {@link DisruptionTracker} knows which nodes the job has taken down,
+ * {@link RunControls} holds the operators' requests and the job's signal,
+ * a {@link ContextFactory} builds execution contexts and a {@link FailureBook}
+ * collects failures into the job's error.
  * @internal use `Engine.start` / `Engine.resume`.
  */
 export class JobRun {
@@ -73,22 +75,15 @@ export class JobRun {
   readonly #job: JobRecord;
   readonly #plan: JobPlan;
   readonly #resume: ResumeState | undefined;
-  readonly #nodes = new Map<string, InventoryNode>();
   readonly #jobInfo: JobInfo;
-  readonly #abort = new AbortController();
-  readonly #failedSteps: FailedStep[] = [];
-  readonly #failedNodes: string[] = [];
-  readonly #failedNodeSet = new Set<string>();
+  readonly #contexts: ContextFactory;
+  readonly #ctl: RunControls;
+  readonly #failures = new FailureBook();
   readonly #lease: LeaseKeeper;
   readonly #control: ControlWatcher;
   readonly #steps: StepRunner;
   readonly #disruption: DisruptionTracker;
   #halted = false;
-  #pauseRequested = false;
-  #cancelRequested = false;
-  #abortRequested = false;
-  #interruptRequested = false;
-  #cancelMessage = '';
   #abandonedError: unknown;
   #storeError: unknown;
   #incomplete = false;
@@ -100,7 +95,6 @@ export class JobRun {
     this.#plan = start.job.plan;
     this.#resume = start.resume;
     this.jobId = start.job.id;
-    for (const n of this.#plan.inventory.nodes) this.#nodes.set(n.id, n);
     this.#disruption = new DisruptionTracker(this.#plan, deps.registry, start.resume);
     const disrupted = this.#disruption.view;
     this.#jobInfo = Object.freeze({
@@ -110,7 +104,16 @@ export class JobRun {
       workflowName: this.#plan.workflowName,
       disruptedNodes: disrupted,
     });
-    setMaxListeners(0, this.#abort.signal);
+    this.#contexts = new ContextFactory({
+      jobId: this.jobId,
+      plan: this.#plan,
+      job: this.#jobInfo,
+      clock: deps.clock,
+      services: deps.services,
+      emitPoll: (ev) => this.#emit('condition-poll', ev),
+      log: (level, message, fields, stepId, nodeId) => this.log(level, message, fields, stepId, nodeId),
+    });
+    this.#ctl = new RunControls(this.jobId, (level, message) => this.log(level, message));
     this.#start = start;
     this.#lease = new LeaseKeeper(start.lease, {
       store: deps.store,
@@ -124,7 +127,7 @@ export class JobRun {
       clock: deps.clock,
       jobId: this.jobId,
       pollMs: deps.controlPollMs,
-      onRequest: (r) => this.#onControl(r),
+      onRequest: (r) => this.#ctl.onRequest(r),
       onError: (e) => this.#stopFatal(e),
     });
     this.#steps = new StepRunner(this.#stepHost());
@@ -132,17 +135,12 @@ export class JobRun {
 
   /** No new steps start; in-flight steps finish; the job ends `paused`. */
   pause(): void {
-    if (this.#pauseRequested || this.#cancelRequested || this.#abortRequested) return;
-    this.#pauseRequested = true;
-    this.log('info', 'pause requested: no new steps will start; waiting for in-flight steps to finish');
+    this.#ctl.pause();
   }
 
   /** Graceful cancel: no new step starts, in-flight steps finish, then the job ends `cancelled`. */
   cancel(reason = 'cancelled by the operator'): void {
-    if (this.#cancelRequested || this.#abortRequested) return;
-    this.#cancelRequested = true;
-    this.#cancelMessage = reason;
-    this.log('warn', `cancel requested: no new steps will start; in-flight steps finish, then the job ends cancelled (${reason})`);
+    this.#ctl.cancel(reason);
   }
 
   /**
@@ -151,29 +149,12 @@ export class JobRun {
    * crash, so a resume attempts them again), and the job ends `paused`.
    */
   interrupt(reason = 'interrupted by the operator'): void {
-    if (this.#interruptRequested || this.#abortRequested) return;
-    this.#interruptRequested = true;
-    this.#pauseRequested = true;
-    this.log('warn', `interrupt requested: aborting in-flight steps, which stay recorded as running for resume (${reason})`);
-    const err = new Error(`job ${this.jobId} interrupted: ${reason}`);
-    err.name = 'AbortError';
-    this.#abort.abort(err);
+    this.#ctl.interrupt(reason);
   }
 
   /** Cancel now: in-flight tasks see their AbortSignal (and still settle); the job ends `cancelled`. */
   abort(reason = 'aborted by the operator'): void {
-    if (this.#abortRequested) return;
-    this.#abortRequested = true;
-    this.#cancelRequested = true;
-    this.#cancelMessage = reason;
-    this.log('warn', `abort requested: ${reason}`);
-    this.#abort.abort(new UnrecoverableError(`job ${this.jobId} aborted: ${reason}`, { code: 'JOB_ABORTED' }));
-  }
-
-  #onControl(r: ControlRequest): void {
-    if (r === 'pause') this.pause();
-    else if (r === 'cancel') this.cancel('cancel requested through the job store');
-    else if (r === 'cancel-now') this.abort('cancel --now requested through the job store');
+    this.#ctl.abort(reason);
   }
 
   /** Emits an event; a listener that throws never disturbs the job (the error is logged). */
@@ -200,7 +181,7 @@ export class JobRun {
   }
 
   #canStartStep(): boolean {
-    return !this.#halted && !this.#pauseRequested && !this.#cancelRequested && this.#storeError === undefined;
+    return !this.#halted && !this.#ctl.stopping && this.#storeError === undefined;
   }
 
   /** Reads pending control requests, then says whether a new step (or attempt) may start. */
@@ -217,7 +198,7 @@ export class JobRun {
     this.#control.stop();
     this.log('error', `cannot record progress safely, stopping the job at once: ${(error as Error)?.message ?? String(error)}`);
     // A runner that cannot record must not keep acting on the cluster.
-    this.#abort.abort(error);
+    this.#ctl.fail(error);
   }
 
   async #commit(t: Transition): Promise<boolean> {
@@ -243,15 +224,15 @@ export class JobRun {
       inFlight: d.inFlight,
       abandonGraceSeconds: d.abandonGraceSeconds,
       gate: this.#disruption,
-      jobSignal: this.#abort.signal,
+      jobSignal: this.#ctl.signal,
       commit: (t) => this.#commit(t),
       emit: (name, event) => this.#emit(name, event),
       log: (level, message, fields, stepId, nodeId) => this.log(level, message, fields, stepId, nodeId),
-      context: (stepId, nodeId, attempt, signal, task, track) => this.#context(stepId, nodeId, attempt, signal, task, track),
+      context: (stepId, nodeId, attempt, signal, task, track) => this.#contexts.build(stepId, nodeId, attempt, signal, task, track),
       mayStart: () => this.#mayStart(),
       storeFailed: () => this.#storeError !== undefined,
-      interruptRequested: () => this.#interruptRequested,
-      abortRequested: () => this.#abortRequested,
+      interruptRequested: () => this.#ctl.interruptRequested,
+      abortRequested: () => this.#ctl.abortRequested,
       attemptAbandoned: (step, error) => {
         this.#abandonedError ??= error;
         if (!this.#halted) {
@@ -262,7 +243,7 @@ export class JobRun {
       leftIncomplete: () => {
         this.#incomplete = true;
       },
-      recordFailure: (stepId, nodeId, task, error) => this.#recordFailure(stepId, nodeId, task, error),
+      recordFailure: (stepId, nodeId, task, error) => this.#failures.step(stepId, nodeId, task, error),
       stepSucceeded: () => {
         this.#succeeded++;
       },
@@ -280,9 +261,9 @@ export class JobRun {
       reason,
     };
     if (error) ev.error = error;
-    if (this.#failedSteps.length > 0) {
-      ev.failedNodes = [...this.#failedNodes];
-      ev.failedSteps = [...this.#failedSteps];
+    if (this.#failures.any) {
+      ev.failedNodes = this.#failures.nodes();
+      ev.failedSteps = this.#failures.steps();
     }
     this.#emit('job', ev);
   }
@@ -348,7 +329,7 @@ export class JobRun {
         } else {
           await this.#runNodeWorkflow(step);
           // A node workflow with failed nodes does not let later steps run.
-          if (this.#failedSteps.length > 0) this.#halted = true;
+          if (this.#failures.any) this.#halted = true;
         }
       }
       return await this.#finish();
@@ -370,8 +351,8 @@ export class JobRun {
     const outcome: JobOutcome = {
       jobId: this.jobId,
       state: 'succeeded',
-      failedNodes: [...this.#failedNodes],
-      failedSteps: [...this.#failedSteps],
+      failedNodes: this.#failures.nodes(),
+      failedSteps: this.#failures.steps(),
       stepsSucceeded: this.#succeeded,
     };
     if (this.#storeError !== undefined) {
@@ -384,13 +365,14 @@ export class JobRun {
     let error: ErrorDetail | undefined;
     if (this.#abandonedError !== undefined) {
       state = 'failed';
-      error = { ...toErrorDetail(this.#abandonedError), details: { ...toErrorDetail(this.#abandonedError).details, ...this.#failureDetail().details } };
-    } else if (this.#cancelRequested) {
+      const own = toErrorDetail(this.#abandonedError);
+      error = { ...own, details: { ...own.details, ...this.#failures.detail().details } };
+    } else if (this.#ctl.cancelRequested) {
       state = 'cancelled';
-      error = toErrorDetail(new UnrecoverableError(`job ${this.#abortRequested ? 'aborted' : 'cancelled'}: ${this.#cancelMessage}`, { code: 'JOB_ABORTED' }));
-    } else if (this.#failedSteps.length > 0) {
+      error = toErrorDetail(new UnrecoverableError(`job ${this.#ctl.abortRequested ? 'aborted' : 'cancelled'}: ${this.#ctl.cancelMessage}`, { code: 'JOB_ABORTED' }));
+    } else if (this.#failures.any) {
       state = 'failed';
-      error = this.#failureDetail();
+      error = this.#failures.detail();
     } else if (this.#incomplete) {
       state = 'paused';
     } else {
@@ -422,28 +404,6 @@ export class JobRun {
     }
     this.#emitJob(jobState, state === 'paused' ? 'paused' : state === 'cancelled' ? 'cancelled' : 'finished', error);
     return outcome;
-  }
-
-  #failureDetail(): ErrorDetail {
-    const first = this.#failedSteps[0];
-    if (!first) return { name: 'JobFailedError', code: 'JOB_FAILED', message: 'the job failed', classification: 'unrecoverable', details: { failedNodes: [], failedSteps: [] } };
-    const nodes = this.#failedNodes;
-    const where = first.nodeId ? `node ${first.nodeId}, step ${first.stepId}` : `cluster step ${first.stepId}`;
-    const head =
-      nodes.length > 0
-        ? `${nodes.length} node(s) failed: ${nodes.slice(0, 10).join(', ')}${nodes.length > 10 ? ', ...' : ''}`
-        : `cluster step ${first.stepId} failed`;
-    return {
-      name: 'JobFailedError',
-      code: 'JOB_FAILED',
-      message: `${head}; first failure at ${where} (!${first.task}): ${first.error.message}`,
-      classification: 'unrecoverable',
-      details: {
-        failedNodes: [...nodes],
-        failedSteps: this.#failedSteps.map((s) => ({ stepId: s.stepId, nodeId: s.nodeId, task: s.task, message: s.error.message })),
-      },
-      cause: first.error,
-    };
   }
 
   async #runNodeWorkflow(step: NodeWorkflowStep): Promise<void> {
@@ -482,11 +442,8 @@ export class JobRun {
       if (r === 'stopped') return;
       if (r === 'failed') {
         if (this.#storeError !== undefined) return;
-        if (!this.#failedNodeSet.has(nodeId)) {
-          this.#failedNodeSet.add(nodeId);
-          this.#failedNodes.push(nodeId);
-        }
-        if (step.abortOnFirstFailure && !this.#cancelRequested) {
+        this.#failures.node(nodeId);
+        if (step.abortOnFirstFailure && !this.#ctl.cancelRequested) {
           if (!this.#halted) this.log('error', `node ${nodeId} failed; abort_on_first_failure: no new node or step will start`, undefined, id, nodeId);
           this.#halted = true;
         }
@@ -495,52 +452,15 @@ export class JobRun {
     }
   }
 
-  #recordFailure(stepId: string, nodeId: string | undefined, task: string, error: ErrorDetail): void {
-    const f: FailedStep = { stepId, task, error };
-    if (nodeId !== undefined) f.nodeId = nodeId;
-    this.#failedSteps.push(f);
-  }
-
   /** Runs one step unless already done. */
   async #runStepIfNeeded(s: StepToRun): Promise<'succeeded' | 'failed' | 'stopped'> {
     if (this.#resume?.isCompleted(s.stepId)) return 'succeeded';
     const rec = s.record ?? this.#resume?.openRecord(s.stepId);
     if (rec?.state === 'failed') {
       // Failed in an earlier run and not reset (no retryFailed): it stays failed.
-      this.#recordFailure(s.stepId, s.nodeId, s.spec.tag, rec.lastError ?? { name: 'Error', message: 'failed in an earlier run', classification: 'unrecoverable' });
+      this.#failures.step(s.stepId, s.nodeId, s.spec.tag, rec.lastError ?? { name: 'Error', message: 'failed in an earlier run', classification: 'unrecoverable' });
       return 'failed';
     }
     return this.#steps.run(rec ? { ...s, record: rec } : s);
-  }
-
-  #context(stepId: string, nodeId: string | undefined, attempt: number, signal: AbortSignal, task: string, track: AttemptWorkTracker): NodeExecutionContext | ClusterExecutionContext {
-    const node = nodeId !== undefined ? this.#nodes.get(nodeId) : undefined;
-    if (nodeId !== undefined && node === undefined) {
-      throw new UnrecoverableError(`node ${nodeId} is not in the job's stored inventory`, { code: 'UNKNOWN_NODE', details: { nodeId } });
-    }
-    const { clock } = this.#d;
-    const inventory = this.#plan.inventory;
-    const job = this.#jobInfo;
-    const services = this.#d.services.bind(node ? { inventory, node, job, clock, signal } : { inventory, job, clock, signal });
-    const jobId = this.jobId;
-    const reporter = (info: ConditionPollInfo): void => {
-      const ev: ConditionPollEvent = { ...info, jobId, stepId, task };
-      if (nodeId !== undefined) ev.nodeId = nodeId;
-      this.#emit('condition-poll', ev);
-    };
-    const ctx = {
-      inventory,
-      job,
-      logger: new StepLogger((level, message, fields, sid, nid) => this.log(level, message, fields, sid, nid), stepId, nodeId),
-      clock,
-      signal,
-      services,
-      attempt,
-      stepId,
-      [CONDITION_POLL_REPORTER]: reporter,
-      [ATTEMPT_WORK_TRACKER]: track,
-    } as ClusterExecutionContext & { node?: InventoryNode };
-    if (node) ctx.node = node;
-    return ctx;
   }
 }
