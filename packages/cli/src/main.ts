@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { formatPlan, InvalidInputError, LeaseHeldError, type JobStore } from '@scylla-cp/core';
+import { Engine, formatPlan, InvalidInputError, loadInventory, type ClusterInventory, type JobStore } from '@scylla-cp/core';
 import { processIo, type CliIo } from './cli-io.js';
 import { CLI_VERSION } from './cli-version.js';
 import { colorEnabled, makeColors, type Colors } from './colors.js';
@@ -22,7 +22,7 @@ import { renderHtmlReport } from './commands/report-html.js';
 import { resumeNotify, runNewJob, type NotifySettings } from './commands/run-job.js';
 import { editorSettings } from './commands/schema-settings.js';
 import { formatJobs, formatStatus, jobRowData, planStepCount } from './commands/status-report.js';
-import { buildPlan, readWorkflow } from './commands/workflow-inputs.js';
+import { assertFile, buildPlan, readWorkflow } from './commands/workflow-inputs.js';
 import { runDemo, runSimStart } from './commands/sim-commands.js';
 import { SystemClock, workflowJsonSchema } from '@scylla-cp/core';
 
@@ -197,15 +197,40 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     ['resume', false, 'continue a stored job: succeeded steps are skipped, interrupted ones attempted again'],
     ['retry', true, 'resume a failed job and attempt its failed step(s) again'],
   ] as const) {
-    notifyFlags(program.command(name).description(desc).argument('<job-id>', 'the job')).action(async (jobId: string, o: Record<string, any>) => {
+    notifyFlags(program.command(name).description(desc).argument('<job-id>', 'the job'))
+      .option('--force', 'take over at once when the runner is provably dead (its pid is gone on this host); otherwise wait for its lease to expire')
+      .option('-i, --inventory <file>', 're-bind connection settings (ports, ssh, Prometheus) from this inventory; the same nodes only')
+      .option('--operator <name>', 'who resumes (recorded with a re-binding)')
+      .action(async (jobId: string, o: Record<string, any>) => {
       const cfg = ctx.config();
       const registry = await buildRegistry(cfg, io.cwd);
+      let inventory: ClusterInventory | undefined;
+      if (o.inventory !== undefined) {
+        const abs = path.resolve(io.cwd, o.inventory);
+        assertFile(abs, 'inventory (--inventory)');
+        inventory = loadInventory(abs);
+      }
       const store = await ctx.store(cfg);
       try {
         const job = await store.getJob(jobId);
         const notify = resumeNotify(job.plan, notifyOptions(cfg, o), io);
         ctx.setExit(
-          await executeJob({ io, store, registry, json: Boolean(o.json), dbPath: ctx.dbPath(cfg), colors: ctx.colors(), ...notify, start: { kind: 'resume', jobId, retryFailed } }),
+          await executeJob({
+            io,
+            store,
+            registry,
+            json: Boolean(o.json),
+            dbPath: ctx.dbPath(cfg),
+            colors: ctx.colors(),
+            ...notify,
+            start: {
+              kind: 'resume',
+              jobId,
+              retryFailed,
+              force: Boolean(o.force),
+              ...(inventory ? { inventory, operator: resolveOperator(io.env, o.operator, cfg.operator) } : {}),
+            },
+          }),
         );
       } finally {
         await store.close();
@@ -235,34 +260,33 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
 
   program
     .command('cancel')
-    .description('cancel a job: a running one starts no new step, lets the steps in flight finish, then ends cancelled; a paused or failed one is closed at once')
+    .description('cancel a job: no new step starts, the steps in flight finish, then the job ends cancelled (with --now: the steps in flight are aborted, and waited for until they stop)')
     .argument('<job-id>', 'the job')
-    .action(async (jobId: string) => {
-      const store = await ctx.store();
+    .option('--now', 'abort the steps in flight instead of letting them finish')
+    .action(async (jobId: string, o: { now?: boolean }) => {
+      const cfg = ctx.config();
+      const registry = await buildRegistry(cfg, io.cwd);
+      const store = await ctx.store(cfg);
+      const engine = new Engine({ store, registry });
       try {
         const job = await store.getJob(jobId);
         if (job.state === 'succeeded' || job.state === 'cancelled') {
-          io.stderr.write(`job ${jobId} already ended (${job.state})\n`);
+          io.stderr.write(`job ${jobId} already ended (${job.state}); nothing to cancel\n`);
           ctx.setExit(ExitCode.FAILED);
           return;
         }
-        try {
-          const lease = await store.acquireLease(jobId, `${process.pid}:cancel`, 30_000, Date.now());
-          await store.commit(lease, {
-            at: Date.now(),
-            job: { state: 'cancelled', clearControl: true },
-            events: [{ type: 'job.cancelled', data: { by: 'scylla-cp cancel', previousState: job.state } }],
-          });
-          await store.releaseLease(lease);
-          io.stdout.write(`job ${jobId} cancelled (it was ${job.state}); the cluster lock is released\n`);
-        } catch (e) {
-          if (!(e instanceof LeaseHeldError)) throw e;
-          await store.requestControl(jobId, 'cancel', Date.now());
+        const result = await engine.cancel(jobId, { now: Boolean(o.now), reason: `scylla-cp cancel${o.now ? ' --now' : ''} by ${resolveOperator(io.env, undefined, cfg.operator)}` });
+        if (result === 'cancelled') {
+          io.stdout.write(`job ${jobId} cancelled (it was ${job.state}; no runner held it); the cluster lock is released\n`);
+        } else {
           io.stdout.write(
-            `cancel requested: job ${jobId} is running (${e.holder}); no new step starts, the steps in flight finish, then the job ends cancelled\n`,
+            o.now
+              ? `cancel --now requested: job ${jobId} is run by another process; it aborts the steps in flight, waits until they stop, then ends cancelled (follow it: scylla-cp status ${jobId} --watch)\n`
+              : `cancel requested: job ${jobId} is run by another process; it starts no new step, lets the steps in flight finish, then ends cancelled (follow it: scylla-cp status ${jobId} --watch)\n`,
           );
         }
       } finally {
+        await engine.close();
         await store.close();
       }
     });
@@ -399,6 +423,7 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
       const registry = await buildRegistry(cfg, io.cwd);
       ctx.setExit(await runDemo(io, { registry, dbPath: ctx.dbPath(cfg), speed: o.speed, json: Boolean(o.json), colors: ctx.colors() }));
     });
+
 
   try {
     await program.parseAsync(argv, { from: 'user' });

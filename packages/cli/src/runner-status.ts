@@ -1,5 +1,5 @@
 import os from 'node:os';
-import type { JobRecord, JobStore, Lease } from '@scylla-cp/core';
+import { describeRunner, isProcessAlive, parseLeaseHolder, type JobRecord, type JobStore } from '@scylla-cp/core';
 
 /** Whether the process running a job is alive, and how that is known. */
 export interface RunnerStatus {
@@ -15,56 +15,39 @@ export interface RunnerStatus {
   leaseExpiresAt?: number;
 }
 
-/** A store that can tell the current lease of a job (optional in the `JobStore` interface). */
-type LeaseReader = { getLease?(jobId: string): Promise<Lease | undefined> };
-
-/** `host:pid[:suffix]` → host and pid. */
-export function parseHolder(holder: string): { host: string; pid?: number } {
-  const parts = holder.split(':');
-  const pid = Number(parts[1]);
-  return { host: parts[0] ?? '', ...(Number.isInteger(pid) && pid > 0 ? { pid } : {}) };
-}
-
-/** Whether a process with `pid` exists on this host (signal 0; EPERM means it exists). */
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
- * Tells whether the runner of a `running` job is alive: from the store's lease
- * when it can read one (expired: dead), else from the holder recorded in the
- * job's last `job.started`/`job.resumed` event; a holder on this host whose
- * pid is gone is dead, provably.
+ * Tells whether the runner of a `running` job is alive, from the store's lease
+ * through core's `describeRunner` (expired or no lease: dead; unexpired but its
+ * pid is gone on this host: dead, provably, so `resume --force` may take over
+ * at once). For a store without `getLease`, from the holder recorded in the
+ * job's last `job.started`/`job.resumed` event.
  */
 export async function runnerStatus(store: JobStore, job: JobRecord, now: number): Promise<RunnerStatus> {
   if (job.state !== 'running' && job.state !== 'pending') return { state: 'none', text: '-', provablyDead: false };
-  let lease: Lease | undefined;
-  const reader = store as JobStore & LeaseReader;
-  if (typeof reader.getLease === 'function') lease = await reader.getLease(job.id);
-  let holder = lease?.holder;
-  if (holder === undefined) {
-    const events = await store.listEvents(job.id);
-    for (const e of events) if ((e.type === 'job.started' || e.type === 'job.resumed') && typeof e.data.holder === 'string') holder = e.data.holder;
+  if (typeof store.getLease !== 'function') {
+    // A store that cannot tell its leases: the holder of the last start or resume, and its pid if on this host.
+    let holder: string | undefined;
+    for (const e of await store.listEvents(job.id)) if ((e.type === 'job.started' || e.type === 'job.resumed') && typeof e.data.holder === 'string') holder = e.data.holder;
+    const parts = holder ? parseLeaseHolder(holder) : undefined;
+    if (!holder || !parts) return { state: 'unknown', ...(holder ? { holder } : {}), text: 'unknown (this store does not report leases)', provablyDead: false };
+    if (parts.host !== os.hostname()) return { state: 'unknown', holder, text: `unknown (runs on ${parts.host})`, provablyDead: false };
+    return isProcessAlive(parts.pid)
+      ? { state: 'alive', holder, text: `alive (pid ${parts.pid} on this host)`, provablyDead: false }
+      : { state: 'dead', holder, text: `dead (pid ${parts.pid} is gone on this host)`, provablyDead: true };
   }
-  if (holder === undefined) return { state: 'unknown', text: 'unknown (no runner recorded)', provablyDead: false };
-  const { host, pid } = parseHolder(holder);
-  const here = host === os.hostname();
-  if (here && pid !== undefined && !pidAlive(pid)) {
-    return { state: 'dead', holder, text: `dead (pid ${pid} is gone on this host)`, provablyDead: true, ...(lease ? { leaseExpiresAt: lease.expiresAt } : {}) };
+  const d = describeRunner(await store.getLease(job.id), now);
+  const expires = d.expiresAt !== undefined ? { leaseExpiresAt: d.expiresAt } : {};
+  const holder = d.holder !== undefined ? { holder: d.holder } : {};
+  switch (d.state) {
+    case 'none':
+      return { state: 'dead', text: 'dead (no runner holds the lease)', provablyDead: false };
+    case 'expired':
+      return { state: 'dead', ...holder, ...expires, text: `dead (lease expired ${Math.round((now - d.expiresAt!) / 1000)}s ago)`, provablyDead: false };
+    case 'dead':
+      return { state: 'dead', ...holder, ...expires, text: `dead (pid ${d.pid} is gone on this host; resume --force takes over at once)`, provablyDead: true };
+    default:
+      return d.host === os.hostname()
+        ? { state: 'alive', ...holder, ...expires, text: `alive (pid ${d.pid} on this host)`, provablyDead: false }
+        : { state: 'alive', ...holder, ...expires, text: `alive (${d.reason})`, provablyDead: false };
   }
-  if (lease && lease.expiresAt <= now) {
-    return { state: 'dead', holder, text: `dead (lease expired ${Math.round((now - lease.expiresAt) / 1000)}s ago)`, provablyDead: false, leaseExpiresAt: lease.expiresAt };
-  }
-  if (!lease && (job.state === 'running' || job.state === 'pending') && typeof reader.getLease === 'function') {
-    return { state: 'dead', holder, text: 'dead (no lease held)', provablyDead: false };
-  }
-  if (here) return { state: 'alive', holder, text: `alive (pid ${pid} on this host)`, provablyDead: false, ...(lease ? { leaseExpiresAt: lease.expiresAt } : {}) };
-  return lease
-    ? { state: 'alive', holder, text: `alive (on ${host}, lease until ${new Date(lease.expiresAt).toISOString()})`, provablyDead: false, leaseExpiresAt: lease.expiresAt }
-    : { state: 'unknown', holder, text: `unknown (runs on ${host})`, provablyDead: false };
 }

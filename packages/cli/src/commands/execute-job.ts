@@ -2,6 +2,8 @@ import {
   ACTIVE_JOB_STATES,
   Engine,
   type Clock,
+  type ClusterInventory,
+  LeaseHeldError,
   type JobHandle,
   type JobOutcome,
   type JobPlan,
@@ -23,7 +25,17 @@ import { TtyProgressView } from '../progress/tty-view.js';
 /** How the job is begun: a new plan, or an existing job to resume (optionally retrying failed steps). */
 export type JobStart =
   | { kind: 'start'; plan: JobPlan; operator: string; workflowText: string; allowConcurrent: boolean }
-  | { kind: 'resume'; jobId: string; retryFailed: boolean };
+  | {
+      kind: 'resume';
+      jobId: string;
+      retryFailed: boolean;
+      /** `--force`: take over at once from a provably dead runner; else wait for its lease to expire, saying how long. */
+      force?: boolean;
+      /** `--inventory FILE`: re-bind connection settings (same nodes). */
+      inventory?: ClusterInventory;
+      /** Who resumes (recorded with a re-binding). */
+      operator?: string;
+    };
 
 /** Options of {@link executeJob}. */
 export interface ExecuteJobOptions {
@@ -57,6 +69,31 @@ function chooseView(
     });
   }
   return new LineProgressView(io.stdout, () => o.clock.now());
+}
+
+/**
+ * Resumes a stored job. With `force`, a runner provably dead on this host is
+ * taken over at once; a runner that may still live keeps its lease, so this
+ * says how long until it expires and waits for that (re-trying once the lease
+ * is free). Without `force`, a held lease is an error saying how long.
+ */
+async function resumeWithLeaseWait(engine: Engine, start: Extract<JobStart, { kind: 'resume' }>, say: (m: string) => void): Promise<JobHandle> {
+  const opts = {
+    retryFailed: start.retryFailed,
+    ...(start.force ? { force: true } : {}),
+    ...(start.inventory ? { inventory: start.inventory } : {}),
+    ...(start.operator ? { operator: start.operator } : {}),
+  };
+  for (;;) {
+    try {
+      return await engine.resume(start.jobId, opts);
+    } catch (e) {
+      if (!(e instanceof LeaseHeldError) || !start.force) throw e;
+      const waitMs = Math.max(500, (e.remainingMs ?? 5_000) + 250);
+      say(`the runner ${e.holder} is not provably dead (it may run on another host or still be alive); waiting ${Math.ceil(waitMs / 1000)} s for its lease to expire`);
+      await new Promise((r) => setTimeout(r, waitMs));
+    }
+  }
 }
 
 /** SIGINTs closer together than this (ms) count as one Ctrl-C (npm forwards the terminal's). */
@@ -124,7 +161,7 @@ export async function executeJob(options: ExecuteJobOptions): Promise<number> {
     handle =
       start.kind === 'start'
         ? await engine.start(start.plan, { operator: start.operator, workflowText: start.workflowText, allowConcurrent: start.allowConcurrent })
-        : await engine.resume(start.jobId, { retryFailed: start.retryFailed });
+        : await resumeWithLeaseWait(engine, start, (m) => view.note(m));
     const outcome = await handle.done;
     const code = exitCodeFor(outcome, interrupts > 0);
     if (!options.json) {
