@@ -24,6 +24,9 @@ import { editorSettings } from './commands/schema-settings.js';
 import { formatJobs, formatStatus, jobRowData, planStepCount } from './commands/status-report.js';
 import { assertFile, buildPlan, readWorkflow } from './commands/workflow-inputs.js';
 import { runDemo, runSimStart } from './commands/sim-commands.js';
+// scylla-cp server (issue 17): the `server` command and `--server URL` remote mode.
+import { registerServerCommand } from './commands/server-command.js';
+import { runRemoteCli } from './remote/remote-cli.js';
 import { SystemClock, workflowJsonSchema } from '@scylla-cp/core';
 
 interface GlobalOpts {
@@ -71,6 +74,9 @@ const outputOption = () => new Option('-o, --output <format>', 'print as json or
  */
 export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
   let exitCode: number = ExitCode.OK;
+  // With --server URL (or $SCYLLA_CP_SERVER), job commands go to a scylla-cp server.
+  const remote = await runRemoteCli(argv, io);
+  if (remote !== undefined) return remote;
   let debug = argv.includes('--debug');
   const program = new Command('scylla-cp')
     .description('Safe, resumable operations on ScyllaDB clusters')
@@ -424,6 +430,8 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
       ctx.setExit(await runDemo(io, { registry, dbPath: ctx.dbPath(cfg), speed: o.speed, json: Boolean(o.json), colors: ctx.colors() }));
     });
 
+
+  registerServerCommand(ctx);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

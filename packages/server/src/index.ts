@@ -6,3 +6,4 @@ export * from './job-service.js';
 export * from './job-event-stream.js';
 export * from './api-schemas.js';
 export * from './scylla-cp-server.js';
+export * from './server-client.js';
