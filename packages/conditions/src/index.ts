@@ -13,3 +13,7 @@ export * from './conditions/prometheus-query.js';
 export * from './conditions/node-operation-mode-normal.js';
 export * from './conditions/coordinator-latency-below.js';
 export * from './prometheus-plugin.js';
+export * from './alertmanager-matchers.js';
+export * from './alertmanager-client.js';
+export * from './alertmanager-service.js';
+export * from './conditions/alerts-silent.js';

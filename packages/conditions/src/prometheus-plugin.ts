@@ -1,6 +1,9 @@
 import { definePlugin, type ConditionDefinition, type ScyllaCpPlugin } from '@scylla-cp/core';
 import { z } from 'zod';
+import { parseAlertMatcher } from './alertmanager-matchers.js';
+import { alertmanagerServiceProvider, alertmanagerSettingsSchema } from './alertmanager-service.js';
 import { COMPARATORS, type Comparator } from './comparator.js';
+import { AlertsSilent } from './conditions/alerts-silent.js';
 import { CompactionsNominal } from './conditions/compactions-nominal.js';
 import { CoordinatorLatencyBelow, DEFAULT_LATENCY_QUANTILE } from './conditions/coordinator-latency-below.js';
 import { NodeOperationModeNormal } from './conditions/node-operation-mode-normal.js';
@@ -43,7 +46,45 @@ export const coordinatorLatencyBelowParams = z
   })
   .strict();
 
+/** Parameters of `!alerts-silent`. */
+export const alertsSilentParams = z
+  .object({
+    /** Alertmanager matchers, all of which an alert must match to count (`alertname="ScyllaDown"`, `severity=~"critical|page"`). */
+    matchers: z
+      .array(
+        z.string().transform((text, ctx) => {
+          const m = parseAlertMatcher(text);
+          if (typeof m === 'string') {
+            ctx.addIssue({ code: 'custom', message: m });
+            return z.NEVER;
+          }
+          return m;
+        }),
+      )
+      .default([]),
+    /** Regex of receiver names: only alerts routed there count. */
+    receiver: z.string().min(1).optional(),
+    /** Count silenced alerts too. @default false */
+    include_silenced: z.boolean().default(false),
+    /** Count inhibited alerts too. @default false */
+    include_inhibited: z.boolean().default(false),
+  })
+  .strict();
+
 const conditions: Record<string, ConditionDefinition> = {
+  'alerts-silent': {
+    scope: 'cluster',
+    description:
+      'No alert matching matchers (Alertmanager syntax; optional receiver regex) is firing in the Alertmanager of connection.alertmanager; silenced and inhibited alerts count only with include_silenced / include_inhibited.',
+    params: alertsSilentParams,
+    create: (p: z.output<typeof alertsSilentParams>) =>
+      new AlertsSilent({
+        matchers: p.matchers,
+        ...(p.receiver !== undefined ? { receiver: p.receiver } : {}),
+        includeSilenced: p.include_silenced,
+        includeInhibited: p.include_inhibited,
+      }),
+  },
   'compactions-nominal': {
     scope: 'node',
     description: "The node's pending (summed over shards) and running compactions are at or below max_pending (default 10) and max_running (default: shard count).",
@@ -91,7 +132,7 @@ export const prometheusPlugin: ScyllaCpPlugin = definePlugin({
   name: '@scylla-cp/conditions',
   version: CONDITIONS_VERSION,
   conditions,
-  services: [prometheusServiceProvider()],
+  services: [prometheusServiceProvider(), alertmanagerServiceProvider()],
   // Validated by plan(): a bad URL setting or a misspelt key fails before the job starts.
-  connectionSettings: { prometheus: prometheusSettingsSchema },
+  connectionSettings: { prometheus: prometheusSettingsSchema, alertmanager: alertmanagerSettingsSchema },
 });

@@ -9,6 +9,7 @@ import {
   nodeSeries,
   prometheus,
   PrometheusQueryCondition,
+  AlertmanagerService,
   PrometheusService,
   prometheusPlugin,
   prometheusServiceProvider,
@@ -30,9 +31,10 @@ function errorOf(fn: () => unknown): Error {
 describe('prometheusPlugin', () => {
   const registry = new PluginRegistry().register(prometheusPlugin);
 
-  it('registers the conditions with their scopes, and the Prometheus service', () => {
+  it('registers the conditions with their scopes, and the Prometheus and Alertmanager services', () => {
     const tags = registry.tags('condition').map((t) => [t.tag, (t.definition as { scope: string }).scope]);
     expect(tags).toEqual([
+      ['alerts-silent', 'cluster'],
       ['compactions-nominal', 'node'],
       ['prometheus-query', 'node'],
       ['prometheus-cluster-query', 'cluster'],
@@ -40,6 +42,7 @@ describe('prometheusPlugin', () => {
       ['coordinator-latency-below', 'cluster'],
     ]);
     expect(registry.services.has(PrometheusService)).toBe(true);
+    expect(registry.services.has(AlertmanagerService)).toBe(true);
   });
 
   it('validates parameters strictly, in snake_case, with documented defaults', () => {

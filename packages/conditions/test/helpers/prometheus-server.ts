@@ -55,12 +55,16 @@ export function freePort(): Promise<number> {
   });
 }
 
-function configYaml(targets: readonly string[], scrapeIntervalSeconds: number): string {
+function configYaml(targets: readonly string[], scrapeIntervalSeconds: number, extra: { ruleFile?: string; alertmanager?: string } = {}): string {
   return [
     'global:',
     `  scrape_interval: ${scrapeIntervalSeconds}s`,
     `  scrape_timeout: ${scrapeIntervalSeconds}s`,
     `  evaluation_interval: ${scrapeIntervalSeconds}s`,
+    ...(extra.ruleFile ? ['rule_files:', `  - ${JSON.stringify(extra.ruleFile)}`] : []),
+    ...(extra.alertmanager
+      ? ['alerting:', '  alertmanagers:', '    - static_configs:', `        - targets: [${JSON.stringify(extra.alertmanager.replace(/^https?:\/\//, ''))}]`]
+      : []),
     'scrape_configs:',
     '  - job_name: scylla',
     '    static_configs:',
@@ -75,6 +79,10 @@ export interface StartPrometheusOptions {
   targets: readonly string[];
   /** @default 1 */
   scrapeIntervalSeconds?: number;
+  /** Alerting and recording rules (the YAML of a rule file), evaluated every scrape interval. @default none */
+  rules?: string;
+  /** `http://host:port` of an Alertmanager that firing alerts are sent to. @default none */
+  alertmanagerUrl?: string;
 }
 
 /**
@@ -88,7 +96,13 @@ export async function startPrometheus(options: StartPrometheusOptions): Promise<
   const interval = options.scrapeIntervalSeconds ?? 1;
   const dir = mkdtempSync(join(tmpdir(), 'scylla-cp-prom-'));
   const configFile = join(dir, 'prometheus.yml');
-  writeFileSync(configFile, configYaml(options.targets, interval));
+  const extra: { ruleFile?: string; alertmanager?: string } = {};
+  if (options.rules !== undefined) {
+    extra.ruleFile = join(dir, 'rules.yml');
+    writeFileSync(extra.ruleFile, options.rules);
+  }
+  if (options.alertmanagerUrl !== undefined) extra.alertmanager = options.alertmanagerUrl;
+  writeFileSync(configFile, configYaml(options.targets, interval, extra));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   let child: ChildProcess | undefined;
@@ -148,7 +162,7 @@ export async function startPrometheus(options: StartPrometheusOptions): Promise<
     start,
     stop,
     async setTargets(targets) {
-      writeFileSync(configFile, configYaml(targets, interval));
+      writeFileSync(configFile, configYaml(targets, interval, extra));
       const res = await fetch(`${url}/-/reload`, { method: 'POST' });
       if (res.status !== 200) throw new Error(`Prometheus reload failed: HTTP ${res.status} ${await res.text()}`);
     },
