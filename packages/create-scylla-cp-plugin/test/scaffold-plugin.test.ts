@@ -87,3 +87,17 @@ describe('the command', () => {
     expect(c.out.stderr).toMatch(/the directory is missing/);
   });
 });
+
+describe("the root README's \"Writing a task plugin\" section", () => {
+  it('is the exact sequence the registry end-to-end test runs, with the same files', async () => {
+    const journey = await import('./support/user-journey.js');
+    const readme = fs.readFileSync(path.join(EXAMPLE_DIR, '../../README.md'), 'utf8');
+    const start = readme.indexOf('## Writing a task plugin');
+    const section = readme.slice(start, readme.indexOf('\n## ', start + 3));
+    const blocks = [...section.matchAll(/```(\w+)\n([\s\S]*?)```/g)].map((m) => ({ lang: m[1], text: m[2] }));
+    expect(blocks.find((b) => b.lang === 'sh')?.text).toBe(`${journey.readmeShellBlock()}\n`);
+    expect(blocks.find((b) => b.lang === 'yaml')?.text).toBe(journey.WORKFLOW_YAML);
+    expect(blocks.find((b) => b.lang === 'ts')?.text).toBe(journey.SCRIPT_TS);
+    expect(blocks.find((b) => b.lang === 'json')?.text).toBe(journey.OPS_TSCONFIG);
+  });
+});
