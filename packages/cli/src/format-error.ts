@@ -33,7 +33,10 @@ export function formatError(error: unknown, debug = false): FormattedError {
   }
   if (error instanceof ClusterLockedError) {
     return {
-      message: `error: ${error.message}\n  see it:    scylla-cp status ${error.heldByJobId}\n  cancel it: scylla-cp cancel ${error.heldByJobId}${stack}`,
+      message:
+        `error: ${error.message}\n  see it:    scylla-cp status ${error.heldByJobId}\n` +
+        (error.heldByState === 'failed' ? `  retry it:  scylla-cp retry ${error.heldByJobId}\n` : '') +
+        `  cancel it: scylla-cp cancel ${error.heldByJobId}${stack}`,
       exitCode: ExitCode.FAILED,
     };
   }
