@@ -40,8 +40,11 @@ export const eventsQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(10000).optional(),
 });
 
+/** Body of `POST /v1/jobs/:id/cancel` (optional). */
+export const cancelBodySchema = z.strictObject({ now: z.boolean().optional().describe('Abort the steps in flight (they still settle) instead of letting them finish.') }).nullish();
+
 /** Body of `POST /v1/jobs/:id/approve`. */
-export const approveBodySchema = z.strictObject({ step: z.string().min(1).optional().describe('What is approved (a step id), recorded with the approval.') }).optional();
+export const approveBodySchema = z.strictObject({ step: z.string().min(1).optional().describe('What is approved (a step id), recorded with the approval.') }).nullish();
 
 const errorDetailSchema = z.looseObject({ name: z.string(), message: z.string(), code: z.string().optional() });
 

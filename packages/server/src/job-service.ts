@@ -1,6 +1,5 @@
 import {
   InvalidInputError,
-  LeaseHeldError,
   parseInventory,
   parseWorkflow,
   plan as planJob,
@@ -104,34 +103,20 @@ export class JobService {
     return this.#store.getJob(jobId);
   }
 
-  /** Cancels the job: at once if no runner holds it, else by a request its runner acts on. */
-  async cancel(jobId: string, caller: Caller): Promise<JobRecord> {
+  /**
+   * Cancels the job (`Engine.cancel`): one that no runner holds at once; one
+   * that runs (here or on another replica) stops starting steps, lets the steps
+   * in flight finish (with `now`, aborts them; they still settle), then ends
+   * `cancelled`.
+   */
+  async cancel(jobId: string, caller: Caller, now = false): Promise<JobRecord> {
     const store = this.#store;
     const job = await store.getJob(jobId);
     if (job.state === 'succeeded' || job.state === 'cancelled') {
       throw new JobStateConflictError(`job ${jobId} already ended (${job.state})`, jobId, job.state);
     }
-    await this.#audit(jobId, 'cancel', caller);
-    if (this.#runner.local(jobId)) {
-      // Graceful: the runner sees the request before its next step; in-flight steps finish.
-      await store.requestControl(jobId, 'cancel', this.#now());
-      return store.getJob(jobId);
-    }
-    try {
-      const lease = await store.acquireLease(jobId, this.#runner.engine.holder, 30_000, this.#now());
-      try {
-        await store.commit(lease, {
-          at: this.#now(),
-          job: { state: 'cancelled', clearControl: true },
-          events: [{ type: 'job.cancelled', data: { by: caller.name, previousState: job.state } }],
-        });
-      } finally {
-        await store.releaseLease(lease).catch(() => {});
-      }
-    } catch (e) {
-      if (!(e instanceof LeaseHeldError)) throw e;
-      await store.requestControl(jobId, 'cancel', this.#now());
-    }
+    await this.#audit(jobId, 'cancel', caller, now ? { now: true } : {});
+    await this.#runner.engine.cancel(jobId, { now, reason: `cancelled by ${caller.name} through the server` });
     return store.getJob(jobId);
   }
 

@@ -23,6 +23,7 @@ import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, serializerCom
 import { z } from 'zod';
 import {
   approveBodySchema,
+  cancelBodySchema,
   errorResponseSchema,
   eventsQuerySchema,
   jobDetailSchema,
@@ -304,7 +305,7 @@ export async function createServer(options: ServerOptions): Promise<ScyllaCpServ
     },
   );
 
-  const action = (name: 'pause' | 'resume' | 'retry' | 'cancel', summary: string) =>
+  const action = (name: 'pause' | 'resume' | 'retry', summary: string) =>
     api.post(
       `/v1/jobs/:id/${name}`,
       { config: { access: 'operator' }, schema: { tags: ['jobs'], summary, params: jobIdParamsSchema, response: { 200: jobResponse, ...errors } } },
@@ -313,7 +314,14 @@ export async function createServer(options: ServerOptions): Promise<ScyllaCpServ
   action('pause', 'Pause after the steps in flight finish');
   action('resume', 'Continue a paused or interrupted job (run by this replica)');
   action('retry', 'Resume a failed job, attempting its failed steps again');
-  action('cancel', 'Cancel: at once if no runner holds the job, else after its steps in flight');
+  api.post(
+    '/v1/jobs/:id/cancel',
+    {
+      config: { access: 'operator' },
+      schema: { tags: ['jobs'], summary: 'Cancel: at once if no runner holds the job, else after its steps in flight (with `now`, aborting them)', params: jobIdParamsSchema, body: cancelBodySchema, response: { 200: jobResponse, ...errors } },
+    },
+    async (req) => ({ job: toJobSummary(await service.cancel(req.params.id, req.caller!, req.body?.now === true)) }),
+  );
   api.post(
     '/v1/jobs/:id/approve',
     { config: { access: 'operator' }, schema: { tags: ['jobs'], summary: 'Approve a job paused for a person, and continue it', params: jobIdParamsSchema, body: approveBodySchema, response: { 200: jobResponse, ...errors } } },

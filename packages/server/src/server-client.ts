@@ -128,6 +128,11 @@ export class ServerClient {
     return (await this.#call<{ job: JobSummary }>('POST', `/v1/jobs/${encodeURIComponent(jobId)}/${action}`)).job;
   }
 
+  /** Cancels a job; with `now`, its steps in flight are aborted (they still settle). */
+  async cancel(jobId: string, now = false): Promise<JobSummary> {
+    return (await this.#call<{ job: JobSummary }>('POST', `/v1/jobs/${encodeURIComponent(jobId)}/cancel`, now ? { now: true } : {})).job;
+  }
+
   /** Approves a paused job (recorded with the caller and `step`) and continues it. */
   async approve(jobId: string, step?: string): Promise<JobSummary> {
     return (await this.#call<{ job: JobSummary }>('POST', `/v1/jobs/${encodeURIComponent(jobId)}/approve`, step === undefined ? {} : { step })).job;

@@ -126,3 +126,69 @@ describe('scylla-cp server API', () => {
     expect(doc.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
   });
 });
+
+describe('replicas in one process sharing a store', () => {
+  it('hands a job over when the replica running it stops gracefully; the other one completes it', async () => {
+    const shared = new MemoryStore();
+    const a = await createServer({ store: shared, registry: coreRegistry(), tokens: TEST_TOKENS, leaseTtlSeconds: 30, scanIntervalMs: 50 });
+    const b = await createServer({ store: shared, registry: coreRegistry(), tokens: TEST_TOKENS, leaseTtlSeconds: 30, scanIntervalMs: 50 });
+    const urlA = await a.listen();
+    await b.listen();
+    try {
+      const res = await fetch(`${urlA}/v1/jobs`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${OPERATOR_TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ workflow: sleepWorkflow(0.2), inventory: inventoryYaml('c1', 5) }),
+      });
+      const { job } = (await res.json()) as any;
+      const runner = await waitFor('a replica to run the job', () => [a, b].find((s) => s.runner.running().includes(job.id)));
+      const other = runner === a ? b : a;
+      const started = performance.now();
+      await runner.close();
+      // The lease TTL is 30 s: a takeover this fast can only be the handover.
+      await waitFor('the other replica to take the job', () => (other.runner.running().includes(job.id) ? true : undefined), 10_000);
+      expect(performance.now() - started).toBeLessThan(10_000);
+      expect(await waitFor('the job to end', async () => {
+        const s = (await shared.getJob(job.id)).state;
+        return s === 'succeeded' || s === 'failed' ? s : undefined;
+      })).toBe('succeeded');
+      const events = await shared.listEvents(job.id);
+      expect(events.some((e) => e.type === 'job.handed-over')).toBe(true);
+    } finally {
+      await a.close().catch(() => {});
+      await b.close().catch(() => {});
+    }
+  });
+
+  it('applies a pause asked for while no runner holds the job, instead of running it', async () => {
+    await start();
+    // A job whose runner died while running: leased by a holder that never renews.
+    const res = await call('POST', '/v1/jobs', OPERATOR_TOKEN, { workflow: sleepWorkflow(0.2), inventory: inventoryYaml('c1', 3) });
+    const { job } = (await res.json()) as any;
+    await waitFor('the job to run', async () => ((await jobState(job.id)) === 'running' ? true : undefined));
+    await server!.close();
+    server = undefined;
+    // Stopping handed it back as pending; now a "dead runner" takes it and vanishes.
+    const lease = await store.acquireLease(job.id, 'dead-host:1:0000000000000000', 1_000, Date.now());
+    await store.commit(lease, { at: Date.now(), job: { state: 'running' }, events: [{ type: 'job.resumed', data: { holder: lease.holder, token: lease.token } }] });
+    server = await createServer({ store, registry: coreRegistry(), tokens: TEST_TOKENS, leaseTtlSeconds: 3, scanIntervalMs: 50 });
+    base = await server.listen();
+    expect((await call('POST', `/v1/jobs/${job.id}/pause`, OPERATOR_TOKEN)).status).toBe(200);
+    expect(await waitFor('the job to be paused', async () => ((await jobState(job.id)) === 'paused' ? 'paused' : undefined))).toBe('paused');
+    const events = await store.listEvents(job.id);
+    const after = events.slice(events.findIndex((e) => e.type === 'api.pause'));
+    expect(after.filter((e) => e.type.startsWith('step.'))).toEqual([]);
+  });
+
+  it('cancels now: steps in flight are aborted, the job ends cancelled', async () => {
+    await start();
+    const { job } = (await (await call('POST', '/v1/jobs', OPERATOR_TOKEN, { workflow: sleepWorkflow(30), inventory: inventoryYaml('c1', 2) })).json()) as any;
+    await waitFor('the first step to start', async () => ((await store.listEvents(job.id)).some((e) => e.type === 'step.started') ? true : undefined));
+    const t0 = performance.now();
+    expect((await call('POST', `/v1/jobs/${job.id}/cancel`, OPERATOR_TOKEN, { now: true })).status).toBe(200);
+    await waitFor('the job to be cancelled', async () => ((await jobState(job.id)) === 'cancelled' ? true : undefined), 10_000);
+    expect(performance.now() - t0).toBeLessThan(10_000);
+    const audit = (await store.listEvents(job.id)).find((e) => e.type === 'api.cancel');
+    expect(audit?.data).toMatchObject({ caller: 'alice', now: true });
+  });
+});

@@ -173,8 +173,9 @@ export async function runRemoteCli(argv: string[], io: CliIo): Promise<number | 
     .command('cancel')
     .description('cancel the job: no new step; the steps in flight finish; a paused or failed job is closed at once')
     .argument('<job-id>', 'the job')
-    .action(async (jobId: string) => {
-      const job = await client().control(jobId, 'cancel');
+    .option('--now', 'abort the steps in flight (they still settle) instead of letting them finish')
+    .action(async (jobId: string, o: { now?: boolean }) => {
+      const job = await client().cancel(jobId, Boolean(o.now));
       io.stdout.write(job.state === 'cancelled' ? `job ${jobId} cancelled; the cluster lock is released\n` : `cancel requested: job ${jobId} ends cancelled after its steps in flight\n`);
     });
 
