@@ -95,7 +95,7 @@ export const OPS_COMMANDS = [
   `echo '{ "plugins": ["${PLUGIN_NAME}"] }' > scylla-cp.config.json`,
   `npx scylla-cp validate ${WORKFLOW_FILE}`,
   'npx scylla-cp sim start --zones 3 --nodes-per-zone 1 --speed 20 &',
-  `npx scylla-cp run ${WORKFLOW_FILE} --inventory sim-inventory.yaml --db jobs.db`,
+  `npx scylla-cp run ${WORKFLOW_FILE} --inventory sim-inventory.yaml --db jobs.db --yes`,
   'npx scylla-cp jobs --db jobs.db --json',
   'npx scylla-cp status <job-id> --db jobs.db --json',
   'npm i -D @scylla-cp/core @scylla-cp/sim @scylla-cp/tasks-scylla ts-node typescript@~5.9.3 @types/node@^20.19.0',
