@@ -101,29 +101,33 @@ function hostilePlugin(w: World, pick: (key: string) => { how: Behavior; ms: num
       }
     },
   });
+  const hostile = {
+    description: 'a hostile task',
+    params,
+    create: (p: { name: string }) => ({
+      name: () => p.name,
+      preconditions: () => (p.name.endsWith('+c') ? [new ConditionCheck(cond(p.name), { pollIntervalSeconds: 2, timeoutSeconds: 20 })] : []),
+      execute: async (ctx: NodeExecutionContext) => {
+        const m = Math.max(w.maxAttempt.get(ctx.stepId) ?? 0, ctx.attempt);
+        w.maxAttempt.set(ctx.stepId, m);
+        const { how, ms } = pick(`${ctx.stepId}#${ctx.attempt}`);
+        enter(w, ctx.node.id, `task ${ctx.stepId}`);
+        try {
+          await act(ctx, how, ms);
+        } finally {
+          leave(w, ctx.node.id);
+        }
+      },
+    }),
+  };
   return definePlugin({
     name: 'hostile',
     version: '1.0.0',
     nodeTasks: {
-      h: {
-        description: 'a hostile task',
-        params,
-        create: (p: { name: string }) => ({
-          name: () => p.name,
-          preconditions: () => (p.name.endsWith('+c') ? [new ConditionCheck(cond(p.name), { pollIntervalSeconds: 2, timeoutSeconds: 20 })] : []),
-          execute: async (ctx: NodeExecutionContext) => {
-            const m = Math.max(w.maxAttempt.get(ctx.stepId) ?? 0, ctx.attempt);
-            w.maxAttempt.set(ctx.stepId, m);
-            const { how, ms } = pick(`${ctx.stepId}#${ctx.attempt}`);
-            enter(w, ctx.node.id, `task ${ctx.stepId}`);
-            try {
-              await act(ctx, how, ms);
-            } finally {
-              leave(w, ctx.node.id);
-            }
-          },
-        }),
-      },
+      h: hostile,
+      // the same, declared as taking the node down / bringing it back (the serialized decision)
+      hd: { ...hostile, disruptive: true },
+      hr: { ...hostile, restores: true },
     },
   });
 }
@@ -162,7 +166,7 @@ async function scenario(seed: number): Promise<{ violations: string[]; outcomes:
   const nTasks = prng.int(1, 3);
   for (let t = 0; t < nTasks; t++) {
     const spec: TaskSpec = {
-      tag: 'h',
+      tag: t === 0 && prng.next() < 0.5 ? 'hd' : t === nTasks - 1 && t > 0 ? 'hr' : 'h',
       params: { name: `t${t}${prng.next() < 0.5 ? '+c' : ''}` },
       retries: prng.int(0, 2),
       retryBackoff: { initialSeconds: 1, multiplier: 2, maxSeconds: 10 },
