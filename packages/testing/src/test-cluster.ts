@@ -148,7 +148,8 @@ export class TestCluster {
     engine.on('log', (e) => logs.push(e));
     try {
       this.#runs += 1;
-      const job = await engine.start(jobPlan, { operator: 'scylla-cp-testing', workflowText: yaml, jobId: `test-job-${this.#runs}` });
+      // Each run stands alone: a failed run must not keep the cluster lock from the next one.
+      const job = await engine.start(jobPlan, { operator: 'scylla-cp-testing', workflowText: yaml, jobId: `test-job-${this.#runs}`, allowConcurrent: true });
       const outcome =
         this.clock instanceof VirtualClock ? await this.clock.run(job.done, { maxVirtualMs: options.maxVirtualMs ?? 86_400_000 }) : await job.done;
       return { outcome, job: await this.store.getJob(job.jobId), steps: await this.store.getSteps(job.jobId), polls, logs };

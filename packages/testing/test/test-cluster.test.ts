@@ -32,10 +32,13 @@ describe('@scylla-cp/testing, in-process on a virtual clock', () => {
 
       const failing = await startTestCluster();
       try {
-        failing.injectFault({ kind: 'api-errors', node, status: 503, pathPrefix: '/storage_service/drain' });
+        const fault = failing.injectFault({ kind: 'api-errors', node, status: 503, pathPrefix: '/storage_service/drain' });
         const failed = await failing.runTask('scylla-drain', {}, { nodes: [node], retries: 1 });
         expect(failed.outcome.state).toBe('failed');
         expect(failed.steps.find((s) => s.nodeId === node)?.attempts).toBe(2);
+        // a failed run does not keep the cluster from the next one
+        failing.clearFault(fault);
+        expect((await failing.runTask('scylla-drain', {}, { nodes: [node] })).outcome.state).toBe('succeeded');
       } finally {
         await failing.stop();
       }
