@@ -117,6 +117,36 @@ describe('attempts settle before anything new starts', () => {
     expect(started).toEqual(['z0-n0', 'z0-n1', 'z0-n2']);
   });
 
+  it('interrupt + resume: the resumed attempt never overlaps the old attempt still cleaning up', async () => {
+    const ex = new Executions();
+    const h = harness({
+      clean: async (c) => {
+        const ctx = c as NodeExecutionContext;
+        ex.enter(ctx);
+        try {
+          await ctx.clock.sleep(60_000, ctx.signal);
+        } catch (e) {
+          await ctx.clock.sleep(20_000); // clean-up that ignores the signal
+          throw e;
+        } finally {
+          ex.leave(ctx);
+        }
+      },
+    });
+    const plan = planOf(inventory(1, 1), [spec('clean')]);
+    const job = await h.engine.start(plan, { operator: 't', workflowText: '', jobId: 'ir' });
+    await h.clock.advance(1_000);
+    job.interrupt('operator pressed Ctrl-C twice');
+    const first = await h.clock.run(job.done);
+    expect(first.state).toBe('paused');
+    expect(secs(h.clock)).toBe(21); // done waited for the clean-up
+    const again = await h.engine.resume('ir');
+    await h.clock.advance(1_000);
+    again.interrupt('again');
+    await h.clock.run(again.done);
+    expect(ex.violations).toEqual([]);
+  });
+
   it('the per-step abandon grace overrides the engine default', async () => {
     const h = harness({ hang: () => new Promise(() => {}) }, { abandonGraceSeconds: 600 });
     const plan = planOf(inventory(1, 1), [spec('hang', { timeoutSeconds: 10, abandonGraceSeconds: 5 })]);
