@@ -3,6 +3,8 @@ import {
   ConditionTimeoutError,
   corePlugin,
   parseWorkflow,
+  plan,
+  plannedPreconditionChecks,
   PluginRegistry,
   RecoverableError,
   waitForCondition,
@@ -10,6 +12,7 @@ import {
   type ClusterCondition,
   type ClusterInventory,
   type ConditionPollInfo,
+  type NodeWorkflowStep,
 } from '@scylla-cp/core';
 import { SimCluster } from '@scylla-cp/sim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -128,6 +131,34 @@ describe('!alerts-silent on a real Alertmanager and Prometheus (issue 15)', () =
       await am.expire(id);
     }
     await eventually(async () => expect((await check({ matchers: scraped })).ok).toBe(false), 20_000);
+  });
+
+  it('as a workflow gate: planned onto every node task, and holding the node while the alert fires', async () => {
+    const wf = parseWorkflow(
+      `name: gated restart
+gates:
+  - condition: !alerts-silent {matchers: ['alertname="ScyllaNodeScraped"']}
+    poll_interval_seconds: 0.2
+    timeout_seconds: 1
+cluster_tasks:
+  - task: !node-workflow
+      name: restart
+      node_tasks: [{task: !sleep {seconds: 1}}]
+`,
+      { registry, fileName: 'gated.yaml' },
+    );
+    const p = plan(wf, inv, {}, {}, { registry });
+    const task = (p.steps[0] as NodeWorkflowStep).tasks[0]!;
+    const [gate] = plannedPreconditionChecks(task, registry);
+    const err = await waitForCondition(gate!, clusterContext(registry.services, inv)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConditionTimeoutError);
+    expect((err as ConditionTimeoutError).message).toMatch(/3 alerts matching alertname="ScyllaNodeScraped" firing/);
+    const id = await am.silence([{ name: 'alertname', value: 'ScyllaNodeScraped' }]);
+    try {
+      await eventually(async () => expect((await waitForCondition(gate!, clusterContext(registry.services, inv))).ok).toBe(true), 20_000);
+    } finally {
+      await am.expire(id);
+    }
   });
 
   it('an unreachable Alertmanager is a failed poll, never "silent"', async () => {

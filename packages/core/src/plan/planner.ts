@@ -7,13 +7,13 @@ import type { PluginRegistry, TagKind } from '../plugin/plugin-registry.js';
 import { NODE_WORKFLOW_TAG } from '../workflow/parse-workflow.js';
 import { resolveVariables, substituteVariables } from '../workflow/variables.js';
 import { suggestionHint } from '../workflow/did-you-mean.js';
-import type { ConcurrencyUnit, NodeWorkflowSettings, ReplicaSetOptions, RetryBackoff, TaskEntry, Workflow } from '../workflow/workflow.js';
-import { MAX_DURATION_SECONDS } from '../workflow/workflow-schemas.js';
+import type { ConcurrencyUnit, GateEntry, NodeWorkflowSettings, ReplicaSetOptions, RetryBackoff, TaskEntry, Workflow } from '../workflow/workflow.js';
+import { gateEntrySchema, MAX_DURATION_SECONDS } from '../workflow/workflow-schemas.js';
 import { isTaggedValue } from '../workflow/yaml-tree.js';
 import type { JobPlan, NodeWorkflowStep, PlanBatch, PlanStep, TaskSpec, Targeting } from './job-plan.js';
 import { replicaSetBatches, type ReplicaSetGroup } from './replica-set-batches.js';
 import { selectNodes } from './targeting.js';
-import { ringDigest, type RingProvider, type TokenRing } from './token-ring.js';
+import { ringDigest, type PlannedCondition, type RingProvider, type TokenRing } from './token-ring.js';
 
 /** Retries after the first attempt when a task entry sets no `retries`. */
 export const DEFAULT_RETRIES = 0;
@@ -197,6 +197,40 @@ export function planBatches(stepId: string, nodes: readonly InventoryNode[], uni
     .map((g, i) => ({ id: `${stepId}/b${i}`, unit: g.label, nodes: g.nodes }));
 }
 
+/**
+ * A workflow gate as stored on each node task (`TaskSpec.preconditions`):
+ * variables substituted, the condition's parameters and the timing validated
+ * again with their values (`INVALID_PARAMS` naming the gate's location).
+ */
+function plannedGate(g: GateEntry, vars: Record<string, VariableValue>, registry: PluginRegistry): PlannedCondition {
+  const here = formatProblem({ message: '', location: g.location }).replace(/: $/, '');
+  const fail = (detail: string) =>
+    new InvalidInputError(`${here}: gate !${g.condition.$tag}: ${detail}; check the variable values given for this job`, {
+      code: 'INVALID_PARAMS',
+      details: { tag: g.condition.$tag, location: g.location },
+    });
+  const reg = registry.lookup('condition', g.condition.$tag);
+  if (!reg) throw fail(`!${g.condition.$tag} is not a registered condition`);
+  const value = substituteVariables(g.condition.value ?? {}, vars);
+  const r = (reg.definition.params as z.ZodType).safeParse(value);
+  if (!r.success) throw fail(r.error.issues.map((i) => `${i.path.join('.') || '(parameters)'}: ${i.message}`).join('; '));
+  const timing = substituteVariables(
+    {
+      ...(g.successWindowSeconds !== undefined ? { success_window_seconds: g.successWindowSeconds } : {}),
+      ...(g.pollIntervalSeconds !== undefined ? { poll_interval_seconds: g.pollIntervalSeconds } : {}),
+      ...(g.timeoutSeconds !== undefined ? { timeout_seconds: g.timeoutSeconds } : {}),
+    },
+    vars,
+  ) as Record<string, unknown>;
+  const t = gateEntrySchema.safeParse({ condition: g.condition, ...timing });
+  if (!t.success) throw fail(t.error.issues.map((i) => `${i.path.join('.') || '(timing)'}: ${i.message}`).join('; '));
+  const out: PlannedCondition = { condition: { $tag: g.condition.$tag, value } };
+  if (t.data.success_window_seconds !== undefined) out.successWindowSeconds = t.data.success_window_seconds;
+  if (t.data.poll_interval_seconds !== undefined) out.pollIntervalSeconds = t.data.poll_interval_seconds;
+  if (t.data.timeout_seconds !== undefined) out.timeoutSeconds = t.data.timeout_seconds;
+  return out;
+}
+
 interface NodeWorkflowParams {
   name: string;
   concurrency_unit?: ConcurrencyUnit;
@@ -282,6 +316,8 @@ function planReplicaSets(
  *   With `concurrency_unit: replica_set` the batches are replica sets computed
  *   from `options.ring` (see {@link replicaSetBatches}); without a ring that
  *   is `RING_REQUIRED`.
+ * - The workflow's `gates` become `TaskSpec.preconditions` of every node
+ *   task (variables substituted, parameters and timing validated again).
  * - The inventory's connection settings are validated against the schemas
  *   the registered plugins declare ({@link validateConnectionSettings}).
  * - The inventory is copied into the plan, so a resume never depends on an
@@ -304,6 +340,7 @@ export function plan(
   validateConnectionSettings(inventory, registry);
   const vars = resolveVariables(workflow, variables);
   const selected = selectNodes(inventory, targeting);
+  const gates = (workflow.gates ?? []).map((g) => plannedGate(g, vars, registry));
   const steps: PlanStep[] = workflow.clusterTasks.map((entry, i): PlanStep => {
     const id = `s${i}`;
     const spec = taskSpec(entry, 'clusterTask', vars, registry);
@@ -314,7 +351,11 @@ export function plan(
     if (p.replica_set !== undefined && unit !== 'replica_set') {
       throw paramsError(entry, 'replica_set', `replica_set settings need concurrency_unit: replica_set (this node workflow groups by ${unit})`);
     }
-    const tasks = (entry.nodeTasks ?? []).map((t) => taskSpec(t, 'nodeTask', vars, registry));
+    const tasks = (entry.nodeTasks ?? []).map((t) => {
+      const spec = taskSpec(t, 'nodeTask', vars, registry);
+      if (gates.length > 0) spec.preconditions = gates.map((g) => structuredClone(g));
+      return spec;
+    });
     const limit = p.concurrency_limit ?? d.concurrencyLimit;
     const step: NodeWorkflowStep = {
       kind: 'node-workflow',

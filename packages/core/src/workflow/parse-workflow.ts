@@ -4,7 +4,7 @@ import { WorkflowError, type SourceLocation, type WorkflowProblem } from '../err
 import type { PluginRegistry, TagKind } from '../plugin/plugin-registry.js';
 import { suggestionHint } from './did-you-mean.js';
 import { isVariableValueOfType, sampleValue, variableRefs, wholeVariableRef } from './variables.js';
-import type { NodeWorkflowSettings, RetryBackoff, TaggedValue, TaskEntry, VariableDeclaration, VariableType, Workflow } from './workflow.js';
+import type { GateEntry, NodeWorkflowSettings, RetryBackoff, TaggedValue, TaskEntry, VariableDeclaration, VariableType, Workflow } from './workflow.js';
 import { variableDeclarationSchema, workflowFileSchema } from './workflow-schemas.js';
 import { isTaggedValue, limitProblems, oversizedFileProblem, parseYamlTree, setOwn, type TreePath, type YamlLimits, type YamlTree } from './yaml-tree.js';
 import { strippedKeyProblems, zodProblems, type SubstitutedVariable } from './zod-problems.js';
@@ -70,6 +70,7 @@ export function parseWorkflow(text: string, options: ParseWorkflowOptions): Work
   const substituted = new Map<string, SubstitutedVariable>();
   const checkedRoot: Record<string, unknown> = { ...root };
   if ('cluster_tasks' in root) setOwn(checkedRoot, 'cluster_tasks', checker.substitute(root.cluster_tasks, ['cluster_tasks'], vars, substituted));
+  if ('gates' in root) setOwn(checkedRoot, 'gates', checker.substitute(root.gates, ['gates'], vars, substituted));
   const top = workflowFileSchema.safeParse(checkedRoot);
   if (!top.success) {
     // Problems inside `variables` entries are reported by checker.variables().
@@ -79,6 +80,11 @@ export function parseWorkflow(text: string, options: ParseWorkflowOptions): Work
   const entries = Array.isArray(checkedRoot.cluster_tasks) ? (checkedRoot.cluster_tasks as unknown[]) : [];
   entries.forEach((entry, i) => {
     if (isPlainObject(entry) && isTaggedValue(entry.task)) checker.tagged(entry.task, ['cluster_tasks', i, 'task'], 'clusterTask', substituted);
+  });
+  const gates = Array.isArray(checkedRoot.gates) ? (checkedRoot.gates as unknown[]) : [];
+  gates.forEach((entry, i) => {
+    // Gates run before node tasks, so node and cluster conditions are both accepted.
+    if (isPlainObject(entry) && isTaggedValue(entry.condition)) checker.tagged(entry.condition, ['gates', i, 'condition'], 'condition', substituted, 'node');
   });
   if (problems.length > 0) throw new WorkflowError(limitProblems(problems));
   return buildWorkflow(root, tree, checker.declarations, text, fileName);
@@ -314,10 +320,20 @@ function buildWorkflow(root: Record<string, unknown>, tree: YamlTree, variables:
     if (d.concurrency_limit !== undefined) defaults.concurrencyLimit = d.concurrency_limit as number;
     if (d.abort_on_first_failure !== undefined) defaults.abortOnFirstFailure = d.abort_on_first_failure as boolean;
   }
+  const gates: GateEntry[] = Array.isArray(root.gates)
+    ? (root.gates as Record<string, unknown>[]).map((g, i) => {
+        const gate: GateEntry = { condition: g.condition as TaggedValue, location: tree.locate(['gates', i])! };
+        if (g.success_window_seconds !== undefined) gate.successWindowSeconds = g.success_window_seconds as number | string;
+        if (g.poll_interval_seconds !== undefined) gate.pollIntervalSeconds = g.poll_interval_seconds as number | string;
+        if (g.timeout_seconds !== undefined) gate.timeoutSeconds = g.timeout_seconds as number | string;
+        return gate;
+      })
+    : [];
   const wf: Workflow = {
     name: root.name as string,
     variables,
     nodeWorkflowDefaults: defaults,
+    gates,
     clusterTasks: (root.cluster_tasks as Record<string, unknown>[]).map((e, i) => taskEntryOf(e, tree.locate(['cluster_tasks', i])!)),
     source: { fileName, text },
   };

@@ -150,6 +150,21 @@ export function workflowJsonSchema(registry: PluginRegistry): JsonSchema {
       description: { type: 'string' },
       variables: { type: 'array', items: variableDecl },
       node_workflow_defaults: toJson(nodeWorkflowDefaultsSchema),
+      gates: {
+        type: 'array',
+        description: 'Conditions checked before every node task (e.g. !alerts-silent).',
+        items: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['condition'],
+          properties: {
+            condition: REF('nodeCondition'),
+            success_window_seconds: { anyOf: [{ type: 'number', minimum: 0, maximum: MAX_DURATION_SECONDS }, REF('variableReference')] },
+            poll_interval_seconds: { anyOf: [{ type: 'number', exclusiveMinimum: 0, maximum: MAX_DURATION_SECONDS }, REF('variableReference')] },
+            timeout_seconds: { anyOf: [{ type: 'number', minimum: 0, maximum: MAX_DURATION_SECONDS }, REF('variableReference')] },
+          },
+        },
+      },
       cluster_tasks: { type: 'array', minItems: 1, items: REF('clusterTaskEntry') },
     },
     definitions: defs,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { TaggedValue } from './workflow.js';
+import { conditionTimingIssues } from './condition-timing.js';
 import { VARIABLE_NAME_PATTERN, VARIABLE_TYPES } from './variables.js';
 import { isTaggedValue } from './yaml-tree.js';
 
@@ -100,11 +101,33 @@ export const variableDeclarationSchema = z.strictObject({
   default: z.unknown().optional(),
 });
 
+/**
+ * One entry of a workflow's `gates`: a condition (node or cluster scope)
+ * with its timing, checked before every node task of the workflow. Same
+ * shape and rules as a `!wait-for-conditions` entry (seconds, each at most 30
+ * days; defaults 0, 5, 300; a wait that can never pass is refused).
+ */
+export const gateEntrySchema = z
+  .strictObject({
+    condition: taggedValueSchema,
+    /** @default 0 */
+    success_window_seconds: durationSecondsSchema({ allowZero: true }).optional(),
+    /** @default 5 */
+    poll_interval_seconds: durationSecondsSchema().optional(),
+    /** @default 300 */
+    timeout_seconds: durationSecondsSchema({ allowZero: true }).optional(),
+  })
+  .superRefine((entry, ctx) => {
+    for (const issue of conditionTimingIssues(entry)) ctx.addIssue({ ...issue, input: entry });
+  });
+
 /** The top level of a workflow file (task parameters are validated separately, per tag). */
 export const workflowFileSchema = z.strictObject({
   name: z.string().min(1, { error: 'the workflow needs a non-empty name' }),
   description: z.string().optional(),
   variables: z.array(variableDeclarationSchema).optional(),
   node_workflow_defaults: nodeWorkflowDefaultsSchema.optional(),
+  /** Conditions checked before every node task (e.g. `!alerts-silent`). @default none */
+  gates: z.array(gateEntrySchema).optional(),
   cluster_tasks: z.array(taskEntrySchema).min(1, { error: 'cluster_tasks needs at least one task' }),
 });

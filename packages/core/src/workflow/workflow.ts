@@ -86,6 +86,18 @@ export interface TaggedValue {
   readonly location: SourceLocation;
 }
 
+/**
+ * One workflow-level gate (YAML `gates`): a condition checked, with its
+ * timing, before every node task. Values may still hold `+var+` references.
+ */
+export interface GateEntry {
+  condition: TaggedValue;
+  successWindowSeconds?: number | string;
+  pollIntervalSeconds?: number | string;
+  timeoutSeconds?: number | string;
+  location: SourceLocation;
+}
+
 /** A parsed, validated workflow. */
 export interface Workflow {
   name: string;
@@ -93,6 +105,8 @@ export interface Workflow {
   variables: VariableDeclaration[];
   /** Top-level defaults for every node workflow (YAML `node_workflow_defaults`). */
   nodeWorkflowDefaults: Partial<NodeWorkflowSettings>;
+  /** YAML `gates`: conditions checked before every node task. @default [] */
+  gates: GateEntry[];
   clusterTasks: TaskEntry[];
   /** The file it came from and its text (stored with the job). */
   source: { fileName: string; text: string };
