@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
+import { PostgresServer } from '@scylla-cp/store-postgres/test-support';
 import type { CliIo } from '../src/cli-io.js';
 import { main } from '../src/main.js';
 
@@ -51,15 +52,17 @@ describe('scylla-cp with --server', () => {
     await main(['server', 'token', '--name', 'victor', '--role', 'viewer', '--tokens', tokens], viewerIo.io);
     const viewerToken = viewerIo.out().trim();
 
-    // The server, in the foreground until "Ctrl-C".
+    // The server on a real PostgreSQL (the README's one command), in the foreground until "Ctrl-C".
+    const pg = await PostgresServer.start();
     const s = fakeIo();
-    const serverDone = main(['--db', path.join(dir, 'server.db'), 'server', 'start', '--listen', '127.0.0.1:0', '--tokens', tokens, '--lease-ttl', '3'], s.io);
+    const serverDone = main(['--db', pg.connectionString(), 'server', 'start', '--listen', '127.0.0.1:0', '--tokens', tokens, '--lease-ttl', '3'], s.io);
     let url = '';
     for (let i = 0; i < 200 && !url; i++) {
       url = /listening on (\S+)/.exec(s.out())?.[1] ?? '';
       if (!url) await new Promise((r) => setTimeout(r, 50));
     }
     expect(url, s.err()).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(s.out()).toContain('store postgres://');
     try {
       fs.writeFileSync(path.join(dir, 'wf.yaml'), sleepWorkflow(0.05));
       fs.writeFileSync(path.join(dir, 'inv.yaml'), inventory('c1', 3));
@@ -116,6 +119,7 @@ describe('scylla-cp with --server', () => {
     } finally {
       s.interrupt();
       expect(await serverDone).toBe(0);
+      await pg.destroy();
     }
   }, 120_000);
 

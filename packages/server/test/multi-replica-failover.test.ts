@@ -38,7 +38,7 @@ cluster_tasks:
 const CLUSTERS = 3;
 const JOBS_PER_CLUSTER = 3;
 const REPLICAS = 3;
-const LEASE_TTL_SECONDS = 2;
+const LEASE_TTL_SECONDS = 3;
 const MAX_KILLS = 5;
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'scp-server-ha-'));
