@@ -36,6 +36,8 @@ describe('runner status', () => {
     const err = await other.engine.resume('d').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(LeaseHeldError);
     expect((err as Error).message).toMatch(/\d+ s from now/);
+    expect((err as Error).message).toContain(`runner pid ${DEAD_PID} on this host`);
+    expect((err as Error).message).toContain('resume with force (--force) to take over now');
     expect(await other.engine.runnerStatus('d')).toMatchObject({ state: 'dead', pid: DEAD_PID });
     const taken = await other.engine.resume('d', { force: true });
     void taken.done;

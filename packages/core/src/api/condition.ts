@@ -14,7 +14,10 @@ export interface ConditionResult {
 /**
  * A fact about one node that can be checked repeatedly (read-only, no side
  * effects). Throw a `RecoverableError` when the check itself could not be made
- * (counts as a failed poll), an `UnrecoverableError` when waiting is pointless.
+ * (counts as a failed poll, as does any error `classifyError` calls
+ * recoverable, e.g. a raw `ECONNREFUSED`), an `UnrecoverableError` when
+ * waiting is pointless. A check should honour `ctx.signal`: the engine counts
+ * an attempt as over only once its checks have settled.
  */
 export interface NodeCondition {
   readonly scope?: 'node';
@@ -55,9 +58,9 @@ export const DEFAULT_CONDITION_TIMING: Readonly<ConditionTiming> = Object.freeze
  * `pollIntervalSeconds`; pass once the condition has held on every poll for
  * the whole `successWindowSeconds` (window 0: the first good poll passes); a
  * failed poll restarts the window; after `timeoutSeconds` fail with
- * `ConditionTimeoutError` carrying the last detail. A `RecoverableError`
- * thrown by `check` counts as a failed poll (its message becomes the detail);
- * any other error fails the wait at once.
+ * `ConditionTimeoutError` carrying the last detail. An error thrown by
+ * `check` that `classifyError` calls recoverable counts as a failed poll (its
+ * message becomes the detail); any other error fails the wait at once.
  */
 export class ConditionCheck<C extends NodeCondition | ClusterCondition = NodeCondition | ClusterCondition> {
   readonly condition: C;

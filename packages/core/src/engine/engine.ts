@@ -330,14 +330,24 @@ export class Engine extends EventEmitter<EngineEvents> {
 
   async #acquireForResume(jobId: string, force: boolean): Promise<Lease> {
     const now = this.clock.now();
-    if (force && this.store.getLease) {
-      const status = describeRunner(await this.store.getLease(jobId), now);
-      if (status.state === 'dead') {
-        this.#logger.warn(`job ${jobId}: taking over from a dead runner: ${status.reason}`, { jobId });
-        return this.store.acquireLease(jobId, this.holder, this.#leaseTtlMs, now, { takeOverFrom: status.holder! });
-      }
+    const status = this.store.getLease ? describeRunner(await this.store.getLease(jobId), now) : undefined;
+    if (force && status?.state === 'dead') {
+      this.#logger.warn(`job ${jobId}: taking over from a dead runner: ${status.reason}`, { jobId });
+      return this.store.acquireLease(jobId, this.holder, this.#leaseTtlMs, now, { takeOverFrom: status.holder! });
     }
-    return this.store.acquireLease(jobId, this.holder, this.#leaseTtlMs, now);
+    try {
+      return await this.store.acquireLease(jobId, this.holder, this.#leaseTtlMs, now);
+    } catch (e) {
+      if (!(e instanceof LeaseHeldError) || status === undefined || status.state === 'none') throw e;
+      // Say how long to wait, and whether force would help.
+      const hint =
+        status.state === 'dead'
+          ? `${status.reason}: resume with force (--force) to take over now`
+          : force
+            ? `not taken over: ${status.reason}`
+            : status.reason;
+      throw new LeaseHeldError(e.jobId, e.holder, e.expiresAt, { remainingMs: e.remainingMs ?? status.remainingMs, hint, details: { runner: { ...status } } });
+    }
   }
 
   /**

@@ -28,10 +28,11 @@ export class LeaseHeldError extends ScyllaCpError {
     readonly jobId: string,
     readonly holder: string,
     readonly expiresAt: string,
-    options: ScyllaCpErrorOptions & { remainingMs?: number } = {},
+    options: ScyllaCpErrorOptions & { remainingMs?: number; hint?: string } = {},
   ) {
     const remaining = options.remainingMs !== undefined ? `, ${Math.ceil(options.remainingMs / 1000)} s from now` : '';
-    super(`job ${jobId} is being run by ${holder} (lease valid until ${expiresAt}${remaining}); wait for it to stop or for the lease to expire`, {
+    const hint = options.hint ? `; ${options.hint}` : '';
+    super(`job ${jobId} is being run by ${holder} (lease valid until ${expiresAt}${remaining}); wait for it to stop or for the lease to expire${hint}`, {
       code: 'LEASE_HELD',
       ...options,
       details: { jobId, holder, expiresAt, ...(options.remainingMs !== undefined ? { remainingMs: options.remainingMs } : {}) },
