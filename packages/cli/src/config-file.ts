@@ -36,6 +36,7 @@ export function loadConfig(cwd: string, explicitPath?: string): CliConfig {
     if (explicitPath) throw new InvalidInputError(`config file ${file} does not exist`, { code: 'BAD_CONFIG' });
     return configSchema.parse({});
   }
+  if (fs.statSync(file).isDirectory()) throw new InvalidInputError(`config file ${file} is a directory; give the path of a JSON file`, { code: 'BAD_CONFIG' });
   let raw: unknown;
   try {
     raw = JSON.parse(fs.readFileSync(file, 'utf8'));

@@ -59,6 +59,8 @@ describe('conventions', () => {
       [['plan', workflowFile, '-i', dir], new RegExp(`inventory \\(-i\\) ${dir} is a directory`)],
       [['plan', workflowFile, '-i', path.join(home.dir, 'missing.yaml')], /missing\.yaml: no such file/],
       [['--db', dir, 'jobs'], new RegExp(`--db: ${dir} is a directory`)],
+      [['--config', dir, 'jobs'], new RegExp(`config file ${dir} is a directory`)],
+      [['sim', 'start', '--inventory-out', dir], new RegExp(`--inventory-out ${dir} is a directory`)],
       [['logs', 'job-x', '--since', 'yesterday'], /--since yesterday/],
       [['run', workflowFile, '-i', inventory, '--yes', '--notify', 'discord:env:H3_UNSET_HOOK'], /H3_UNSET_HOOK is not set/],
       [['run', workflowFile, '-i', inventory, '--yes', '--notify', 'pager:https://x'], /--notify: unknown kind "pager"/],

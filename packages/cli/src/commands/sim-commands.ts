@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { ScaledClock, SystemClock, type Clock, type ClusterInventory, type PluginRegistry } from '@scylla-cp/core';
+import { InvalidInputError, ScaledClock, SystemClock, type Clock, type ClusterInventory, type PluginRegistry } from '@scylla-cp/core';
 import { parseWorkflow, plan } from '@scylla-cp/core';
 import { SimCluster, SimPrometheus } from '@scylla-cp/sim';
 import type { CliIo } from '../cli-io.js';
@@ -68,9 +68,17 @@ export async function startSimEnvironment(o: SimEnvironmentOptions): Promise<Sim
 
 /** `scylla-cp sim start`: runs a simulated cluster in the foreground until Ctrl-C. */
 export async function runSimStart(io: CliIo, o: { zones: number; nodesPerZone: number; inventoryOut: string; speed: number }): Promise<number> {
-  const env = await startSimEnvironment({ name: 'sim-cluster', zones: o.zones, nodesPerZone: o.nodesPerZone, speed: o.speed });
   const out = path.resolve(io.cwd, o.inventoryOut);
-  await env.cluster.writeInventory(out, { prometheusUrl: env.prometheus.url });
+  if (fs.existsSync(out) && fs.statSync(out).isDirectory()) {
+    throw new InvalidInputError(`--inventory-out ${out} is a directory; give a file name (e.g. ${path.join(out, 'sim-inventory.yaml')})`, { code: 'BAD_FLAG' });
+  }
+  const env = await startSimEnvironment({ name: 'sim-cluster', zones: o.zones, nodesPerZone: o.nodesPerZone, speed: o.speed });
+  try {
+    await env.cluster.writeInventory(out, { prometheusUrl: env.prometheus.url });
+  } catch (e) {
+    await env.stop();
+    throw new InvalidInputError(`--inventory-out ${out}: cannot write the inventory (${(e as { code?: string }).code ?? (e as Error).message})`, { code: 'BAD_FLAG' });
+  }
   io.stdout.write(
     `simulated cluster "sim-cluster": ${env.inventory.nodes.length} nodes in ${o.zones} zones (speed ${o.speed}x)\n` +
       env.inventory.nodes.map((n) => `  ${n.id}  ${n.zone}  REST ${(n.connection['scylla_api'] as { port: number }).port}  metrics ${n.connection['prometheus_target']}`).join('\n') +
