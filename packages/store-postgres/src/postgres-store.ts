@@ -54,6 +54,19 @@ const STEP_TUPLES = sql.raw(`coalesce(json_agg(json_build_array(step_id, node_id
   (extract(epoch FROM started_at) * 1000)::bigint, (extract(epoch FROM finished_at) * 1000)::bigint, last_error,
   CASE WHEN result IS NULL THEN NULL ELSE json_build_array(result) END)), '[]')::text`);
 
+/**
+ * The statements on the engine's hot path, run as named prepared statements
+ * on the pool (parsed and planned once per connection): `getJob` (read before
+ * every step for control requests) and a step transition's `commit_steps`.
+ */
+const PREPARED = {
+  getJob: `SELECT j.id, j.cluster, j.operator, j.workflow_name, j.state, j.allow_concurrent, j.control, j.error,
+      j.fencing_token, j.plan_rev, j.created_at, j.updated_at, p.workflow_text,
+      (SELECT e.at FROM events e WHERE e.job_id = j.id AND e.seq > j.updated_seq ORDER BY e.seq DESC LIMIT 1) AS last_event_at
+    FROM jobs j JOIN job_plans p ON p.job_id = j.id WHERE j.id = $1`,
+  commitSteps: 'SELECT token, state FROM commit_steps($1, $2, $3, $4::jsonb, $5::jsonb, $6)',
+} as const;
+
 /** Newest `events.seq` of the job (0: none): the `updated_seq` of a job-row write. */
 const jobEventsHighWater = (jobId: string) => sql<number>`(SELECT coalesce(max(seq), 0) FROM events WHERE job_id = ${jobId})`;
 
@@ -289,13 +302,7 @@ export class PostgresStore implements JobStore {
 
   /** The job with its (cached, frozen) plan. @throws JobNotFoundError */
   async getJob(jobId: string): Promise<JobRecord> {
-    const row = await this.#retry('read a job', async () => {
-      const res = await sql<JobRow>`SELECT j.id, j.cluster, j.operator, j.workflow_name, j.state, j.allow_concurrent, j.control, j.error,
-          j.fencing_token, j.plan_rev, j.created_at, j.updated_at, p.workflow_text,
-          (SELECT e.at FROM events e WHERE e.job_id = j.id AND e.seq > j.updated_seq ORDER BY e.seq DESC LIMIT 1) AS last_event_at
-        FROM jobs j JOIN job_plans p ON p.job_id = j.id WHERE j.id = ${jobId}`.execute(this.#db);
-      return res.rows[0];
-    });
+    const row = await this.#retry('read a job', async () => (await this.#prepared<JobRow>('getJob', [jobId]))[0]);
     if (row === undefined) throw new JobNotFoundError(jobId);
     return toJobRecord(row, await this.#plan(row.id, row.plan_rev));
   }
@@ -416,9 +423,25 @@ export class PostgresStore implements JobStore {
       })),
     );
     const events = json(w.events.map((e, i) => ({ i, type: e.type, step_id: e.stepId, data: e.data })));
+    if (db === this.#db) {
+      return (await this.#prepared<{ token: number; state: string }>('commitSteps', [lease.jobId, lease.token, w.at, steps, events, key]))[0];
+    }
     const res = await sql<{ token: number; state: string }>`SELECT token, state
       FROM commit_steps(${lease.jobId}, ${lease.token}, ${w.at}, ${steps}::jsonb, ${events}::jsonb, ${key})`.execute(db);
     return res.rows[0];
+  }
+
+  /** Runs one of the {@link PREPARED} statements on the pool. */
+  async #prepared<R extends object>(name: keyof typeof PREPARED, values: unknown[]): Promise<R[]> {
+    const client = await this.#pool.connect();
+    try {
+      const res = await client.query<R>({ name: `scylla_cp_${name}`, text: PREPARED[name], values });
+      client.release();
+      return res.rows;
+    } catch (error) {
+      client.release(error instanceof Error ? error : true); // a failed connection is not reused
+      throw error;
+    }
   }
 
   /**
