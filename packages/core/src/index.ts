@@ -6,6 +6,7 @@ export * from './clock/virtual-clock.js';
 export * from './clock/scaled-clock.js';
 export * from './util/prng.js';
 export * from './util/semver.js';
+export * from './util/maintenance-window.js';
 export * from './errors/scylla-cp-error.js';
 export * from './errors/task-errors.js';
 export * from './errors/store-errors.js';

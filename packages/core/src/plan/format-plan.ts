@@ -70,6 +70,9 @@ export function formatPlan(plan: JobPlan): string {
   lines.push(`Targeting: ${what}${t.exclude?.length ? `, excluding ${t.exclude.join(', ')}` : ''}`);
   const vars = Object.entries(plan.variables);
   if (vars.length > 0) lines.push(`Variables: ${vars.map(([k, v]) => `${k}=${Array.isArray(v) ? v.join(',') : String(v)}`).join(', ')}`);
+  if (plan.maintenanceWindow) {
+    lines.push(`Maintenance window: ${plan.maintenanceWindow.schedule} (${plan.maintenanceWindow.timezone ?? 'UTC'}); no node starts outside it`);
+  }
   plan.steps.forEach((s, i) => {
     if (s.kind === 'cluster-task') {
       lines.push(`${i + 1}. [${s.id}] cluster task ${describeTask(s.task)}`);

@@ -1,5 +1,6 @@
 import type { VariableValue } from '../api/context.js';
 import type { ClusterInventory } from '../inventory/inventory.js';
+import type { MaintenanceWindowSpec } from '../util/maintenance-window.js';
 import type { ConcurrencyUnit, ReplicaSetWithin, RetryBackoff } from '../workflow/workflow.js';
 import type { PlannedCondition } from './token-ring.js';
 import type { SharedRange } from './replica-conflicts.js';
@@ -130,6 +131,13 @@ export interface JobPlan {
   targeting: Targeting;
   variables: Record<string, VariableValue>;
   steps: PlanStep[];
+  /**
+   * When nodes may start (workflow `maintenance_window`, or the planner's
+   * `maintenanceWindow` option, which wins). The engine starts no node
+   * outside it; at its end in-flight nodes finish and the job pauses until
+   * `new MaintenanceWindow(w).nextOpen(now)`. Absent: always.
+   */
+  maintenanceWindow?: MaintenanceWindowSpec;
 }
 
 /** The id of a node step. */

@@ -3,6 +3,7 @@ import type { VariableValue } from '../api/context.js';
 import { InvalidInputError, formatProblem } from '../errors/input-errors.js';
 import type { ClusterInventory, InventoryNode } from '../inventory/inventory.js';
 import { validateConnectionSettings } from '../inventory/validate-connection-settings.js';
+import { MaintenanceWindow, type MaintenanceWindowSpec } from '../util/maintenance-window.js';
 import type { PluginRegistry, TagKind } from '../plugin/plugin-registry.js';
 import { NODE_WORKFLOW_TAG } from '../workflow/parse-workflow.js';
 import { resolveVariables, substituteVariables } from '../workflow/variables.js';
@@ -49,6 +50,8 @@ export interface PlanOptions {
   ringProvider?: Pick<RingProvider, 'recheckCondition'>;
   /** Step budget of the exact replica-set searches. @default 200000 */
   replicaSetSearchBudget?: number;
+  /** A maintenance window that replaces the workflow's (the CLI's `--window` / `--timezone`). Validated. */
+  maintenanceWindow?: MaintenanceWindowSpec;
 }
 
 function where(entry: TaskEntry): string {
@@ -370,7 +373,8 @@ export function plan(
     if (unit === 'replica_set') planReplicaSets(step, entry, p.replica_set ?? {}, limit, selected, inventory, options);
     return step;
   });
-  return {
+  const window = options.maintenanceWindow ?? workflow.maintenanceWindow;
+  const out: JobPlan = {
     formatVersion: 1,
     workflowName: workflow.name,
     cluster: inventory.name,
@@ -379,4 +383,9 @@ export function plan(
     variables: vars,
     steps,
   };
+  if (window) {
+    new MaintenanceWindow(window); // throws INVALID_WINDOW / INVALID_TIMEZONE
+    out.maintenanceWindow = { schedule: window.schedule, timezone: window.timezone ?? 'UTC' };
+  }
+  return out;
 }

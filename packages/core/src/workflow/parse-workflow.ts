@@ -338,5 +338,9 @@ function buildWorkflow(root: Record<string, unknown>, tree: YamlTree, variables:
     source: { fileName, text },
   };
   if (typeof root.description === 'string') wf.description = root.description;
+  if (isPlainObject(root.maintenance_window)) {
+    const w = root.maintenance_window;
+    wf.maintenanceWindow = { schedule: w.schedule as string, ...(typeof w.timezone === 'string' ? { timezone: w.timezone } : {}) };
+  }
   return wf;
 }

@@ -150,6 +150,13 @@ export function workflowJsonSchema(registry: PluginRegistry): JsonSchema {
       description: { type: 'string' },
       variables: { type: 'array', items: variableDecl },
       node_workflow_defaults: toJson(nodeWorkflowDefaultsSchema),
+      maintenance_window: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['schedule'],
+        description: 'When nodes may start: schedule "Mon-Fri 09:00-17:00" (rules joined by ";"), timezone (IANA, default UTC).',
+        properties: { schedule: { type: 'string', minLength: 1 }, timezone: { type: 'string', minLength: 1 } },
+      },
       gates: {
         type: 'array',
         description: 'Conditions checked before every node task (e.g. !alerts-silent).',

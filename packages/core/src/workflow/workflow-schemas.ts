@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { TaggedValue } from './workflow.js';
+import { MaintenanceWindow } from '../util/maintenance-window.js';
 import { conditionTimingIssues } from './condition-timing.js';
 import { VARIABLE_NAME_PATTERN, VARIABLE_TYPES } from './variables.js';
 import { isTaggedValue } from './yaml-tree.js';
@@ -121,6 +122,26 @@ export const gateEntrySchema = z
     for (const issue of conditionTimingIssues(entry)) ctx.addIssue({ ...issue, input: entry });
   });
 
+/**
+ * `maintenance_window` of a workflow: `{ schedule: 'Mon-Fri 09:00-17:00',
+ * timezone: 'Europe/Paris' }` (see `MaintenanceWindow`). No node starts
+ * outside it.
+ */
+export const maintenanceWindowSchema = z
+  .strictObject({
+    schedule: z.string().min(1),
+    /** IANA zone. @default 'UTC' */
+    timezone: z.string().min(1).optional(),
+  })
+  .superRefine((w, ctx) => {
+    try {
+      new MaintenanceWindow(w.timezone === undefined ? { schedule: w.schedule } : { schedule: w.schedule, timezone: w.timezone });
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      ctx.addIssue({ code: 'custom', message: (e as Error).message, path: [code === 'INVALID_TIMEZONE' ? 'timezone' : 'schedule'], input: w });
+    }
+  });
+
 /** The top level of a workflow file (task parameters are validated separately, per tag). */
 export const workflowFileSchema = z.strictObject({
   name: z.string().min(1, { error: 'the workflow needs a non-empty name' }),
@@ -129,5 +150,7 @@ export const workflowFileSchema = z.strictObject({
   node_workflow_defaults: nodeWorkflowDefaultsSchema.optional(),
   /** Conditions checked before every node task (e.g. `!alerts-silent`). @default none */
   gates: z.array(gateEntrySchema).optional(),
+  /** When nodes may start. @default always */
+  maintenance_window: maintenanceWindowSchema.optional(),
   cluster_tasks: z.array(taskEntrySchema).min(1, { error: 'cluster_tasks needs at least one task' }),
 });

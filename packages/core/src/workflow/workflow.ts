@@ -1,4 +1,5 @@
 import type { SourceLocation } from '../errors/input-errors.js';
+import type { MaintenanceWindowSpec } from '../util/maintenance-window.js';
 
 /** The type of a workflow variable. */
 export type VariableType = 'integer' | 'number' | 'string' | 'boolean' | 'string_list';
@@ -107,6 +108,8 @@ export interface Workflow {
   nodeWorkflowDefaults: Partial<NodeWorkflowSettings>;
   /** YAML `gates`: conditions checked before every node task. @default [] */
   gates: GateEntry[];
+  /** YAML `maintenance_window`: when nodes may start. @default none (always) */
+  maintenanceWindow?: MaintenanceWindowSpec;
   clusterTasks: TaskEntry[];
   /** The file it came from and its text (stored with the job). */
   source: { fileName: string; text: string };
