@@ -149,6 +149,29 @@ describe('retry budget across resumes', () => {
   });
 });
 
+describe('retry budget: a pause or crash during the retry delay', () => {
+  it('does not give back the attempt that already failed', async () => {
+    const attempts: number[] = [];
+    const h = harness({
+      flaky: async (c) => {
+        const ctx = c as NodeExecutionContext;
+        attempts.push(ctx.attempt);
+        await ctx.clock.sleep(10_000, ctx.signal);
+        throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+      },
+    });
+    const plan = planOf(inventory(1, 1), [spec('flaky', { retries: 1, retryBackoff: { initialSeconds: 5, multiplier: 1, maxSeconds: 5 } })]);
+    const job = await h.engine.start(plan, { operator: 'o', workflowText: '', jobId: 'rd' });
+    await h.clock.advance(12_000); // attempt 1 failed at 10 s; the retry waits until 15 s
+    job.pause();
+    expect((await h.clock.run(job.done)).state).toBe('paused');
+    expect(attempts).toEqual([1]);
+    const again = await h.engine.resume('rd');
+    expect((await h.clock.run(again.done)).state).toBe('failed');
+    expect(attempts).toEqual([1, 2]);
+  });
+});
+
 describe('lease holders', () => {
   it('two engines built in one millisecond (same clock, same process) get different holders and job ids', async () => {
     const clock = new VirtualClock();

@@ -132,7 +132,7 @@ function hostilePlugin(w: World, pick: (key: string) => { how: Behavior; ms: num
   });
 }
 
-const BEHAVIORS: Behavior[] = ['ok', 'ok', 'ok', 'ok', 'fail-recoverable', 'throw-string', 'throw-undefined', 'throw-object', 'ignore-signal-late', 'hang', 'unrecoverable'];
+const BEHAVIORS: Behavior[] = ['ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'fail-recoverable', 'fail-recoverable', 'throw-string', 'throw-undefined', 'throw-object', 'ignore-signal-late', 'hang', 'unrecoverable'];
 
 async function scenario(seed: number): Promise<{ violations: string[]; outcomes: string[] }> {
   const prng = new Prng(seed);
@@ -209,6 +209,7 @@ async function scenario(seed: number): Promise<{ violations: string[]; outcomes:
       throw new Error(`SEED=${seed}: the job did not end within the grace after cancel-now: ${(e as Error).message}; in flight: ${JSON.stringify(engine.inFlight.list())}`);
     });
     outcomes.push(o.state);
+    if (process.env.HOSTILE_DEBUG) console.log(seed, o.state, o.error?.code, o.failedSteps.map((f) => `${f.stepId}:${f.error.code}:${f.error.message.slice(0, 80)}`).join(' | '));
     if (o.state !== 'paused') break;
     job = await engine.resume(job.jobId);
   }
@@ -237,6 +238,7 @@ describe('hostile tasks (property, seeded)', () => {
         throw new Error(`SEED=${seed} (reproduce: SEED=${seed} HOSTILE_RUNS=1): ${r.violations.slice(0, 5).join('; ')}`);
       }
     }
+    console.log(`endings: ${JSON.stringify([...summary])}`);
     // the seeds exercise more than one ending
     expect(summary.size).toBeGreaterThan(1);
   }, 120_000);

@@ -106,10 +106,13 @@ export class StepRunner {
     const startedAt = clock.now();
     const previousAttempts = s.record?.attempts ?? 0;
     const maxAttempts = s.spec.retries + 1;
-    // An attempt cut short by a crash or an interrupt (recorded `running`)
-    // never concluded: it is run again under the same number, so interrupts
-    // never add attempts to the budget.
-    const firstAttempt = s.record?.state === 'running' && previousAttempts >= 1 ? previousAttempts : previousAttempts + 1;
+    // An attempt cut short by a crash or an interrupt (recorded `running`
+    // without a `lastError`: each attempt clears it when it starts) never
+    // concluded: it is run again under the same number, so interrupts never
+    // add attempts to the budget. A `running` record with a `lastError` was
+    // waiting for its retry: that attempt concluded (it failed).
+    const cutShort = s.record?.state === 'running' && previousAttempts >= 1 && s.record.lastError === undefined;
+    const firstAttempt = cutShort ? previousAttempts : previousAttempts + 1;
 
     let instance: Task;
     try {
@@ -131,7 +134,9 @@ export class StepRunner {
         h.leftIncomplete();
         return 'stopped';
       }
-      const running: StepUpdate = { stepId: s.stepId, state: 'running', attempts: attempt };
+      // lastError is cleared while an attempt runs (the events keep the history):
+      // a resume tells an attempt cut short from one that failed by it.
+      const running: StepUpdate = { stepId: s.stepId, state: 'running', attempts: attempt, lastError: null };
       if (s.nodeId !== undefined) running.nodeId = s.nodeId;
       if (n === 0) running.startedAt = startedAt; // the store keeps the first one ever
       const started = await h.commit({
