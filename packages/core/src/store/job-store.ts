@@ -93,8 +93,14 @@ export interface StepRecord {
   state: StepState;
   /** Attempts started so far. */
   attempts: number;
+  /** When the first attempt started (never moved by later attempts or runs). */
   startedAt?: number;
   finishedAt?: number;
+  /**
+   * The error of the last attempt that failed. The engine clears it when an
+   * attempt starts, so a `running` record with a `lastError` is waiting for
+   * its retry, and one without it had an attempt in flight.
+   */
   lastError?: ErrorDetail;
   /** The task's JSON result, if any. */
   result?: unknown;
