@@ -4,7 +4,7 @@ import type { Clock } from '../clock/clock.js';
 import { classifyError } from '../errors/classify-error.js';
 import { toErrorDetail, type ErrorDetail } from '../errors/error-detail.js';
 import { UnrecoverableError, type RecoverableError } from '../errors/task-errors.js';
-import { DEFAULT_ABANDON_GRACE_SECONDS, type TaskSpec } from '../plan/job-plan.js';
+import type { TaskSpec } from '../plan/job-plan.js';
 import type { PluginRegistry } from '../plugin/plugin-registry.js';
 import type { StepRecord, StepUpdate, Transition } from '../store/job-store.js';
 import type { Prng } from '../util/prng.js';
@@ -248,9 +248,6 @@ export class StepRunner {
     return outcome;
   }
 }
-
-/** The default abandon grace, seconds (re-exported for the engine's options). */
-export const ENGINE_DEFAULT_ABANDON_GRACE_SECONDS = DEFAULT_ABANDON_GRACE_SECONDS;
 
 /** A task result made safe to store as JSON (non-serializable values are described instead). */
 function jsonSafe(value: unknown): unknown {
