@@ -20,6 +20,13 @@ import type { ClusterExecutionContext, NodeExecutionContext } from './context.js
  * ```
  *
  * Preconditions are evaluated before every attempt of `execute`.
+ * Honour `ctx.signal` (a timeout, cancel --now or interrupt aborts it): the
+ * engine counts an attempt as over only once `execute` has settled, waits for
+ * it up to the step's abandon grace (`abandon_grace_seconds`, default 60),
+ * and past that halts the job with `AttemptDidNotStopError`.
+ * A task that takes its node down (or brings it back) says so on its plugin
+ * definition (`disruptive` / `restores`, see `NodeTaskAvailability`), so that
+ * liveness conditions count the node as down (`ctx.job.disruptedNodes`).
  * Throw `RecoverableError` for failures worth retrying and
  * `UnrecoverableError` for those a human must look at; anything else is
  * classified by `classifyError()`.
