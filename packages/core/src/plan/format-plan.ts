@@ -94,5 +94,9 @@ export function formatPlan(plan: JobPlan): string {
       if (b.reason) lines.push(`     why: ${b.reason}`);
     }
   });
+  if (plan.finallySteps?.length) {
+    lines.push('Finally, when the job ends in any way (succeeded, failed or cancelled), in order:');
+    for (const f of plan.finallySteps) lines.push(`   [${f.id}] cluster task ${describeTask(f.task)}`);
+  }
   return `${lines.join('\n')}\n`;
 }

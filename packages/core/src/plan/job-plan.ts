@@ -138,6 +138,12 @@ export interface JobPlan {
    * `new MaintenanceWindow(w).nextOpen(now)`. Absent: always.
    */
   maintenanceWindow?: MaintenanceWindowSpec;
+  /**
+   * Workflow `finally_tasks`: cluster steps (ids `f0`, `f1`, ...) to run, in
+   * order, when the job ends in any way (succeeded, failed, cancelled),
+   * recorded and resumed like any other step. Absent: none.
+   */
+  finallySteps?: ClusterTaskStep[];
 }
 
 /** The id of a node step. */

@@ -319,6 +319,8 @@ function planReplicaSets(
  *   With `concurrency_unit: replica_set` the batches are replica sets computed
  *   from `options.ring` (see {@link replicaSetBatches}); without a ring that
  *   is `RING_REQUIRED`.
+ * - `finally_tasks` become `finallySteps` (ids `f0`, `f1`, ...), cluster
+ *   steps run when the job ends in any way.
  * - The workflow's `gates` become `TaskSpec.preconditions` of every node
  *   task (variables substituted, parameters and timing validated again).
  * - The inventory's connection settings are validated against the schemas
@@ -383,6 +385,8 @@ export function plan(
     variables: vars,
     steps,
   };
+  const finals = workflow.finallyTasks ?? [];
+  if (finals.length > 0) out.finallySteps = finals.map((entry, i) => ({ kind: 'cluster-task', id: `f${i}`, task: taskSpec(entry, 'clusterTask', vars, registry) }));
   if (window) {
     new MaintenanceWindow(window); // throws INVALID_WINDOW / INVALID_TIMEZONE
     out.maintenanceWindow = { schedule: window.schedule, timezone: window.timezone ?? 'UTC' };

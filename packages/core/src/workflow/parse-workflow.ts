@@ -71,6 +71,7 @@ export function parseWorkflow(text: string, options: ParseWorkflowOptions): Work
   const checkedRoot: Record<string, unknown> = { ...root };
   if ('cluster_tasks' in root) setOwn(checkedRoot, 'cluster_tasks', checker.substitute(root.cluster_tasks, ['cluster_tasks'], vars, substituted));
   if ('gates' in root) setOwn(checkedRoot, 'gates', checker.substitute(root.gates, ['gates'], vars, substituted));
+  if ('finally_tasks' in root) setOwn(checkedRoot, 'finally_tasks', checker.substitute(root.finally_tasks, ['finally_tasks'], vars, substituted));
   const top = workflowFileSchema.safeParse(checkedRoot);
   if (!top.success) {
     // Problems inside `variables` entries are reported by checker.variables().
@@ -80,6 +81,20 @@ export function parseWorkflow(text: string, options: ParseWorkflowOptions): Work
   const entries = Array.isArray(checkedRoot.cluster_tasks) ? (checkedRoot.cluster_tasks as unknown[]) : [];
   entries.forEach((entry, i) => {
     if (isPlainObject(entry) && isTaggedValue(entry.task)) checker.tagged(entry.task, ['cluster_tasks', i, 'task'], 'clusterTask', substituted);
+  });
+  const finals = Array.isArray(checkedRoot.finally_tasks) ? (checkedRoot.finally_tasks as unknown[]) : [];
+  finals.forEach((entry, i) => {
+    if (!isPlainObject(entry) || !isTaggedValue(entry.task)) return;
+    if (entry.task.$tag === NODE_WORKFLOW_TAG) {
+      problems.push({
+        message: 'finally_tasks holds cluster tasks only, not a !node-workflow',
+        hint: 'clean-up runs once for the cluster when the job ends; put per-node work in a !node-workflow under cluster_tasks',
+        location: entry.task.location,
+        path: tree.display(['finally_tasks', i, 'task']),
+      });
+      return;
+    }
+    checker.tagged(entry.task, ['finally_tasks', i, 'task'], 'clusterTask', substituted);
   });
   const gates = Array.isArray(checkedRoot.gates) ? (checkedRoot.gates as unknown[]) : [];
   gates.forEach((entry, i) => {
@@ -334,6 +349,7 @@ function buildWorkflow(root: Record<string, unknown>, tree: YamlTree, variables:
     variables,
     nodeWorkflowDefaults: defaults,
     gates,
+    finallyTasks: Array.isArray(root.finally_tasks) ? (root.finally_tasks as Record<string, unknown>[]).map((e, i) => taskEntryOf(e, tree.locate(['finally_tasks', i])!)) : [],
     clusterTasks: (root.cluster_tasks as Record<string, unknown>[]).map((e, i) => taskEntryOf(e, tree.locate(['cluster_tasks', i])!)),
     source: { fileName, text },
   };

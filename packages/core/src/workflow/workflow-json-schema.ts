@@ -173,6 +173,7 @@ export function workflowJsonSchema(registry: PluginRegistry): JsonSchema {
         },
       },
       cluster_tasks: { type: 'array', minItems: 1, items: REF('clusterTaskEntry') },
+      finally_tasks: { type: 'array', description: 'Cluster tasks run when the job ends in any way.', items: REF('clusterTaskEntry') },
     },
     definitions: defs,
   };

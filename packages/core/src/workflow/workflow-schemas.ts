@@ -152,5 +152,7 @@ export const workflowFileSchema = z.strictObject({
   gates: z.array(gateEntrySchema).optional(),
   /** When nodes may start. @default always */
   maintenance_window: maintenanceWindowSchema.optional(),
+  /** Cluster tasks run when the job ends in any way (succeeded, failed, cancelled). @default none */
+  finally_tasks: z.array(taskEntrySchema).optional(),
   cluster_tasks: z.array(taskEntrySchema).min(1, { error: 'cluster_tasks needs at least one task' }),
 });

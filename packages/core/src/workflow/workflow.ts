@@ -108,6 +108,8 @@ export interface Workflow {
   nodeWorkflowDefaults: Partial<NodeWorkflowSettings>;
   /** YAML `gates`: conditions checked before every node task. @default [] */
   gates: GateEntry[];
+  /** YAML `finally_tasks`: cluster tasks run when the job ends in any way. @default [] */
+  finallyTasks: TaskEntry[];
   /** YAML `maintenance_window`: when nodes may start. @default none (always) */
   maintenanceWindow?: MaintenanceWindowSpec;
   clusterTasks: TaskEntry[];
