@@ -1,5 +1,6 @@
 import { LeaseHeldError, silentLogger, type Engine, type JobHandle, type JobOutcome, type JobRecord, type Logger } from '@scylla-cp/core';
 import type { EngineMetrics } from './engine-metrics.js';
+import { asTakeover, TakeoverDeclinedError } from './takeover-guard.js';
 
 /** Options of a {@link JobRunner}. */
 export interface JobRunnerOptions {
@@ -47,7 +48,7 @@ export class JobRunner {
   #timer: NodeJS.Timeout | undefined;
   #scanning: Promise<void> | undefined;
   #rescan = false;
-  #stopped = false;
+  #stopped = true;
 
   constructor(options: JobRunnerOptions) {
     this.engine = options.engine;
@@ -63,7 +64,7 @@ export class JobRunner {
     this.kick();
   }
 
-  /** Scans as soon as possible (after a submit, a pause request, ...). */
+  /** Scans as soon as possible (after a submit, a pause request, ...); nothing before {@link start}. */
   kick(): void {
     if (this.#stopped) return;
     if (this.#scanning) {
@@ -108,12 +109,24 @@ export class JobRunner {
       if (this.#local.size + this.#starting.size >= this.#max) return;
       try {
         if (job.control !== undefined) await this.#settleControl(job);
-        else await this.run(job.id, {}, job.state === 'running');
+        else await this.takeOver(job.id, job.state === 'running');
       } catch (e) {
-        if (e instanceof LeaseHeldError) continue;
+        if (e instanceof LeaseHeldError || e instanceof TakeoverDeclinedError) continue;
         this.#logger.warn(`could not take job ${job.id}: ${(e as Error)?.message ?? String(e)}`);
       }
     }
+  }
+
+  /**
+   * What a scan does with a job it listed as `pending` or `running`: runs it
+   * here, provided that, read under the lease just taken, it still is (a job
+   * paused, cancelled or finished since the listing is left alone:
+   * `TakeoverDeclinedError`). Needs the engine's store wrapped by
+   * `guardTakeovers` (as `createServer` does).
+   * @param wasRunning the listing said `running` (so this is a takeover from a dead runner)
+   */
+  takeOver(jobId: string, wasRunning: boolean): Promise<JobHandle> {
+    return asTakeover(['pending', 'running'], () => this.run(jobId, {}, wasRunning));
   }
 
   /**
@@ -150,12 +163,15 @@ export class JobRunner {
   }
 
   /** A pause or cancel request on a job that no runner holds: apply it without running anything. */
-  async #settleControl(job: JobRecord): Promise<void> {
+  async #settleControl(listed: JobRecord): Promise<void> {
     const store = this.engine.store;
     const clock = this.engine.clock;
-    const lease = await store.acquireLease(job.id, this.engine.holder, 30_000, clock.now());
-    const state = job.control === 'pause' ? 'paused' : 'cancelled';
+    const lease = await store.acquireLease(listed.id, this.engine.holder, 30_000, clock.now());
     try {
+      // Under the lease the job cannot change state: decide on what it is now, not on the listing.
+      const job = await store.getJob(listed.id);
+      if ((job.state !== 'pending' && job.state !== 'running') || job.control === undefined) return;
+      const state = job.control === 'pause' ? 'paused' : 'cancelled';
       await store.commit(lease, {
         at: clock.now(),
         job: { state, clearControl: true },

@@ -39,6 +39,7 @@ import { EngineMetrics } from './engine-metrics.js';
 import { streamJobEvents } from './job-event-stream.js';
 import { JobRunner } from './job-runner.js';
 import { JobService, JobStateConflictError } from './job-service.js';
+import { guardTakeovers } from './takeover-guard.js';
 import { TokenRegistry, type Caller, type Role, type TokenEntry } from './token-auth.js';
 
 /** Options of {@link createServer}. */
@@ -167,7 +168,8 @@ export async function createServer(options: ServerOptions): Promise<ScyllaCpServ
   const tokens = options.tokens instanceof TokenRegistry ? options.tokens : new TokenRegistry(options.tokens);
   const ttl = options.leaseTtlSeconds ?? 30;
   const engine = new Engine({
-    store: options.store,
+    // Scans take jobs over only if, under their new lease, they still are pending or running.
+    store: guardTakeovers(options.store),
     registry: options.registry,
     clock: options.clock,
     holder: options.holder,

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryStore } from '@scylla-cp/core';
-import { createServer, type ScyllaCpServer } from '../src/index.js';
+import { createServer, TakeoverDeclinedError, type ScyllaCpServer } from '../src/index.js';
 import { coreRegistry, inventoryYaml, OPERATOR_TOKEN, readSse, sleepWorkflow, TEST_TOKENS, VIEWER_TOKEN, waitFor } from './helpers.js';
 
 let server: ScyllaCpServer | undefined;
@@ -190,5 +190,34 @@ describe('replicas in one process sharing a store', () => {
     expect(performance.now() - t0).toBeLessThan(10_000);
     const audit = (await store.listEvents(job.id)).find((e) => e.type === 'api.cancel');
     expect(audit?.data).toMatchObject({ caller: 'alice', now: true });
+  });
+});
+
+describe('a scan that listed a job before a person paused it', () => {
+  it('does not resume the paused job (the state is read again under the new lease)', async () => {
+    const shared = new MemoryStore();
+    const s = await createServer({ store: shared, registry: coreRegistry(), tokens: TEST_TOKENS });
+    try {
+      // Not listening: no scan runs by itself; we play the stale scan by hand.
+      const job = await s.service.submit({ workflow: sleepWorkflow(0.05), inventory: inventoryYaml('c1', 2) }, { name: 'alice', role: 'operator' });
+      const listed = await shared.listJobs({ states: ['pending', 'running'] });
+      expect(listed.map((j) => j.id)).toEqual([job.id]);
+      // Meanwhile the job ran elsewhere and was paused by a person.
+      const lease = await shared.acquireLease(job.id, 'elsewhere:1:0000000000000000', 30_000, Date.now());
+      await shared.commit(lease, { at: Date.now(), job: { state: 'paused' }, events: [{ type: 'job.paused', data: {} }] });
+      await shared.releaseLease(lease);
+      await expect(s.runner.takeOver(job.id, false)).rejects.toBeInstanceOf(TakeoverDeclinedError);
+      expect((await shared.getJob(job.id)).state).toBe('paused');
+      expect(s.runner.running()).toEqual([]);
+      expect((await shared.listEvents(job.id)).map((e) => e.type)).not.toContain('job.resumed');
+      // An explicit resume still runs it.
+      await s.service.resume(job.id, { name: 'alice', role: 'operator' });
+      expect(await waitFor('the job to end', async () => {
+        const st = (await shared.getJob(job.id)).state;
+        return st === 'succeeded' ? st : undefined;
+      })).toBe('succeeded');
+    } finally {
+      await s.close();
+    }
   });
 });
