@@ -8,7 +8,7 @@ const arg = (n: string): string | undefined => {
 const id = arg('--id');
 const members = arg('--members');
 if (!id || !members) {
-  console.error('usage: tsx src/main.ts --id <id> --members id=host:raftPort:httpPort,... [--data dir] [--tick-ms 50]');
+  console.error('usage: tsx src/main.ts --id <id> --members id=host:raftPort:httpPort,... [--data dir] [--tick-ms 50] [--snapshot-entries 50000]');
   process.exit(2);
 }
 const node = await startKvNode({
@@ -16,6 +16,7 @@ const node = await startKvNode({
   members: parseMembers(members),
   dataDir: arg('--data') ?? './data',
   tickIntervalMs: Number(arg('--tick-ms') ?? 50),
+  ...(arg('--snapshot-entries') !== undefined ? { snapshotThresholdEntries: Number(arg('--snapshot-entries')) } : {}),
 });
 node.raft.on('roleChange', (e) => console.log(`${id}: ${e.role} in term ${e.term}`));
 console.log(`${id}: ready`);

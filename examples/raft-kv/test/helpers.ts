@@ -18,8 +18,8 @@ export async function freePort(): Promise<number> {
 const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 
 /** Spawns one raft-kv member process. */
-export function spawnMember(id: string, members: string, dataDir: string, tickMs = 50): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, '--id', id, '--members', members, '--data', dataDir, '--tick-ms', String(tickMs)], {
+export function spawnMember(id: string, members: string, dataDir: string, tickMs = 50, extraArgs: readonly string[] = []): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, '--id', id, '--members', members, '--data', dataDir, '--tick-ms', String(tickMs), ...extraArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stderr?.on('data', (d: Buffer) => process.stderr.write(`[${id}] ${d.toString()}`));
@@ -27,8 +27,8 @@ export function spawnMember(id: string, members: string, dataDir: string, tickMs
 }
 
 /** Minimal HTTP JSON call with a keep-alive agent. */
-export async function call(port: number, method: string, path: string, body?: string): Promise<{ status: number; json: Record<string, unknown> }> {
-  const res = await fetch(`http://127.0.0.1:${port}${path}`, { method, ...(body !== undefined ? { body } : {}) });
+export async function call(port: number, method: string, path: string, body?: string, headers?: Record<string, string>): Promise<{ status: number; json: Record<string, unknown> }> {
+  const res = await fetch(`http://127.0.0.1:${port}${path}`, { method, ...(body !== undefined ? { body } : {}), ...(headers ? { headers } : {}) });
   const text = await res.text();
   return { status: res.status, json: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
 }

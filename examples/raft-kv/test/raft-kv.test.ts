@@ -54,6 +54,19 @@ describe('raft-kv: 3 processes over TCP with durable storage', () => {
     const cas2 = await call(http.get(first) as number, 'POST', '/cas/c', JSON.stringify({ expected: 'nope', value: 'two' }));
     expect(cas2.json).toMatchObject({ ok: false, previous: 'one' });
 
+    // exactly once: a retry with the same request id, through another member, after a newer
+    // write, changes nothing and returns the first result
+    const follower = ids.find((id) => id !== first) as string;
+    const d1 = await call(http.get(first) as number, 'PUT', '/kv/d', 'one', { 'x-request-id': 'client-a:1' });
+    expect(d1.status).toBe(200);
+    await call(http.get(first) as number, 'PUT', '/kv/d', 'two', { 'x-request-id': 'client-b:1' });
+    const d2 = await call(http.get(follower) as number, 'PUT', '/kv/d', 'one', { 'x-request-id': 'client-a:1' });
+    expect(d2.json).toMatchObject({ ok: true, duplicate: true, index: d1.json['index'] });
+    expect((await call(http.get(follower) as number, 'GET', '/kv/d')).json['value']).toBe('two');
+    const bad = await call(http.get(first) as number, 'PUT', '/kv/d', 'x', { 'x-request-id': 'no-seq' });
+    expect(bad.status).toBe(400);
+    expect(String(bad.json['error'])).toMatch(/expected <client>:<seq>/);
+
     // kill the leader hard
     procs.get(first)?.kill('SIGKILL');
     procs.delete(first);

@@ -48,6 +48,11 @@ export interface RaftServerOptions<R> {
   readonly proposalTimeoutMs?: number;
   /** A read barrier or leadership transfer not done within this time rejects with RaftTimeoutError. @default 4 election timeouts */
   readonly operationTimeoutMs?: number;
+  /**
+   * A ReadIndex request not answered within this time is sent again (to the leader known
+   * then), until `operationTimeoutMs`. @default half an election timeout
+   */
+  readonly readResendMs?: number;
   /** Seed of the election-timeout PRNG. @default derived from the id and the clock */
   readonly seed?: number;
 }
@@ -76,6 +81,8 @@ interface PendingProposal {
 
 interface PendingRead {
   readIndex: number;
+  /** When the ReadIndex request was last sent (resent while unanswered). */
+  sentAt: number;
   readonly deadline: number;
   readonly done: Completion<number>;
 }
@@ -97,6 +104,7 @@ export class RaftServer<R = unknown> {
   private readonly tickIntervalMs: number;
   private readonly proposalTimeoutMs: number;
   private readonly operationTimeoutMs: number;
+  private readonly readResendMs: number;
   private readonly snapshotThreshold: number;
   private readonly snapshotTrailing: number;
   private core: RaftCore | null = null;
@@ -123,6 +131,7 @@ export class RaftServer<R = unknown> {
     const electionMs = (options.electionTicks ?? 10) * this.tickIntervalMs;
     this.proposalTimeoutMs = options.proposalTimeoutMs ?? 20 * electionMs;
     this.operationTimeoutMs = options.operationTimeoutMs ?? 4 * electionMs;
+    this.readResendMs = options.readResendMs ?? Math.max(this.tickIntervalMs, electionMs / 2);
     this.snapshotThreshold = options.snapshotThresholdEntries ?? 10000;
     this.snapshotTrailing = options.snapshotTrailingEntries ?? 1000;
   }
@@ -263,7 +272,7 @@ export class RaftServer<R = unknown> {
     } catch (e) {
       return done(e as RaftError);
     }
-    this.reads.set(ctx, { readIndex: -1, deadline: this.clock.now() + this.operationTimeoutMs, done });
+    this.reads.set(ctx, { readIndex: -1, sentAt: this.clock.now(), deadline: this.clock.now() + this.operationTimeoutMs, done });
     this.schedule();
   }
 
@@ -553,9 +562,19 @@ export class RaftServer<R = unknown> {
       p.done(new CommitStatusUnknownError(`proposal at index ${idx} was not applied within ${this.proposalTimeoutMs} ms; it may still be applied`));
     }
     for (const [ctx, r] of this.reads) {
-      if (r.deadline > now) continue;
-      this.reads.delete(ctx);
-      r.done(new RaftTimeoutError(`read barrier on ${this.id} did not complete within ${this.operationTimeoutMs} ms; retry`));
+      if (r.deadline <= now) {
+        this.reads.delete(ctx);
+        r.done(new RaftTimeoutError(`read barrier on ${this.id} did not complete within ${this.operationTimeoutMs} ms; retry`));
+      } else if (r.readIndex < 0 && now - r.sentAt >= this.readResendMs) {
+        // The request or its answer may have been lost (a cut link): ask again. Answers
+        // carry the same context, so a late first answer is as good as the second.
+        r.sentAt = now;
+        try {
+          this.core?.readIndex(ctx);
+        } catch {
+          /* no leader known right now; the next sweep tries again */
+        }
+      }
     }
     if (this.transfers.length > 0) {
       const t = this.transfers;
