@@ -73,6 +73,19 @@ function checkNewNode(state: TopologyState, spec: TopologyRequestSpec & { node: 
   return null;
 }
 
+/**
+ * Tokens asked for explicitly by joins that are queued or running and do not own them yet:
+ * token → request id. Admission refuses them to other joins, and derived tokens avoid them.
+ */
+export function reservedTokens(state: TopologyState): Map<number, string> {
+  const out = new Map<number, string>();
+  for (const r of openRequests(state)) {
+    if (r.kind !== 'join' || !r.params.tokens) continue;
+    for (const t of r.params.tokens) out.set(t, r.id);
+  }
+  return out;
+}
+
 function checkExisting(state: TopologyState, kind: string, nodeId: unknown): Rejection | TopologyNode {
   if (typeof nodeId !== 'string' || nodeId === '') return reject('invalid_request', `${kind}: nodeId must be a non-empty string`);
   const node = state.nodes[nodeId];
@@ -123,9 +136,19 @@ export function checkAdmission(state: TopologyState, cmd: SubmitCommand): Reject
         if (!Array.isArray(spec.tokens) || spec.tokens.length === 0 || !spec.tokens.every((t) => Number.isSafeInteger(t))) {
           return reject('invalid_request', `join of ${spec.node.id}: tokens must be a non-empty list of integers`);
         }
+        const twice = spec.tokens.filter((t, i) => spec.tokens!.indexOf(t) !== i);
+        if (twice.length > 0) {
+          return reject('invalid_request', `join of ${spec.node.id}: token(s) ${[...new Set(twice)].join(', ')} appear more than once; list each token once`);
+        }
         const owned = new Set(Object.values(state.nodes).flatMap((n) => n.tokens));
         const taken = spec.tokens.filter((t) => owned.has(t));
         if (taken.length > 0) return reject('invalid_request', `join of ${spec.node.id}: token(s) ${taken.join(', ')} are already owned`);
+        const reserved = reservedTokens(state);
+        const clash = spec.tokens.filter((t) => reserved.has(t));
+        if (clash.length > 0) {
+          const by = [...new Set(clash.map((t) => reserved.get(t)))].join(', ');
+          return reject('invalid_request', `join of ${spec.node.id}: token(s) ${clash.join(', ')} are asked for by queued or running join ${by}; choose other tokens`);
+        }
       }
       return null;
     }

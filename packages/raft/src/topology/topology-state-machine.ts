@@ -1,4 +1,4 @@
-import { checkAdmission } from './topology-admission.js';
+import { checkAdmission, reservedTokens } from './topology-admission.js';
 import type {
   AbortRequestCommand,
   CommandFailureCode,
@@ -392,6 +392,7 @@ export class TopologyStateMachine {
         from('join_group0');
         if (t.kind === 'join') {
           const taken = new Set(Object.values(d.nodes).flatMap((n) => n.tokens));
+          for (const [tok, by] of reservedTokens(d)) if (by !== r.id) taken.add(tok);
           node.tokens = r.params.tokens ? [...r.params.tokens].sort((a, b) => a - b) : deriveTokens(node.id, node.numTokens, taken);
           d.tstate = 'commit_cdc_generation';
         } else {
