@@ -165,6 +165,11 @@ export class ScyllaCpServer {
 
 /** Builds a server replica (call `listen()` to serve and start running jobs). */
 export async function createServer(options: ServerOptions): Promise<ScyllaCpServer> {
+  if (typeof options.store.appendEvent !== 'function') {
+    throw new InvalidInputError('createServer: this job store cannot record audit events without a lease (JobStore.appendEvent); use MemoryStore, SqliteStore or PostgresStore', {
+      code: 'STORE_WITHOUT_AUDIT',
+    });
+  }
   const tokens = options.tokens instanceof TokenRegistry ? options.tokens : new TokenRegistry(options.tokens);
   const ttl = options.leaseTtlSeconds ?? 30;
   const engine = new Engine({

@@ -36,7 +36,7 @@ cluster_tasks:
 `;
 
 const CLUSTERS = 3;
-const JOBS_PER_CLUSTER = 3;
+const JOBS_PER_CLUSTER = 4;
 const REPLICAS = 3;
 const LEASE_TTL_SECONDS = 3;
 const MAX_KILLS = 5;
@@ -139,7 +139,7 @@ describe('server replicas sharing jobs through leases', () => {
     let kills = 0;
     const killer = (async () => {
       while (!finished && kills < MAX_KILLS) {
-        await new Promise((res) => setTimeout(res, 700 + prng.int(0, 1500)));
+        await new Promise((res) => setTimeout(res, 500 + prng.int(0, 1200)));
         if (finished) break;
         const live = alive();
         if (live.length < 2) continue;
