@@ -8,7 +8,7 @@ import { UnrecoverableError } from '../errors/task-errors.js';
 import { definePlugin, type TagDefinition, type TagFactoryHelpers } from '../plugin/plugin.js';
 import { CORE_VERSION } from '../version.js';
 import { conditionTimingIssues } from '../workflow/condition-timing.js';
-import { concurrencyLimitSchema, concurrencyUnitSchema, durationSecondsSchema, replicaSetOptionsSchema, taggedValueSchema, taskEntrySchema } from '../workflow/workflow-schemas.js';
+import { concurrencyLimitSchema, concurrencyUnitSchema, durationSecondsSchema, nodeOrderSchema, replicaSetOptionsSchema, taggedValueSchema, taskEntrySchema } from '../workflow/workflow-schemas.js';
 
 /** The name core's own plugin registers under. */
 export const CORE_PLUGIN_NAME = '@scylla-cp/core';
@@ -27,6 +27,8 @@ export const nodeWorkflowParamsSchema = z.strictObject({
   abort_on_first_failure: z.boolean().optional(),
   /** With `concurrency_unit: replica_set`: `{ keyspaces?, within? }` (see the README). */
   replica_set: replicaSetOptionsSchema.optional(),
+  /** `inventory` or `role_aware` (unhealthy first, leader last). @default 'inventory' */
+  order: nodeOrderSchema.optional(),
 });
 
 /**

@@ -87,6 +87,13 @@ export function formatPlan(plan: JobPlan): string {
       }`,
     );
     if (s.replicaSet) lines.push(...describeReplicaSets(s.replicaSet));
+    if (s.roles) {
+      lines.push(
+        `   role-aware order: unhealthy first (${s.roles.unhealthy.length > 0 ? s.roles.unhealthy.join(', ') : 'none'}), group0 leader last (${s.roles.leader ?? 'unknown'})${
+          s.roles.source ? `, ${s.roles.source}` : ''
+        }`,
+      );
+    }
     lines.push('   on each node, in order:');
     s.tasks.forEach((task, j) => lines.push(`     t${j}. ${describeTask(task)}`));
     for (const b of s.batches) {

@@ -114,6 +114,30 @@ export interface NodeWorkflowStep {
   batches: PlanBatch[];
   /** Set when `concurrencyUnit` is `replica_set`. */
   replicaSet?: ReplicaSetPlan;
+  /** Set with `order: role_aware`: the roles the order was computed from. */
+  roles?: NodeRoles;
+}
+
+/**
+ * What a {@link NodeRoleProvider} saw when the job was planned, for
+ * `order: role_aware`: unhealthy targets go first, the leader last.
+ */
+export interface NodeRoles {
+  /** Node ids that are not healthy now (e.g. not UN): restarting them first costs no extra availability. */
+  unhealthy: string[];
+  /** Node id of the group0 (topology) leader, if known: restarted last, so leadership moves once. */
+  leader?: string;
+  /** Where the facts came from, for `plan` output (e.g. `seen from n1`). */
+  source?: string;
+}
+
+/**
+ * Reads node roles at plan time for `order: role_aware`, keeping core
+ * database-agnostic (for ScyllaDB: the node-status view and
+ * `GET /raft/leader_host`).
+ */
+export interface NodeRoleProvider {
+  roles(inventory: ClusterInventory): Promise<NodeRoles>;
 }
 
 export type PlanStep = ClusterTaskStep | NodeWorkflowStep;

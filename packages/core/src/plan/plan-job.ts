@@ -1,15 +1,21 @@
 import type { VariableValue } from '../api/context.js';
 import type { ClusterInventory } from '../inventory/inventory.js';
 import type { Workflow } from '../workflow/workflow.js';
-import type { JobPlan, Targeting } from './job-plan.js';
+import type { JobPlan, NodeRoleProvider, Targeting } from './job-plan.js';
 import { plan, type PlanOptions } from './planner.js';
 import type { KeyspaceRing, RingProvider, TokenRing } from './token-ring.js';
 import { NODE_WORKFLOW_TAG } from '../workflow/parse-workflow.js';
 
 /** Options of {@link planJob}. */
-export interface PlanJobOptions extends Omit<PlanOptions, 'ring' | 'ringProvider'> {
+export interface PlanJobOptions extends Omit<PlanOptions, 'ring' | 'ringProvider' | 'roles'> {
   /** Reads the token ring when a node workflow uses `concurrency_unit: replica_set`. */
   ringProvider?: RingProvider;
+  /** Reads node roles when a node workflow uses `order: role_aware`. */
+  roleProvider?: NodeRoleProvider;
+}
+
+function needsRoles(workflow: Workflow): boolean {
+  return workflow.clusterTasks.some((e) => e.tag === NODE_WORKFLOW_TAG && ((e.params ?? {}) as { order?: unknown }).order !== undefined && ((e.params ?? {}) as { order?: unknown }).order !== 'inventory');
 }
 
 /** The replica_set keyspace selections of a workflow: `undefined` stands for "every non-local keyspace". */
@@ -35,7 +41,8 @@ function ringNeeds(workflow: Workflow): { all: boolean; named: Set<string> } | u
  * `ringProvider.ring()` call for every non-local keyspace when some step uses
  * the default, plus one for named keyspaces not in it. Without such a step
  * the provider is not called. The ring re-check (`recheckCondition`) is
- * wired in as well.
+ * wired in as well. Likewise node roles are read (once) from `roleProvider`
+ * when a node workflow uses `order: role_aware`.
  * @throws what {@link plan} throws; the provider's errors as they are
  */
 export async function planJob(
@@ -45,7 +52,9 @@ export async function planJob(
   variables: Readonly<Record<string, string | VariableValue>>,
   options: PlanJobOptions,
 ): Promise<JobPlan> {
-  const { ringProvider, ...rest } = options;
+  const { ringProvider, roleProvider, ...base } = options;
+  const rest: Omit<PlanOptions, 'ring' | 'ringProvider'> = { ...base };
+  if (roleProvider && needsRoles(workflow)) rest.roles = await roleProvider.roles(inventory);
   const needs = ringNeeds(workflow);
   if (!needs || !ringProvider) return plan(workflow, inventory, targeting, variables, { ...rest, ...(ringProvider ? { ringProvider } : {}) });
   const keyspaces = new Map<string, KeyspaceRing>();

@@ -11,7 +11,7 @@ import { suggestionHint } from '../workflow/did-you-mean.js';
 import type { ConcurrencyUnit, GateEntry, NodeWorkflowSettings, ReplicaSetOptions, RetryBackoff, TaskEntry, Workflow } from '../workflow/workflow.js';
 import { gateEntrySchema, MAX_DURATION_SECONDS } from '../workflow/workflow-schemas.js';
 import { isTaggedValue } from '../workflow/yaml-tree.js';
-import type { JobPlan, NodeWorkflowStep, PlanBatch, PlanStep, TaskSpec, Targeting } from './job-plan.js';
+import type { JobPlan, NodeRoles, NodeWorkflowStep, PlanBatch, PlanStep, TaskSpec, Targeting } from './job-plan.js';
 import { replicaSetBatches, type ReplicaSetGroup } from './replica-set-batches.js';
 import { selectNodes } from './targeting.js';
 import { ringDigest, type PlannedCondition, type RingProvider, type TokenRing } from './token-ring.js';
@@ -50,6 +50,8 @@ export interface PlanOptions {
   ringProvider?: Pick<RingProvider, 'recheckCondition'>;
   /** Step budget of the exact replica-set searches. @default 200000 */
   replicaSetSearchBudget?: number;
+  /** Node roles for `order: role_aware` (read them with a {@link NodeRoleProvider}, or let {@link planJob} do it). */
+  roles?: NodeRoles;
   /** A maintenance window that replaces the workflow's (the CLI's `--window` / `--timezone`). Validated. */
   maintenanceWindow?: MaintenanceWindowSpec;
 }
@@ -234,8 +236,39 @@ function plannedGate(g: GateEntry, vars: Record<string, VariableValue>, registry
   return out;
 }
 
+/**
+ * `order: role_aware`: within each batch unhealthy nodes first and the leader
+ * last (others keep their order); across batches, those holding unhealthy
+ * nodes first and the one holding the leader last (others keep their order).
+ * Batch ids are renumbered in the new order; each moved node is explained.
+ */
+function orderByRoles(step: NodeWorkflowStep, roles: NodeRoles): void {
+  const unhealthy = new Set(roles.unhealthy);
+  const rank = (id: string) => (unhealthy.has(id) ? 0 : id === roles.leader ? 2 : 1);
+  const batchRank = (b: PlanBatch) => (b.nodes.some((n) => unhealthy.has(n)) ? 0 : roles.leader !== undefined && b.nodes.includes(roles.leader) ? 2 : 1);
+  const sorted = step.batches
+    .map((b, i) => ({ b, i }))
+    .sort((x, y) => batchRank(x.b) - batchRank(y.b) || x.i - y.i)
+    .map(({ b }) => b);
+  step.batches = sorted.map((b, i) => {
+    const nodes = b.nodes
+      .map((n, j) => ({ n, j }))
+      .sort((x, y) => rank(x.n) - rank(y.n) || x.j - y.j)
+      .map(({ n }) => n);
+    const notes: string[] = [];
+    const sick = nodes.filter((n) => unhealthy.has(n));
+    if (sick.length > 0) notes.push(`unhealthy first: ${sick.join(', ')}`);
+    if (roles.leader !== undefined && nodes.includes(roles.leader)) notes.push(`group0 leader last: ${roles.leader}`);
+    const out: PlanBatch = { ...b, id: `${step.id}/b${i}`, nodes };
+    if (notes.length > 0) out.reason = [b.reason, notes.join('; ')].filter(Boolean).join('; ');
+    return out;
+  });
+  step.roles = { unhealthy: [...roles.unhealthy], ...(roles.leader !== undefined ? { leader: roles.leader } : {}), ...(roles.source ? { source: roles.source } : {}) };
+}
+
 interface NodeWorkflowParams {
   name: string;
+  order?: 'inventory' | 'role_aware';
   concurrency_unit?: ConcurrencyUnit;
   concurrency_limit?: number;
   abort_on_first_failure?: boolean;
@@ -373,6 +406,15 @@ export function plan(
       batches: unit === 'replica_set' ? [] : planBatches(id, selected, unit),
     };
     if (unit === 'replica_set') planReplicaSets(step, entry, p.replica_set ?? {}, limit, selected, inventory, options);
+    if (p.order === 'role_aware') {
+      if (!options.roles) {
+        throw new InvalidInputError(
+          `${where(entry)}: !node-workflow "${step.name}" uses order: role_aware, which needs the nodes' roles; plan it with planJob() and a NodeRoleProvider (the CLI reads them from the cluster)`,
+          { code: 'ROLES_REQUIRED', details: { step: step.id } },
+        );
+      }
+      orderByRoles(step, options.roles);
+    }
     return step;
   });
   const window = options.maintenanceWindow ?? workflow.maintenanceWindow;

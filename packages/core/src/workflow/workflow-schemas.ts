@@ -33,6 +33,13 @@ export const replicaSetOptionsSchema = z.strictObject({
   within: z.enum(['zone', 'rack', 'dc']).optional(),
 });
 
+/**
+ * `order` of a node workflow: `inventory` (the default) or `role_aware`:
+ * unhealthy targets first and the group0 leader last, within each batch and
+ * across batches (read at plan time).
+ */
+export const nodeOrderSchema = z.enum(['inventory', 'role_aware']);
+
 /** `concurrency_limit`: at most this many nodes of a group at once; an integer >= 1. */
 export const concurrencyLimitSchema = z.int({ error: 'concurrency_limit must be a whole number >= 1' }).min(1, {
   error: 'concurrency_limit must be at least 1',
