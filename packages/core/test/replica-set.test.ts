@@ -109,6 +109,17 @@ describe('concurrency_unit: replica_set (issue 15)', () => {
     }
   });
 
+  test('deterministic: the same ring gives the same plan, byte for byte, whatever order the ring lists ranges in', () => {
+    const inv = inventoryOf(30, 3);
+    const prng = new Prng(SEED + 7);
+    const ring: TokenRing = { keyspaces: [simpleRing(inv, 'a', 3, 16, prng), simpleRing(inv, 'b', 2, 4, prng)] };
+    const shuffled: TokenRing = { keyspaces: [...ring.keyspaces].reverse().map((k) => ({ ...k, ranges: [...k.ranges].reverse() })) };
+    const one = JSON.stringify(plan(wf(''), inv, {}, {}, { registry, ring }));
+    expect(JSON.stringify(plan(wf(''), inv, {}, {}, { registry, ring: structuredClone(ring) }))).toBe(one);
+    const other = plan(wf(''), inv, {}, {}, { registry, ring: shuffled }).steps[0] as NodeWorkflowStep;
+    expect(other.replicaSet!.ringDigest).toBe((JSON.parse(one).steps[0] as NodeWorkflowStep).replicaSet!.ringDigest);
+  });
+
   test('within: zone runs the zones one after another, each split into its own sets', () => {
     const inv = inventoryOf(12, 3);
     const ring: TokenRing = { keyspaces: [simpleRing(inv, 'ks', 3, 1, undefined)] };
