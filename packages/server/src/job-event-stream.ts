@@ -24,6 +24,29 @@ export function formatSseEvent(e: StoredEvent): string {
   return `id: ${e.seq}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`;
 }
 
+/** Event types that a replica appends around a graceful handover (see `JobRunner.stop`). */
+export const HANDOVER_EVENT = 'job.handing-over';
+
+/** How long a `job.handing-over` mark keeps a paused job's stream open, ms (a replica killed mid-handover leaves it paused). */
+export const HANDOVER_GRACE_MS = 30_000;
+
+/**
+ * Whether a paused job is only passing through `paused` on its way to another
+ * replica: its latest run-changing event is a recent `job.handing-over` mark.
+ */
+async function handoverInProgress(store: JobStore, jobId: string, nowMs: number): Promise<boolean> {
+  let last: StoredEvent | undefined;
+  for (let after = 0; ; ) {
+    const page = await store.listEvents(jobId, { afterSeq: after, limit: 1000 });
+    if (page.length === 0) break;
+    for (const e of page) {
+      if (e.type === HANDOVER_EVENT || e.type === 'job.handed-over' || e.type === 'job.resumed' || e.type === 'job.started' || e.type.startsWith('api.')) last = e;
+    }
+    after = page[page.length - 1]!.seq;
+  }
+  return last?.type === HANDOVER_EVENT && nowMs - last.at < HANDOVER_GRACE_MS;
+}
+
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve();
@@ -42,7 +65,9 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
  * (so the stream works on any replica, whichever runs the job): first those
  * after `afterSeq`, then new ones as they are committed. When the job is in
  * one of {@link STREAM_END_STATES} and every event has been sent, a final
- * `end` message carries `{ "state": ... }` and the function returns.
+ * `end` message carries `{ "state": ... }` and the function returns; a job
+ * paused only for a handover between replicas (a recent `job.handing-over`
+ * mark) does not end the stream.
  * @throws JobNotFoundError before anything is written
  */
 export async function streamJobEvents(o: JobEventStreamOptions): Promise<void> {
@@ -63,7 +88,7 @@ export async function streamJobEvents(o: JobEventStreamOptions): Promise<void> {
       lastWrite = performance.now();
       continue;
     }
-    if (STREAM_END_STATES.includes(job.state)) {
+    if (STREAM_END_STATES.includes(job.state) && !(job.state === 'paused' && (await handoverInProgress(o.store, o.jobId, Date.now())))) {
       o.write(`event: end\ndata: ${JSON.stringify({ jobId: o.jobId, state: job.state, lastSeq: after })}\n\n`);
       return;
     }

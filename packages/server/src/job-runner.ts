@@ -1,5 +1,6 @@
 import { LeaseHeldError, silentLogger, type Engine, type JobHandle, type JobOutcome, type JobRecord, type Logger } from '@scylla-cp/core';
 import type { EngineMetrics } from './engine-metrics.js';
+import { HANDOVER_EVENT } from './job-event-stream.js';
 import { asTakeover, TakeoverDeclinedError } from './takeover-guard.js';
 
 /** Options of a {@link JobRunner}. */
@@ -191,7 +192,14 @@ export class JobRunner {
     if (this.#timer) clearTimeout(this.#timer);
     await this.#scanning;
     const handles = [...this.#local.values()];
-    for (const h of handles) h.pause();
+    const store0 = this.engine.store;
+    for (const h of handles) {
+      // Marked first, so that event streams do not take the pause below for the job's end.
+      if (!this.#userPaused.has(h.jobId)) {
+        await store0.appendEvent?.(h.jobId, { at: this.engine.clock.now(), type: HANDOVER_EVENT, data: { by: this.engine.holder } }).catch(() => undefined);
+      }
+      h.pause();
+    }
     const outcomes = await Promise.all(handles.map((h) => h.done));
     const store = this.engine.store;
     for (const o of outcomes) {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { MemoryStore } from '@scylla-cp/core';
-import { createServer, TakeoverDeclinedError, type ScyllaCpServer } from '../src/index.js';
+import { MemoryStore, type Lease, type Transition } from '@scylla-cp/core';
+import { createServer, ServerClient, TakeoverDeclinedError, type ScyllaCpServer } from '../src/index.js';
 import { coreRegistry, inventoryYaml, OPERATOR_TOKEN, readSse, sleepWorkflow, TEST_TOKENS, VIEWER_TOKEN, waitFor } from './helpers.js';
 
 let server: ScyllaCpServer | undefined;
@@ -129,11 +129,18 @@ describe('scylla-cp server API', () => {
 
 describe('replicas in one process sharing a store', () => {
   it('hands a job over when the replica running it stops gracefully; the other one completes it', async () => {
-    const shared = new MemoryStore();
-    const a = await createServer({ store: shared, registry: coreRegistry(), tokens: TEST_TOKENS, leaseTtlSeconds: 30, scanIntervalMs: 50 });
-    const b = await createServer({ store: shared, registry: coreRegistry(), tokens: TEST_TOKENS, leaseTtlSeconds: 30, scanIntervalMs: 50 });
+    // The hand-back (paused -> pending) is slowed down, so that a stream reading the store sees the pause.
+    class SlowHandoverStore extends MemoryStore {
+      override async commit(lease: Lease, t: Transition): Promise<void> {
+        if (t.job?.state === 'pending') await new Promise((r) => setTimeout(r, 600));
+        return super.commit(lease, t);
+      }
+    }
+    const shared = new SlowHandoverStore();
+    const a = await createServer({ store: shared, registry: coreRegistry(), tokens: TEST_TOKENS, leaseTtlSeconds: 30, scanIntervalMs: 50, ssePollMs: 20 });
+    const b = await createServer({ store: shared, registry: coreRegistry(), tokens: TEST_TOKENS, leaseTtlSeconds: 30, scanIntervalMs: 50, ssePollMs: 20 });
     const urlA = await a.listen();
-    await b.listen();
+    const urlB = await b.listen();
     try {
       const res = await fetch(`${urlA}/v1/jobs`, {
         method: 'POST',
@@ -143,6 +150,8 @@ describe('replicas in one process sharing a store', () => {
       const { job } = (await res.json()) as any;
       const runner = await waitFor('a replica to run the job', () => [a, b].find((s) => s.runner.running().includes(job.id)));
       const other = runner === a ? b : a;
+      // Someone follows the job through the replica that stays: the handover must not end the stream.
+      const follower = new ServerClient({ url: other === a ? urlA : urlB, token: VIEWER_TOKEN }).follow(job.id, () => {});
       const started = performance.now();
       await runner.close();
       // The lease TTL is 30 s: a takeover this fast can only be the handover.
@@ -154,6 +163,7 @@ describe('replicas in one process sharing a store', () => {
       })).toBe('succeeded');
       const events = await shared.listEvents(job.id);
       expect(events.some((e) => e.type === 'job.handed-over')).toBe(true);
+      expect((await follower).state).toBe('succeeded');
     } finally {
       await a.close().catch(() => {});
       await b.close().catch(() => {});
