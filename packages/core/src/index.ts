@@ -35,6 +35,7 @@ export * from './engine/engine.js';
 export * from './engine/in-flight-registry.js';
 export * from './engine/runner-status.js';
 export * from './engine/rebind-inventory.js';
+export * from './engine/human-gates.js';
 export * from './workflow/yaml-tree.js';
 export * from './workflow/did-you-mean.js';
 export * from './workflow/variables.js';

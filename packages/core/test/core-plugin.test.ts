@@ -74,6 +74,7 @@ describe('corePlugin', () => {
     const r = new PluginRegistry().register(corePlugin);
     expect(corePlugin.name).toBe(CORE_PLUGIN_NAME);
     expect(r.tags().map((t) => `${t.kind}:${t.tag}`).sort()).toEqual([
+      'clusterTask:approval',
       'clusterTask:node-workflow',
       'clusterTask:sleep',
       'clusterTask:wait-for-conditions',

@@ -103,7 +103,7 @@ describe('parseWorkflow: every problem, located', () => {
   test('an unknown tag with nothing close lists the registered ones', () => {
     const p = problemsOf(ok('  - task: !frobnicate\n'));
     expect(brief(p)).toEqual(['3:11 unknown cluster task tag !frobnicate']);
-    expect(p[0]!.hint).toMatch(/^expected one of !node-workflow, !scylla-repair, !sleep, !wait-for-conditions; is the plugin/);
+    expect(p[0]!.hint).toMatch(/^expected one of !approval, !node-workflow, !scylla-repair, !sleep, !wait-for-conditions; is the plugin/);
   });
 
   test('a tag of the wrong kind says where it belongs', () => {

@@ -61,6 +61,12 @@ export const sleepParamsSchema = z.strictObject({
   seconds: durationSecondsSchema({ allowZero: true }),
 });
 
+/** Parameters of `!approval`. */
+export const approvalParamsSchema = z.strictObject({
+  /** What the operator should check before approving (shown in the pause, the page and `status`). */
+  message: z.string().min(1).optional(),
+});
+
 type WaitParams = z.output<typeof waitForConditionsParamsSchema>;
 
 /** Keeps a definition's parameter type while storing it in the untyped manifest maps. */
@@ -151,6 +157,22 @@ class NodeWorkflowTask implements ExecuteClusterTask {
   }
 }
 
+class ApprovalTask implements ExecuteClusterTask {
+  name() {
+    return 'approval';
+  }
+  preconditions() {
+    return [];
+  }
+  execute(): Promise<unknown> {
+    return Promise.reject(
+      new UnrecoverableError('!approval was executed as a task; the engine pauses the job at it until `scylla-cp approve` records the approval, so run it in a job', {
+        code: 'APPROVAL_EXECUTED',
+      }),
+    );
+  }
+}
+
 /**
  * Core's own tags, registered like any plugin (`registry.register(corePlugin)`):
  *
@@ -162,6 +184,9 @@ class NodeWorkflowTask implements ExecuteClusterTask {
  *   conditions are allowed.
  * - `!sleep {seconds}` (node task and cluster task): waits on the job's clock.
  *   Prefer waiting for a condition; use it only when nothing observable exists.
+ * - `!approval {message?}` (cluster task): a human gate. The engine pauses the
+ *   job there (its status and page say how to approve) until an operator runs
+ *   `scylla-cp approve <job>` (`Engine.approve`), recorded with the approver.
  */
 export const corePlugin = definePlugin({
   name: CORE_PLUGIN_NAME,
@@ -182,6 +207,11 @@ export const corePlugin = definePlugin({
       description: 'Sleep for a fixed number of seconds (prefer waiting for a condition).',
       params: sleepParamsSchema,
       create: (params) => new SleepTask(params.seconds),
+    }),
+    approval: tag({
+      description: 'Pause the job until an operator approves (scylla-cp approve <job>); recorded with the approver.',
+      params: approvalParamsSchema,
+      create: () => new ApprovalTask(),
     }),
   },
   nodeTasks: {

@@ -20,6 +20,8 @@ import { DEFAULT_ABANDON_GRACE_SECONDS } from '../plan/job-plan.js';
 
 export type { ServiceBinder } from './job-run.js';
 import { loadResumeState } from './resume-state.js';
+import { recordApproval } from './human-gates.js';
+import { isFinalJobState } from '../store/job-store.js';
 import { DEFAULT_RETRY_JITTER_RATIO } from './retry-policy.js';
 
 /** Options of an {@link Engine}. */
@@ -325,7 +327,8 @@ export class Engine extends EventEmitter<EngineEvents> {
       }
     }
     const rs = await loadResumeState(this.store, jobId, fresh.plan, { retryFailed: options.retryFailed === true });
-    return this.#track(new JobRun(this.#deps(), { job: fresh, lease, resume: rs, resumed: true }), rebind);
+    const freshFinally = options.retryFailed === true && fresh.state === 'failed';
+    return this.#track(new JobRun(this.#deps(), { job: fresh, lease, resume: rs, resumed: true, freshFinally }), rebind);
   }
 
   async #acquireForResume(jobId: string, force: boolean): Promise<Lease> {
@@ -389,6 +392,23 @@ export class Engine extends EventEmitter<EngineEvents> {
       await this.store.requestControl(jobId, options.now ? 'cancel-now' : 'cancel', this.clock.now());
       return 'requested';
     }
+    if ((job.plan.finallySteps?.length ?? 0) > 0) {
+      // The job's clean-up runs before it ends cancelled: run it here, cancelled from the start.
+      let handle: JobHandle;
+      try {
+        const fresh = await this.store.getJob(jobId);
+        const rs = await loadResumeState(this.store, jobId, fresh.plan);
+        const run = new JobRun(this.#deps(), { job: fresh, lease, resume: rs, resumed: true });
+        if (options.now) run.abort(reason);
+        else run.cancel(reason);
+        handle = await this.#track(run);
+      } catch (e) {
+        await this.store.releaseLease(lease).catch(() => {});
+        throw e;
+      }
+      const outcome = await handle.done;
+      return outcome.state === 'cancelled' ? 'cancelled' : 'cancelling';
+    }
     try {
       await this.store.commit(lease, {
         at: this.clock.now(),
@@ -399,6 +419,33 @@ export class Engine extends EventEmitter<EngineEvents> {
       await this.store.releaseLease(lease).catch(() => {});
     }
     return 'cancelled';
+  }
+
+  /**
+   * Records that `options.approver` approved an approval step of job `jobId`
+   * (an `!approval` step, or the canary `canary` of `stopAfterNodes`): by
+   * default the one the paused job waits for, or `options.stepId`, which may
+   * also approve a later one ahead of time. The job must not be running (its
+   * lease is taken for the write); it stays paused: `resume` goes on. Recorded
+   * as the step `succeeded` with `{ approvedBy, approvedAt }` and a
+   * `job.approved` event `{ by, stepId }`. Returns the approved step id.
+   * @throws JobNotFoundError, LeaseHeldError (a runner holds it),
+   *   InvalidInputError (`JOB_FINISHED`, `NOTHING_TO_APPROVE`, `NOT_AN_APPROVAL`).
+   */
+  async approve(jobId: string, options: { approver: string; stepId?: string }): Promise<string> {
+    const job = await this.store.getJob(jobId);
+    if (isFinalJobState(job.state)) {
+      throw new InvalidInputError(`job ${jobId} already ended (${job.state}); there is nothing to approve`, { code: 'JOB_FINISHED', details: { jobId, state: job.state } });
+    }
+    if (this.#runs.has(jobId)) {
+      throw new InvalidInputError(`job ${jobId} is running in this engine; approve it once it paused for the approval`, { code: 'JOB_RUNNING', details: { jobId } });
+    }
+    const lease = await this.#acquireForResume(jobId, false);
+    try {
+      return await recordApproval(this.store, lease, jobId, { approver: options.approver, at: this.clock.now(), ...(options.stepId !== undefined ? { stepId: options.stepId } : {}) });
+    } finally {
+      await this.store.releaseLease(lease).catch(() => {});
+    }
   }
 
   /**

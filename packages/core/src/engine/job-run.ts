@@ -20,6 +20,8 @@ import type { ResumeState } from './resume-state.js';
 import { runRollingWindow } from './rolling-window.js';
 import { RunControls } from './run-controls.js';
 import { StepRunner, type StepHost, type StepToRun } from './step-runner.js';
+import { MaintenanceWindow } from '../util/maintenance-window.js';
+import { APPROVAL_TAG, CANARY_APPROVAL_STEP_ID, approvalSteps, awaitingApprovalDetail, outsideWindowDetail } from './human-gates.js';
 
 /** Binds services for one execution scope (a `ServiceRegistry` satisfies it). */
 export interface ServiceBinder {
@@ -52,6 +54,12 @@ export interface JobRunStart {
   /** What earlier runs did; absent for a new job. */
   resume?: ResumeState;
   resumed: boolean;
+  /**
+   * Run the `finally_tasks` steps afresh at the end, whatever their records
+   * say (a retry of a failed job: the clean-up that ran when it failed runs
+   * again when the retried run ends). @default false
+   */
+  freshFinally?: boolean;
 }
 
 /**
@@ -88,6 +96,13 @@ export class JobRun {
   #storeError: unknown;
   #incomplete = false;
   #succeeded = 0;
+  /** Why the job pauses by itself (approval, maintenance window); stored as the paused job's `error`. */
+  #pauseReason: ErrorDetail | undefined;
+  readonly #window: MaintenanceWindow | undefined;
+  /** Nodes of the node workflows started in this run or finished in earlier ones (the canary's count). */
+  #nodesStarted = 0;
+  /** A `finally_tasks` step was stopped (interrupt) before the clean-up ended: the job ends paused, resumable. */
+  #finallyUnfinished = false;
 
   constructor(deps: JobRunDeps, start: JobRunStart) {
     this.#d = deps;
@@ -131,6 +146,15 @@ export class JobRun {
       onError: (e) => this.#stopFatal(e),
     });
     this.#steps = new StepRunner(this.#stepHost());
+    this.#window = this.#plan.maintenanceWindow ? new MaintenanceWindow(this.#plan.maintenanceWindow) : undefined;
+    if (start.resume) {
+      for (const step of this.#plan.steps) {
+        if (step.kind !== 'node-workflow') continue;
+        const seen = new Set<string>();
+        for (const b of step.batches) for (const n of b.nodes) if (!seen.has(n) && start.resume.isNodeCompleted(step.id, n)) seen.add(n);
+        this.#nodesStarted += seen.size;
+      }
+    }
   }
 
   /** No new steps start; in-flight steps finish; the job ends `paused`. */
@@ -182,6 +206,42 @@ export class JobRun {
 
   #canStartStep(): boolean {
     return !this.#halted && !this.#ctl.stopping && this.#storeError === undefined;
+  }
+
+  /** The job pauses by itself (awaiting approval, window closed): no new node or step starts; in-flight ones finish. */
+  #pauseFor(reason: ErrorDetail): void {
+    if (this.#pauseReason !== undefined) return;
+    this.#pauseReason = reason;
+    this.#incomplete = true;
+    this.log('warn', reason.message, reason.details);
+  }
+
+  /** Whether the maintenance window (if any) lets a new node or main-body step start now; pauses the job when not. */
+  #windowOpen(): boolean {
+    if (this.#pauseReason !== undefined) return false;
+    if (this.#window === undefined) return true;
+    const now = this.#d.clock.now();
+    if (this.#window.isOpen(now)) return true;
+    this.#pauseFor(outsideWindowDetail(this.#window, now));
+    return false;
+  }
+
+  /** Whether a new node may start: controls, window, and the canary (`stopAfterNodes`). */
+  #nodeMayStart(nodeId: string, workflowStepId: string): boolean {
+    if (!this.#canStartStep() || !this.#windowOpen()) return false;
+    const n = this.#plan.stopAfterNodes;
+    if (n === undefined || this.#resume?.isNodeCompleted(workflowStepId, nodeId)) return true;
+    if (this.#nodesStarted >= n && !this.#approved(CANARY_APPROVAL_STEP_ID)) {
+      const canary = approvalSteps(this.#plan).find((s) => s.stepId === CANARY_APPROVAL_STEP_ID)!;
+      this.#pauseFor(awaitingApprovalDetail(this.jobId, CANARY_APPROVAL_STEP_ID, canary.message));
+      return false;
+    }
+    return true;
+  }
+
+  /** Whether approval step `stepId` was recorded (by `recordApproval`) before this run. */
+  #approved(stepId: string): boolean {
+    return this.#resume?.isCompleted(stepId) ?? false;
   }
 
   /** Reads pending control requests, then says whether a new step (or attempt) may start. */
@@ -283,6 +343,9 @@ export class JobRun {
       if (r.nodeId !== undefined) u.nodeId = r.nodeId;
       return u;
     });
+    if (start.freshFinally) {
+      for (const f of this.#plan.finallySteps ?? []) if (!resetIds.includes(f.id)) steps.push({ stepId: f.id, state: 'pending', attempts: 0 });
+    }
     const reason = start.resumed ? 'resumed' : 'started';
     const lease = this.#lease.lease;
     try {
@@ -324,14 +387,24 @@ export class JobRun {
           break;
         }
         if (step.kind === 'cluster-task') {
+          if (this.#resume?.isCompleted(step.id)) continue;
+          if (!this.#windowOpen()) break;
+          if (step.task.tag === APPROVAL_TAG) {
+            // Approved (recorded succeeded by `approve`) steps were skipped above.
+            const gate = approvalSteps(this.#plan).find((a) => a.stepId === step.id)!;
+            this.#pauseFor(awaitingApprovalDetail(this.jobId, step.id, gate.message));
+            break;
+          }
           const r = await this.#runStepIfNeeded({ stepId: step.id, spec: step.task });
           if (r === 'failed') this.#halted = true;
         } else {
           await this.#runNodeWorkflow(step);
           // A node workflow with failed nodes does not let later steps run.
           if (this.#failures.any) this.#halted = true;
+          if (this.#pauseReason !== undefined) break;
         }
       }
+      await this.#runFinally();
       return await this.#finish();
     } catch (e) {
       // A bug in the engine itself: stop and say so, never reject `done`.
@@ -340,6 +413,74 @@ export class JobRun {
     } finally {
       this.#lease.stop();
       this.#control.stop();
+    }
+  }
+
+  /** Whether the job is ending (succeeded, failed or cancelled), not pausing or stopping. */
+  #ending(): boolean {
+    if (this.#storeError !== undefined || this.#ctl.interruptRequested) return false;
+    return this.#ctl.cancelRequested || this.#abandonedError !== undefined || this.#failures.any || !this.#incomplete;
+  }
+
+  /**
+   * Runs the plan's `finallySteps` when the job is ending in any way: after
+   * every attempt of the main body settled, in order, each recorded like any
+   * step (a resume skips those that succeeded). A failed one does not stop the
+   * others (and fails a job that would have succeeded). A cancel is first
+   * recorded in the store as a control request, so that a crash during the
+   * clean-up resumes into the same end. Cancel --now does not abort them; an
+   * interrupt (or a store failure) does, and the job then ends `paused` so
+   * that a resume runs the rest.
+   */
+  async #runFinally(): Promise<void> {
+    const finals = this.#plan.finallySteps ?? [];
+    if (finals.length === 0 || !this.#ending()) return;
+    await this.#d.inFlight.whenIdle(this.jobId);
+    if (!this.#ending()) return;
+    if (this.#ctl.cancelRequested) {
+      try {
+        await this.#d.store.requestControl(this.jobId, this.#ctl.abortRequested ? 'cancel-now' : 'cancel', this.#d.clock.now());
+      } catch (e) {
+        this.#stopFatal(e);
+        return;
+      }
+    }
+    const ending = this.#ctl.cancelRequested ? 'cancelled' : this.#failures.any || this.#abandonedError !== undefined ? 'failed' : 'succeeded';
+    this.log('info', `the job is ending (${ending}): running its ${finals.length} finally task(s)`);
+    const mayStart = async (): Promise<boolean> => {
+      if (this.#storeError !== undefined || this.#ctl.interruptRequested) return false;
+      await this.#control.check();
+      return this.#storeError === undefined && !this.#ctl.interruptRequested;
+    };
+    const runner = new StepRunner({
+      ...this.#stepHost(),
+      jobSignal: this.#ctl.finallySignal,
+      mayStart,
+      abortRequested: () => false,
+      leftIncomplete: () => {
+        this.#finallyUnfinished = true;
+        this.#incomplete = true;
+      },
+    });
+    const fresh = this.#start.freshFinally === true;
+    for (const f of finals) {
+      if (!fresh && this.#resume?.isCompleted(f.id)) continue;
+      if (!(await mayStart())) {
+        this.#finallyUnfinished = true;
+        this.#incomplete = true;
+        return;
+      }
+      const rec = fresh ? undefined : this.#resume?.openRecord(f.id);
+      if (rec?.state === 'failed') {
+        this.#failures.step(f.id, undefined, f.task.tag, rec.lastError ?? { name: 'Error', message: 'failed in an earlier run', classification: 'unrecoverable' });
+        continue;
+      }
+      const r = await runner.run({ stepId: f.id, spec: f.task, ...(rec ? { record: rec } : {}) });
+      if (r === 'stopped') {
+        this.#finallyUnfinished = true;
+        this.#incomplete = true;
+        return;
+      }
     }
   }
 
@@ -363,7 +504,10 @@ export class JobRun {
     }
     let state: JobOutcomeState;
     let error: ErrorDetail | undefined;
-    if (this.#abandonedError !== undefined) {
+    if (this.#finallyUnfinished) {
+      // The clean-up was interrupted: the job has not ended; a resume runs the rest.
+      state = 'paused';
+    } else if (this.#abandonedError !== undefined) {
       state = 'failed';
       const own = toErrorDetail(this.#abandonedError);
       error = { ...own, details: { ...own.details, ...this.#failures.detail().details } };
@@ -375,6 +519,7 @@ export class JobRun {
       error = this.#failures.detail();
     } else if (this.#incomplete) {
       state = 'paused';
+      error = this.#pauseReason;
     } else {
       state = 'succeeded';
     }
@@ -383,11 +528,12 @@ export class JobRun {
     const jobState = state as JobState;
     const ok = await this.#commit({
       at: this.#d.clock.now(),
-      job: { state: jobState, error: error ?? null, clearControl: true },
+      // An interrupted clean-up keeps a pending cancel, so that the resume ends the job cancelled.
+      job: { state: jobState, error: error ?? null, clearControl: !this.#finallyUnfinished },
       events: [
         {
           type: `job.${state}`,
-          data: error ? { error, failedNodes: outcome.failedNodes } : { stepsSucceeded: this.#succeeded },
+          data: state === 'paused' ? { stepsSucceeded: this.#succeeded, ...(error ? { reason: error } : {}) } : error ? { error, failedNodes: outcome.failedNodes } : { stepsSucceeded: this.#succeeded },
         },
       ],
     });
@@ -416,10 +562,14 @@ export class JobRun {
       // Nodes this job already took down come first: bring them back before
       // anything else is taken down (a resume after a crash mid-batch).
       const nodes = this.#disruption.orderForBatch(step, batch.nodes);
+      if (this.#pauseReason !== undefined) return;
       const r = await runRollingWindow(nodes, limit, {
-        canStart: () => this.#canStartStep(),
+        canStart: (nodeId) => this.#nodeMayStart(nodeId, step.id),
         isDone: (nodeId) => this.#resume?.isNodeCompleted(step.id, nodeId) ?? false,
-        run: (nodeId) => this.#runNode(step, nodeId),
+        run: (nodeId) => {
+          this.#nodesStarted++;
+          return this.#runNode(step, nodeId);
+        },
         onError: (e) => this.#stopFatal(e),
       });
       if (r.stoppedEarly) this.#incomplete = true;

@@ -1,5 +1,6 @@
 import type { JobPlan } from '../plan/job-plan.js';
 import { nodeStepId } from '../plan/job-plan.js';
+import { CANARY_APPROVAL_STEP_ID } from './human-gates.js';
 import type { JobStore, ResumeRecords, StepRecord } from '../store/job-store.js';
 import { isCompletedStepState, toResumeRecords } from '../store/job-store.js';
 
@@ -84,6 +85,12 @@ export function computeResumeState(plan: JobPlan, steps: readonly StepRecord[] |
   const workflows = new Map<string, WorkflowIndex>();
   const clusterSteps = new Set<string>();
   let totalSteps = 0;
+  // `finally_tasks` steps and the canary approval (`--stop-after`) are recorded like cluster steps.
+  for (const f of plan.finallySteps ?? []) {
+    clusterSteps.add(f.id);
+    totalSteps++;
+  }
+  if (plan.stopAfterNodes !== undefined) clusterSteps.add(CANARY_APPROVAL_STEP_ID);
   for (const step of plan.steps) {
     if (step.kind === 'cluster-task') {
       clusterSteps.add(step.id);
@@ -163,7 +170,8 @@ export function computeResumeState(plan: JobPlan, steps: readonly StepRecord[] |
     if (k === CLUSTER) {
       if (!clusterDone.has(id)) {
         clusterDone.add(id);
-        completedSteps++;
+        // The canary approval is a record, not a step of the plan's count.
+        if (id !== CANARY_APPROVAL_STEP_ID) completedSteps++;
       }
     } else if (resolved!.done[k] !== DONE) {
       resolved!.done[k] = DONE;
@@ -246,6 +254,7 @@ export function computeResumeState(plan: JobPlan, steps: readonly StepRecord[] |
       return open.get(stepId);
     },
   };
+  if (nextStepId === undefined) nextStepId = plan.finallySteps?.find((f) => !clusterDone.has(f.id))?.id;
   if (nextStepId !== undefined) state.nextStepId = nextStepId;
   return state;
 }

@@ -1,7 +1,7 @@
 /** What {@link runRollingWindow} drives. */
 export interface RollingWindowHooks {
-  /** Whether a new node may start now (false: no more nodes start). */
-  canStart(): boolean;
+  /** Whether node `nodeId` (the next one not done) may start now (false: no more nodes start). */
+  canStart(nodeId: string): boolean;
   /** Whether the node has nothing left to do (skipped, no slot used). */
   isDone(nodeId: string): boolean;
   /** Runs one node to its end. A rejection is reported to `onError`; the slot is freed either way. */
@@ -22,9 +22,13 @@ export function runRollingWindow(nodes: readonly string[], limit: number, hooks:
     let active = 0;
     const pump = (): void => {
       while (active < max && next < nodes.length) {
-        if (!hooks.canStart()) break;
-        const nodeId = nodes[next++]!;
-        if (hooks.isDone(nodeId)) continue;
+        const nodeId = nodes[next]!;
+        if (hooks.isDone(nodeId)) {
+          next++;
+          continue;
+        }
+        if (!hooks.canStart(nodeId)) break;
+        next++;
         active++;
         hooks.run(nodeId).then(finished, (e: unknown) => {
           hooks.onError(e);

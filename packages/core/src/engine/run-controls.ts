@@ -11,6 +11,8 @@ import type { ControlRequest } from '../store/job-store.js';
  */
 export class RunControls {
   readonly #abort = new AbortController();
+  /** Aborted only by `interrupt` and `fail`: `finally_tasks` run after a cancel --now too. */
+  readonly #finallyAbort = new AbortController();
   pauseRequested = false;
   cancelRequested = false;
   abortRequested = false;
@@ -22,6 +24,15 @@ export class RunControls {
     private readonly log: (level: 'info' | 'warn', message: string) => void,
   ) {
     setMaxListeners(0, this.#abort.signal);
+    setMaxListeners(0, this.#finallyAbort.signal);
+  }
+
+  /**
+   * The signal of the job's `finally_tasks` steps: aborted by `interrupt` and
+   * by a store failure, never by `abort` (clean-up runs after cancel --now).
+   */
+  get finallySignal(): AbortSignal {
+    return this.#finallyAbort.signal;
   }
 
   /** Aborted by `abort`, `interrupt` and `fail`: every attempt of the job listens to it. */
@@ -55,6 +66,7 @@ export class RunControls {
     const err = new Error(`job ${this.jobId} interrupted: ${reason}`);
     err.name = 'AbortError';
     this.#abort.abort(err);
+    this.#finallyAbort.abort(err);
   }
 
   abort(reason: string): void {
@@ -69,6 +81,7 @@ export class RunControls {
   /** The run cannot go on (store failure): in-flight attempts are aborted with `error`. */
   fail(error: unknown): void {
     this.#abort.abort(error);
+    this.#finallyAbort.abort(error);
   }
 
   /** Acts on a request recorded in the store by another process. */

@@ -62,7 +62,8 @@ const SNOWFLAKE = /^[0-9]{1,25}$/;
 
 /** The human text of a notification. */
 export function notificationText(e: JobEvent): string {
-  const what = e.state === 'failed' ? 'FAILED' : e.state === 'interrupted' ? 'was INTERRUPTED' : e.state;
+  const what =
+    e.state === 'failed' ? 'FAILED' : e.state === 'interrupted' ? 'was INTERRUPTED' : e.state === 'paused' && e.error?.code === 'AWAITING_APPROVAL' ? 'is WAITING FOR YOUR APPROVAL' : e.state;
   let text = `scylla-cp: job ${e.jobId} (workflow ${e.workflowName}, cluster ${e.cluster}, operator ${e.operator}) ${what}`;
   if (e.error) text += `: ${e.error.message}`;
   if (e.failedNodes && e.failedNodes.length > 0) {
@@ -174,7 +175,8 @@ export class WebhookNotifier {
   attach(emitter: EventEmitter<EngineEvents>): () => void {
     this.#emitter = emitter;
     const onJob = (e: JobEvent): void => {
-      if (this.#notifyOn.has(e.state)) void this.notify(e);
+      // A job that paused for a human (an `!approval`, the canary of --stop-after) always pages: someone must act.
+      if (this.#notifyOn.has(e.state) || (e.state === 'paused' && e.error?.code === 'AWAITING_APPROVAL')) void this.notify(e);
     };
     emitter.on('job', onJob);
     // An Engine flushes pending deliveries in close().

@@ -163,6 +163,12 @@ export interface JobPlan {
    */
   maintenanceWindow?: MaintenanceWindowSpec;
   /**
+   * The canary (`--stop-after N`): once N nodes of the job's node workflows
+   * have started and finished, no further node starts until an operator
+   * approves (`scylla-cp approve <job>`, recorded as the step `canary`). Absent: no canary.
+   */
+  stopAfterNodes?: number;
+  /**
    * Workflow `finally_tasks`: cluster steps (ids `f0`, `f1`, ...) to run, in
    * order, when the job ends in any way (succeeded, failed, cancelled),
    * recorded and resumed like any other step. Absent: none.
