@@ -125,3 +125,22 @@ it('stores what psql can read: timestamptz, jsonb, and the schema of its own', a
   expect(await server.server.psql('postgres', "SELECT created_at AT TIME ZONE 'UTC' FROM visible.jobs")).toBe('2026-01-02 03:04:05.006');
   expect(await server.server.psql('postgres', 'SELECT count(*) FROM scylla_cp.jobs').catch((e: Error) => e.message)).toMatch(/does not exist/);
 });
+
+it('a control request written by another store is visible to the next getJob, and stays until a commit clears it', async () => {
+  const runner = await open('control');
+  const operator = await open('control');
+  await runner.createJob(newJob('j1', { at: 1_000 }));
+  const lease = await runner.acquireLease('j1', 'host-a:123:00ff00ff00ff00ff', 1_000, 1_000);
+  await runner.commit(lease, { at: 1_001, job: { state: 'running' } });
+  expect((await runner.getJob('j1')).control).toBeUndefined();
+  for (const action of ['pause', 'cancel', 'cancel-now'] as const) {
+    await operator.requestControl('j1', action, 2_000);
+    expect((await runner.getJob('j1')).control).toBe(action);
+  }
+  const next = await operator.acquireLease('j1', 'host-b:456:0123456789abcdef', 1_000, 10_000);
+  expect(await operator.getLease('j1')).toEqual({ jobId: 'j1', holder: 'host-b:456:0123456789abcdef', token: 2, expiresAt: 11_000 });
+  expect((await operator.getJob('j1')).control).toBe('cancel-now');
+  await operator.commit(next, { at: 10_001, job: { state: 'cancelled', clearControl: true } });
+  const after = await runner.getJob('j1');
+  expect([after.state, after.control]).toEqual(['cancelled', undefined]);
+});
