@@ -1,4 +1,4 @@
-import { connectionSettings, InvalidInputError, type ClusterInventory, type InventoryNode } from '@scylla-cp/core';
+import { connectionSettings, durationSecondsSchema, InvalidInputError, type ClusterInventory, type InventoryNode } from '@scylla-cp/core';
 import { z } from 'zod';
 import type { PrometheusClientOptions } from './prometheus-client.js';
 
@@ -46,8 +46,8 @@ export const prometheusSettingsSchema = z
       .optional(),
     bearer_token: z.string().min(1).optional(),
     bearer_token_env: envName.optional(),
-    timeout_seconds: z.number().positive().optional(),
-    connect_timeout_seconds: z.number().positive().optional(),
+    timeout_seconds: durationSecondsSchema().optional(),
+    connect_timeout_seconds: durationSecondsSchema().optional(),
     headers: z.record(z.string(), z.string()).optional(),
     instance_label: z
       .string()

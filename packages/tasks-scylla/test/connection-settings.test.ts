@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { corePlugin, InventoryError, parseInventory, parseWorkflow, plan, PluginRegistry, type WorkflowProblem } from '@scylla-cp/core';
+import { corePlugin, InventoryError, parseInventory, parseWorkflow, plan, PluginRegistry, WorkflowError, type WorkflowProblem } from '@scylla-cp/core';
 import { prometheusPlugin } from '@scylla-cp/conditions';
 import { scyllaPlugin } from '../src/index.js';
 
@@ -86,5 +86,34 @@ nodes:
   it('an inventory built in code (no source) still gets the error, with the path instead of a location', () => {
     const inventory = { name: 'c', connection: {}, nodes: [{ id: 'n1', address: 'a', dc: 'd', rack: 'r', zone: 'r', labels: {}, connection: { ssh: { prot: 22 } } }] };
     expect(() => plan(workflow, inventory, {}, {}, { registry })).toThrow(/node n1: unknown key "prot" in connection\.ssh \(hint: did you mean "port"\?\)/);
+  });
+});
+
+describe('durations of the Scylla tags and connection settings are bounded like the language (issue 12)', () => {
+  it('a drain timeout in milliseconds by mistake is refused at its location; 25 days (past 2^31-1 ms) is accepted', () => {
+    const text = (v: number) => `name: w\ncluster_tasks:\n  - task: !node-workflow\n      name: d\n      node_tasks:\n        - task: !scylla-drain {drain_timeout_seconds: ${v}}\n`;
+    expect(() => parseWorkflow(text(2_200_000), { registry })).not.toThrow();
+    try {
+      parseWorkflow(text(600_000_000), { registry, fileName: 'w.yaml' });
+      throw new Error('accepted');
+    } catch (e) {
+      expect((e as WorkflowError).problems.map((p) => `${p.location?.line}:${p.location?.column} ${p.message}`)).toEqual([
+        '6:55 !scylla-drain: drain_timeout_seconds: a duration is at most 2592000 seconds (30 days); was it written in milliseconds?',
+      ]);
+    }
+  });
+
+  it('connection timeouts too, checked when the job is planned', () => {
+    const p = planProblems(`name: c
+connection:
+  scylla_api: {headers_timeout_seconds: 5000000}
+  prometheus: {url: http://p:9090, timeout_seconds: 0}
+nodes:
+  - {id: n1, address: 10.0.0.1, dc: d, rack: r}
+`);
+    expect(p.map((x) => `${x.location?.line}:${x.location?.column} ${x.message}`)).toEqual([
+      '3:16 connection.scylla_api.headers_timeout_seconds: a duration is at most 2592000 seconds (30 days); was it written in milliseconds? (got 5000000)',
+      '4:36 connection.prometheus.timeout_seconds: a duration must be greater than 0 seconds (got 0)',
+    ]);
   });
 });

@@ -1,4 +1,4 @@
-import { ConditionCheck, definePlugin } from '@scylla-cp/core';
+import { ConditionCheck, definePlugin, durationSecondsSchema } from '@scylla-cp/core';
 import { z } from 'zod';
 import { ClusterNormal } from '../conditions/cluster-normal.js';
 import { NoTopologyChange } from '../conditions/no-topology-change.js';
@@ -27,7 +27,8 @@ export const TASKS_SCYLLA_VERSION = '0.1.0';
 
 const name = z.string().min(1);
 const names = z.array(name).min(1);
-const positive = z.number().positive();
+/** Every `*_seconds` parameter: > 0 and at most 30 days, like every duration of the workflow language. */
+const positive = durationSecondsSchema();
 const unit = z.string().regex(/^[A-Za-z0-9:_.@\\-]+$/, 'a systemd unit name (letters, digits, ":_.@\\-")');
 
 /** Parameter schemas of every tag, by tag (snake_case keys, strict objects). */

@@ -1,7 +1,8 @@
-import { connectionSettings, InvalidInputError, type ClusterInventory, type InventoryNode } from '@scylla-cp/core';
+import { connectionSettings, durationSecondsSchema, InvalidInputError, type ClusterInventory, type InventoryNode } from '@scylla-cp/core';
 import { z } from 'zod';
 
-const seconds = z.number().nonnegative();
+/** Timeouts: >= 0 (0: none, where documented) and at most 30 days. */
+const seconds = durationSecondsSchema({ allowZero: true });
 
 /**
  * Inventory `connection.scylla_api` (per-node `connection.scylla_api` merged over it).
@@ -43,7 +44,7 @@ export const SshSettingsSchema = z
     /** Jump host(s), as for `ssh -J`. */
     proxy_jump: z.string().min(1).optional(),
     /** @default 10 */
-    connect_timeout_seconds: z.number().positive().optional(),
+    connect_timeout_seconds: durationSecondsSchema().optional(),
     /** Extra `-o Key=Value` options. */
     options: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
     /** ssh config file (`-F`). */
