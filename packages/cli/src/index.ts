@@ -29,3 +29,4 @@ export * from './commands/follow-job.js';
 export * from './commands/job-events.js';
 export * from './commands/report-html.js';
 export * from './commands/schema-settings.js';
+export * from './progress/poll-recorder.js';

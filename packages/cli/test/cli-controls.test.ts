@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertBuilt, CliProcess, FAST_DRAIN_RESTART, REPO, runCli, startSim, tempHome } from './cli-harness.js';
+import { assertBuilt, CliProcess, FAST_DRAIN_RESTART, healCluster as heal, REPO, runCli, startSim, tempHome } from './cli-harness.js';
 
 let home: ReturnType<typeof tempHome>;
 let sim: Awaited<ReturnType<typeof startSim>>;
@@ -25,15 +25,7 @@ afterAll(async () => {
   home?.cleanup();
 });
 
-/** Brings back any node a cancelled job left drained or stopped, and waits until it serves. */
-async function healCluster(): Promise<void> {
-  for (const n of sim.cluster.summary()) if (n.mode !== 'NORMAL') await sim.cluster.systemctlRestart(n.id);
-  const t0 = Date.now();
-  while (sim.cluster.summary().some((n) => n.mode !== 'NORMAL' || !n.nativeTransport)) {
-    if (Date.now() - t0 > 30_000) throw new Error(`the simulated cluster did not come back: ${JSON.stringify(sim.cluster.summary())}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const healCluster = () => heal(sim.cluster);
 
 const steps = (run: CliProcess) => run.events().filter((e) => e.event === 'step');
 

@@ -4,7 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqliteStore } from '@scylla-cp/store-sqlite';
-import { assertBuilt, CliProcess, FAST_DRAIN_RESTART, REPO, runCli, startSim, tempHome } from './cli-harness.js';
+import { assertBuilt, CliProcess, FAST_DRAIN_RESTART, healCluster, REPO, runCli, startSim, tempHome } from './cli-harness.js';
 
 let home: ReturnType<typeof tempHome>;
 let workflowFile: string;
@@ -95,6 +95,9 @@ describe('scylla-cp against a simulated cluster', () => {
     const status = await runCli(['status', jobId], home.env);
     expect(status.stdout).toContain('RUNNING');
     let resumed = await runCli(['resume', jobId, '--json'], home.env);
+    // without --force, a held lease is refused with how long it has left
+    expect(resumed.code).toBe(1);
+    expect(resumed.stderr).toMatch(/is being run by \S+ \(lease valid until \S+, \d+ s from now\)/);
     const deadline = Date.now() + 60_000;
     while (resumed.code !== 0 && /is being run by/.test(resumed.stderr) && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 1000));
@@ -163,6 +166,7 @@ describe('scylla-cp against a simulated cluster', () => {
     const id = first.events().find((e) => e.event === 'job')!.jobId as string;
     const cancelled = await runCli(['cancel', id], home.env);
     expect(cancelled.code).toBe(0);
+    await healCluster(sim.cluster); // the paused job left a node drained; the next run's preflight needs the cluster normal
   }, 120_000);
   it('a node that never returns halts the job (exit 1) and the Discord webhook gets the operator mention', async () => {
     const received: { body: any }[] = [];

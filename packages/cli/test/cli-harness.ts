@@ -88,6 +88,23 @@ export async function startSim(name: string): Promise<{ cluster: SimCluster; pro
   };
 }
 
+/**
+ * Brings back every node of `cluster` that a cancelled or paused job left
+ * drained or stopped, and waits until all serve again (so that the next
+ * test's preflight finds the cluster normal).
+ */
+export async function healCluster(cluster: SimCluster, timeoutMs = 30_000): Promise<void> {
+  for (const n of cluster.summary()) {
+    if (!n.hostUp) cluster.powerOn(n.id);
+    if (n.mode !== 'NORMAL' || !n.nativeTransport) await cluster.systemctlRestart(n.id);
+  }
+  const t0 = Date.now();
+  while (cluster.summary().some((n) => n.mode !== 'NORMAL' || !n.nativeTransport)) {
+    if (Date.now() - t0 > timeoutMs) throw new Error(`the simulated cluster did not come back: ${JSON.stringify(cluster.summary())}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /** The canonical drain-and-restart with short windows, for tests. */
 export const FAST_DRAIN_RESTART = `name: Fast drain and restart (test)
 variables:

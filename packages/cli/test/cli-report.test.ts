@@ -84,6 +84,10 @@ describe('report --html', () => {
     expect(await page.$$eval('text.mark.retried', (es) => es.length)).toBe(1);
     // condition waits are shaded
     expect(await page.$$eval('rect.bar.wait', (es) => es.map((e) => e.getAttribute('fill')))).toEqual(Array(6).fill('url(#hatch)'));
+    // with their polls: the first of each wait, each change, and the pass (recorded with the engine's transitions)
+    const polls = await page.$$eval('circle.poll', (es) => es.map((e) => e.querySelector('title')?.textContent ?? ''));
+    expect(polls.length).toBeGreaterThanOrEqual(12);
+    expect(polls.filter((t) => /^compactions-nominal passed: /.test(t)).length).toBeGreaterThanOrEqual(6);
     // the pause and the resume are marked across every zone
     expect(await page.$$eval('line.marker.paused', (es) => es.length)).toBe(3);
     expect(await page.$$eval('line.marker.resumed', (es) => es.length)).toBe(3);

@@ -20,6 +20,7 @@ import type { NotifySpec } from '../notify-spec.js';
 import { JsonProgressView } from '../progress/json-view.js';
 import { LineProgressView } from '../progress/line-view.js';
 import type { ProgressView } from '../progress/progress-view.js';
+import { PollRecorder } from '../progress/poll-recorder.js';
 import { TtyProgressView } from '../progress/tty-view.js';
 
 /** How the job is begun: a new plan, or an existing job to resume (optionally retrying failed steps). */
@@ -77,7 +78,12 @@ function chooseView(
  * says how long until it expires and waits for that (re-trying once the lease
  * is free). Without `force`, a held lease is an error saying how long.
  */
-async function resumeWithLeaseWait(engine: Engine, start: Extract<JobStart, { kind: 'resume' }>, say: (m: string) => void): Promise<JobHandle> {
+async function resumeWithLeaseWait(
+  engine: Engine,
+  start: Extract<JobStart, { kind: 'resume' }>,
+  say: (m: string) => void,
+  interrupted: () => boolean,
+): Promise<JobHandle | undefined> {
   const opts = {
     retryFailed: start.retryFailed,
     ...(start.force ? { force: true } : {}),
@@ -91,7 +97,11 @@ async function resumeWithLeaseWait(engine: Engine, start: Extract<JobStart, { ki
       if (!(e instanceof LeaseHeldError) || !start.force) throw e;
       const waitMs = Math.max(500, (e.remainingMs ?? 5_000) + 250);
       say(`the runner ${e.holder} is not provably dead (it may run on another host or still be alive); waiting ${Math.ceil(waitMs / 1000)} s for its lease to expire`);
-      await new Promise((r) => setTimeout(r, waitMs));
+      for (const until = Date.now() + waitMs; Date.now() < until; ) {
+        if (interrupted()) return undefined;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      if (interrupted()) return undefined;
     }
   }
 }
@@ -123,7 +133,9 @@ export async function executeJob(options: ExecuteJobOptions): Promise<number> {
   const { io, store, registry, start } = options;
   const clock = options.clock ?? new SystemClock();
   // The engine's default lease holder is `host:pid:random`, which `jobs`/`status` read to tell a dead runner.
-  const engine = new Engine({ store, registry, clock });
+  const polls = new PollRecorder();
+  const engine = new Engine({ store: polls.wrap(store), registry, clock });
+  polls.attach(engine);
   if (options.notify.length > 0) {
     const notifier = new WebhookNotifier({
       targets: options.notify.map((n) => ({ kind: n.kind, url: n.url })),
@@ -138,7 +150,7 @@ export async function executeJob(options: ExecuteJobOptions): Promise<number> {
   const records = stored ? await store.getSteps(stored.id) : undefined;
   const view = chooseView(io, { json: options.json, plan, clock, colors: options.colors, ...(records ? { records } : {}), ...(stored ? { startedAt: stored.createdAt } : {}) });
   view.attach(engine);
-  let handle: JobHandle;
+  let handle: JobHandle | undefined;
   let interrupts = 0;
   const dbHint = ` --db ${options.dbPath}`;
   let lastInterrupt = -Infinity;
@@ -161,7 +173,11 @@ export async function executeJob(options: ExecuteJobOptions): Promise<number> {
     handle =
       start.kind === 'start'
         ? await engine.start(start.plan, { operator: start.operator, workflowText: start.workflowText, allowConcurrent: start.allowConcurrent })
-        : await resumeWithLeaseWait(engine, start, (m) => view.note(m));
+        : await resumeWithLeaseWait(engine, start, (m) => view.note(m), () => interrupts > 0);
+    if (!handle) {
+      view.note(`interrupted while waiting for the lease: job ${start.kind === 'resume' ? start.jobId : ''} was not resumed`);
+      return ExitCode.PAUSED;
+    }
     const outcome = await handle.done;
     const code = exitCodeFor(outcome, interrupts > 0);
     if (!options.json) {
@@ -189,6 +205,7 @@ export async function executeJob(options: ExecuteJobOptions): Promise<number> {
   } finally {
     unlisten();
     view.detach();
+    polls.detach();
     await engine.close?.();
   }
 }

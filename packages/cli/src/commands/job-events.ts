@@ -24,7 +24,7 @@ const secs = (ms: unknown) => `${(Number(ms) / 1000).toFixed(1)}s`;
 
 /** One stored event as a line for a person: time, what, where. */
 export function formatStoredEvent(e: StoredEvent, steps: Map<string, StepInfo>): string {
-  const at = new Date(e.at).toISOString();
+  const at = new Date(typeof e.data.at === 'number' ? e.data.at : e.at).toISOString();
   const info = e.stepId ? steps.get(e.stepId) : undefined;
   const where = info ? `${info.nodeId ?? 'cluster'} step ${info.index + 1}/${info.of} !${info.tag}` : e.stepId ?? '';
   const d = e.data;
@@ -42,6 +42,9 @@ export function formatStoredEvent(e: StoredEvent, steps: Map<string, StepInfo>):
       break;
     case 'step.retry':
       text = `${where} attempt ${d.attempt} failed: ${err}; retry in ${secs(d.delayMs)}`;
+      break;
+    case 'condition.poll':
+      text = `${where} condition ${d.condition}: ${d.passed ? 'passed' : d.ok ? `holding ${d.held}/${d.window}s` : 'not yet'}: ${d.detail}`;
       break;
     case 'step.failed':
       text = `${where} FAILED (attempt ${d.attempt}): ${err}`;
