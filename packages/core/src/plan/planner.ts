@@ -294,7 +294,7 @@ function planReplicaSets(
   const ring = planOptions.ring;
   if (!ring) {
     throw new InvalidInputError(
-      `${where(entry)}: !node-workflow "${step.name}" uses concurrency_unit: replica_set, which needs the token ring; plan it with planJob() and a RingProvider (the CLI reads describe_ring from the cluster)`,
+      `${where(entry)}: !node-workflow "${step.name}" uses concurrency_unit: replica_set, which needs the token ring; plan it with planJob() and a RingProvider (tasks-scylla's scyllaRingProvider() reads describe_ring)`,
       { code: 'RING_REQUIRED', details: { step: step.id } },
     );
   }
@@ -409,7 +409,7 @@ export function plan(
     if (p.order === 'role_aware') {
       if (!options.roles) {
         throw new InvalidInputError(
-          `${where(entry)}: !node-workflow "${step.name}" uses order: role_aware, which needs the nodes' roles; plan it with planJob() and a NodeRoleProvider (the CLI reads them from the cluster)`,
+          `${where(entry)}: !node-workflow "${step.name}" uses order: role_aware, which needs the nodes' roles; plan it with planJob() and a NodeRoleProvider`,
           { code: 'ROLES_REQUIRED', details: { step: step.id } },
         );
       }
