@@ -109,6 +109,9 @@ export class JobRunner {
       if (this.#local.has(job.id) || this.#starting.has(job.id)) continue;
       if (this.#local.size + this.#starting.size >= this.#max) return;
       try {
+        // A live lease of another runner: skip it with a read instead of a refused write.
+        const lease = await store.getLease?.(job.id);
+        if (lease && lease.holder !== this.engine.holder && lease.expiresAt > this.engine.clock.now()) continue;
         if (job.control !== undefined) await this.#settleControl(job);
         else await this.takeOver(job.id, job.state === 'running');
       } catch (e) {
