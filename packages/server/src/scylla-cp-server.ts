@@ -189,7 +189,8 @@ export async function createServer(options: ServerOptions): Promise<ScyllaCpServ
   const runner = new JobRunner({ engine, metrics, scanIntervalMs: options.scanIntervalMs, maxConcurrentJobs: options.maxConcurrentJobs, logger: options.logger });
   const service = new JobService(runner, options.registry);
 
-  const app = Fastify({ logger: false, ...(options.tls ? { https: { cert: options.tls.cert, key: options.tls.key } } : {}) }) as unknown as FastifyInstance;
+  // Inventories of a thousand nodes are a few hundred KiB; the workflow parser has its own limits.
+  const app = Fastify({ logger: false, bodyLimit: 8 * 1024 * 1024, ...(options.tls ? { https: { cert: options.tls.cert, key: options.tls.key } } : {}) }) as unknown as FastifyInstance;
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   await app.register(fastifySwagger, {
