@@ -257,6 +257,16 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
           ctx.setExit(ExitCode.FAILED);
           return;
         }
+        const runner = await runnerStatus(store, job, Date.now());
+        if (runner.state === 'dead') {
+          // Nobody would act on the request: say so instead of recording it silently.
+          io.stderr.write(
+            `job ${jobId} is recorded as running but its runner is ${runner.text}: nothing is running it, so there is nothing to pause.\n` +
+              `  continue it: scylla-cp resume ${jobId}${runner.provablyDead ? ' --force' : ''}\n  or close it: scylla-cp cancel ${jobId}\n`,
+          );
+          ctx.setExit(ExitCode.FAILED);
+          return;
+        }
         await store.requestControl(jobId, 'pause', Date.now());
         io.stdout.write(`pause requested: job ${jobId} stops after its in-flight steps finish; then: scylla-cp resume ${jobId}\n`);
       } finally {
@@ -429,7 +439,6 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
       const registry = await buildRegistry(cfg, io.cwd);
       ctx.setExit(await runDemo(io, { registry, dbPath: ctx.dbPath(cfg), speed: o.speed, json: Boolean(o.json), colors: ctx.colors() }));
     });
-
 
   registerServerCommand(ctx);
 
