@@ -155,6 +155,15 @@ describe('pathological input is refused fast, with a location where one exists (
     expect(brief(problemsOf(text))).toEqual(['65:65 workflow file wf.yaml nests mappings and sequences more than 64 levels deep']);
   });
 
+  test('a file of many small tokens is refused by a token budget counted before yaml parses it (1 MB of "," took 26 s)', () => {
+    expect(brief(problemsOf(`[${','.repeat(1_000_000)}]`))).toEqual(['1:50001 workflow file wf.yaml holds more than 50000 YAML tokens']);
+    expect(brief(problemsOf('a: 1\n'.repeat(200_000)))).toEqual(['12501:1 workflow file wf.yaml holds more than 50000 YAML tokens']);
+    expect(brief(problemsOf('\n'.repeat(1_000_000)))).toEqual(['50001:1 workflow file wf.yaml holds more than 50000 YAML tokens']);
+    expect(brief(problemsOf('&a '.repeat(300_000)))).toEqual(['1:150001 workflow file wf.yaml holds more than 50000 YAML tokens']);
+    // The budget can be raised; the file is then judged on its content.
+    expect(() => parseWorkflow(`[${','.repeat(60_000)}]`, { registry, limits: { maxTokens: 100_000 } })).toThrow(/invalid YAML: Unexpected , in flow sequence/);
+  });
+
   test('brackets inside quoted strings and comments do not count', () => {
     const deep = '['.repeat(100);
     const wf = parseWorkflow(`name: "${deep}"\ndescription: '${deep}' # ${deep}\ncluster_tasks:\n  - task: !sleep {seconds: 1}\n`, { registry });

@@ -343,7 +343,13 @@ describe('parseWorkflow: hostile input is refused, never hangs or crashes', () =
   test('a mapping with very many keys is checked in linear time, and the error lists at most 100 problems', () => {
     // yaml's own duplicate-key check is quadratic: 20,000 keys took minutes with it.
     const keys = Array.from({ length: 20_000 }, (_, i) => `k${i % 10_000}: 1`).join('\n');
-    const p = problemsOf(`${keys}\nname: w\ncluster_tasks: []\n`);
+    // 20,000 keys are over a workflow's token budget: raise it to reach the duplicate-key check.
+    let p: WorkflowProblem[] = [];
+    try {
+      parseWorkflow(`${keys}\nname: w\ncluster_tasks: []\n`, { registry, fileName: 'wf.yaml', limits: { maxTokens: 200_000 } });
+    } catch (e) {
+      p = [...(e as WorkflowError).problems];
+    }
     expect(p).toHaveLength(101);
     expect(brief(p.slice(0, 1))).toEqual(['10001:1 duplicate key "k0" (first at line 1, column 1)']);
     expect(p[100]!.message).toBe('... and 9900 more problems');

@@ -6,7 +6,7 @@ import { suggestionHint } from './did-you-mean.js';
 import { isVariableValueOfType, sampleValue, variableRefs, wholeVariableRef } from './variables.js';
 import type { GateEntry, NodeWorkflowSettings, RetryBackoff, TaggedValue, TaskEntry, VariableDeclaration, VariableType, Workflow } from './workflow.js';
 import { variableDeclarationSchema, workflowFileSchema } from './workflow-schemas.js';
-import { isTaggedValue, limitProblems, oversizedFileProblem, parseYamlTree, setOwn, type TreePath, type YamlLimits, type YamlTree } from './yaml-tree.js';
+import { isTaggedValue, limitProblems, oversizedFileProblem, parseYamlTree, setOwn, WORKFLOW_MAX_TOKENS, type TreePath, type YamlLimits, type YamlTree } from './yaml-tree.js';
 import { strippedKeyProblems, zodProblems, type SubstitutedVariable } from './zod-problems.js';
 
 /** Options of {@link parseWorkflow}. */
@@ -15,7 +15,7 @@ export interface ParseWorkflowOptions {
   registry: PluginRegistry;
   /** Named in every error location. @default '<workflow>' */
   fileName?: string;
-  /** Overrides of the size, depth and alias limits. @default DEFAULT_YAML_LIMITS */
+  /** Overrides of the size, depth, alias and token limits. @default DEFAULT_YAML_LIMITS with maxTokens WORKFLOW_MAX_TOKENS */
   limits?: Partial<YamlLimits>;
 }
 
@@ -52,7 +52,7 @@ interface VarInfo {
 export function parseWorkflow(text: string, options: ParseWorkflowOptions): Workflow {
   const fileName = options.fileName ?? '<workflow>';
   const problems: WorkflowProblem[] = [];
-  const tree = parseYamlTree(text, fileName, problems, 'workflow', options.limits);
+  const tree = parseYamlTree(text, fileName, problems, 'workflow', { maxTokens: WORKFLOW_MAX_TOKENS, ...options.limits });
   if (!tree || problems.length > 0) throw new WorkflowError(problems.length > 0 ? limitProblems(problems) : [{ message: 'unreadable workflow' }]);
   const root = tree.value;
   if (!isPlainObject(root)) {

@@ -17,7 +17,17 @@ export interface YamlLimits {
   maxAliasCount: number;
   /** Most values the document may expand to, aliases expanded. @default 100000 */
   maxNodes: number;
+  /**
+   * Most YAML tokens (scalars, indicators, brackets, commas, tags, anchors,
+   * aliases, line breaks; not spaces or comments) the file may hold, counted by a
+   * fast lexical pass before yaml's parser runs (which costs about 25 µs a
+   * token on pathological input). @default 200000 (parseWorkflow: 50000)
+   */
+  maxTokens: number;
 }
+
+/** The token budget of a workflow file (a real one holds a few thousand). */
+export const WORKFLOW_MAX_TOKENS = 50_000;
 
 /** The documented defaults of {@link YamlLimits}. */
 export const DEFAULT_YAML_LIMITS: Readonly<YamlLimits> = Object.freeze({
@@ -25,6 +35,7 @@ export const DEFAULT_YAML_LIMITS: Readonly<YamlLimits> = Object.freeze({
   maxDepth: 64,
   maxAliasCount: 100,
   maxNodes: 100_000,
+  maxTokens: 200_000,
 });
 
 /** A path into a plain tree: object keys and array indexes. */
@@ -200,16 +211,20 @@ function cstDepth(tokens: readonly CST.Token[], cap: number): number {
 }
 
 /**
- * A fast first look at the nesting depth, on the lexer's token stream, that
- * stops at the first token deeper than `cap`: flow collections (`[`, `{`) are
- * counted exactly, block collections by the columns of their indicators and
- * keys (a close estimate). Returns the offset of the token that went past
- * `cap`, or `undefined`. The exact depth is measured on the CST afterwards;
+ * A fast first look at the token stream (yaml's lexer, about 1 µs a token)
+ * that stops at the first token past a limit: more than `maxTokens` tokens,
+ * more than `maxAliasCount` aliases, or nesting deeper than `maxDepth`
+ * (flow collections, `[` and `{`, counted exactly; block collections by the
+ * columns of their indicators and keys, a close estimate). Returns which
+ * limit and the offset of the token, or `undefined`. The exact depth is measured on the CST afterwards;
  * this pass only makes a pathological file (1 MB of `[`) fail in
  * microseconds instead of seconds, since yaml's parser does not yield a
  * document before it has read all of it.
  */
-function lexicalDepthExceeded(text: string, cap: number): number | undefined {
+function lexicalScan(text: string, lim: YamlLimits): { kind: 'depth' | 'tokens' | 'aliases'; offset: number } | undefined {
+  const cap = lim.maxDepth;
+  let tokens = 0;
+  let aliases = 0;
   let offset = 0;
   let lineStart = 0;
   let flow = 0;
@@ -221,16 +236,19 @@ function lexicalDepthExceeded(text: string, cap: number): number | undefined {
     if (block.length === 0 || block[block.length - 1]! !== col) block.push(col);
     return block.length + flow > cap ? at : undefined;
   };
+  const over = (at: number | undefined) => (at === undefined ? undefined : { kind: 'depth' as const, offset: at });
   for (const tok of new Lexer().lex(text)) {
     const type = CST.tokenType(tok);
     if (type === 'doc-mode' || type === 'flow-error-end' || tok === CST.SCALAR) continue;
     const at = offset;
     offset += tok.length;
+    if (type !== 'space' && type !== 'comment' && ++tokens > lim.maxTokens) return { kind: 'tokens', offset: at };
+    if (type === 'alias' && ++aliases > lim.maxAliasCount) return { kind: 'aliases', offset: at };
     switch (type) {
       case 'flow-map-start':
       case 'flow-seq-start':
         flow++;
-        if (block.length + flow > cap) return at;
+        if (block.length + flow > cap) return over(at);
         break;
       case 'flow-map-end':
       case 'flow-seq-end':
@@ -247,14 +265,14 @@ function lexicalDepthExceeded(text: string, cap: number): number | undefined {
       case 'seq-item-ind':
       case 'explicit-key-ind':
         if (flow === 0) {
-          const over = enterBlock(at - lineStart, at);
-          if (over !== undefined) return over;
+          const deep = enterBlock(at - lineStart, at);
+          if (deep !== undefined) return over(deep);
         }
         break;
       case 'map-value-ind':
         if (flow === 0 && lastContentCol >= 0) {
-          const over = enterBlock(lastContentCol, lastContentOffset);
-          if (over !== undefined) return over;
+          const deep = enterBlock(lastContentCol, lastContentOffset);
+          if (deep !== undefined) return over(deep);
         }
         break;
       case 'space':
@@ -316,8 +334,24 @@ export function parseYamlTree(
     problems.push(p);
     return undefined;
   };
-  const lexOver = lexicalDepthExceeded(text, lim.maxDepth);
-  if (lexOver !== undefined) return tooDeep(locationOf(text, fileName, lexOver));
+  const lexOver = lexicalScan(text, lim);
+  if (lexOver?.kind === 'depth') return tooDeep(locationOf(text, fileName, lexOver.offset));
+  if (lexOver?.kind === 'tokens') {
+    problems.push({
+      message: `${what} file ${fileName} holds more than ${lim.maxTokens} YAML tokens`,
+      hint: `a ${what} file this large is almost surely generated or corrupt; check that this is the right file (limits.maxTokens raises the limit)`,
+      location: locationOf(text, fileName, lexOver.offset),
+    });
+    return undefined;
+  }
+  if (lexOver?.kind === 'aliases') {
+    problems.push({
+      message: `${what} file uses more than ${lim.maxAliasCount} aliases`,
+      hint: 'write the values out, or use fewer anchors and aliases (*name)',
+      location: locationOf(text, fileName, lexOver.offset),
+    });
+    return undefined;
+  }
   // One pass of the (non-recursive) parser; its tokens are measured, then composed.
   const lineCounter = new LineCounter();
   const tokens = [...new Parser(lineCounter.addNewLine).parse(text)];
