@@ -4,6 +4,7 @@ import { compareIp, hash } from './util.js';
 import { SimConnectionError, SimHttpError, runtimeError } from './sim-errors.js';
 import { restMode, type ApiGroup, type SimNode } from './sim-node.js';
 import type { SimActor } from './sim-oplog.js';
+import { raftTabletRoutes } from './raft-tablet-routes.js';
 
 /** A REST reply of the simulator. */
 export interface SimRestReply {
@@ -689,6 +690,7 @@ export const SIM_ROUTES: readonly SimRoute[] = [
   },
   // ---- system
   { method: 'GET', path: '/system/uptime_ms', group: 'system', handle: (c) => Math.max(0, c.cluster.clock.now() - c.node.bootAtMs) },
+  ...raftTabletRoutes(VOID), // issue 15: raft leader_host / trigger_stepdown, tablets/balancing (raft-tablet-routes.ts)
 ];
 
 const TASK_MODULES = ['compaction', 'snapshot', 'node_ops', 'repair', 'tablets', 'global_topology_requests', 'sstables_loader'];

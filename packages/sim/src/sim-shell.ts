@@ -125,7 +125,8 @@ async function packageManager(cluster: SimCluster, node: SimNode, tool: string, 
 
 function parentExists(files: Map<string, unknown>, path: string): boolean {
   const dir = path.slice(0, path.lastIndexOf('/'));
-  if (dir === '' || dir === '/etc' || dir === '/tmp' || dir === '/etc/scylla' || dir === '/var/lib/scylla') return true;
+  // Simulated hosts run node_exporter with its textfile collector (where !maintenance-marker writes).
+  if (dir === '' || dir === '/etc' || dir === '/tmp' || dir === '/etc/scylla' || dir === '/var/lib/scylla' || dir === '/var/lib/node_exporter/textfile_collector') return true;
   for (const k of files.keys()) if (k.startsWith(`${dir}/`)) return true;
   return false;
 }

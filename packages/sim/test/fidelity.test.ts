@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { findRoute, SCYLLA_CLIENT_ROUTES } from '@scylla-cp/tasks-scylla';
 import { describe, expect, it } from 'vitest';
-import { matchSimRoute, SIM_ROUTES, type SimCluster } from '../src/index.js';
+import { matchSimRoute, SIM_ROUTES, simGroup0LeaderNow, type SimCluster } from '../src/index.js';
 import { virtualCluster } from './helpers.js';
 
 const fixture = (name: string): string => readFileSync(fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url)), 'utf8');
@@ -72,6 +72,7 @@ describe('fidelity to ScyllaDB', () => {
       'POST /storage_service/drain': n1!.id,
       'POST /storage_service/decommission': n2!.id,
       'POST /storage_service/remove_node': n3!.id,
+      'POST /raft/trigger_stepdown/': (await run(simGroup0LeaderNow(cluster)))!.id, // issue 15: only the leader steps down
     };
     const concrete = (path: string) =>
       path.replace('{keyspace}', 'ks1').replace('{module}', 'repair').replace('{endpoint}', n1!.address).replace('{addr}', n1!.address).replace('{name}', 'ks1:t1');
@@ -82,6 +83,7 @@ describe('fidelity to ScyllaDB', () => {
       'POST /compaction_manager/stop_compaction': '?type=COMPACTION',
       'GET /snitch/datacenter': `?host=${n1!.address}`,
       'GET /task_manager/list_module_tasks/{module}': '?keyspace=ks1',
+      'POST /storage_service/tablets/balancing': '?enabled=false',
     };
     const problems: string[] = [];
     // mutating routes last, so that every read sees a healthy node; remove_node first among them,

@@ -38,3 +38,7 @@ export * from './plugin/scylla-plugin.js';
 export * from './ring/scylla-ring.js';
 export * from './ring/scylla-ring-unchanged.js';
 export * from './tasks/run-command-task.js';
+export * from './tasks/raft-tablet-routes.js';
+export * from './tasks/tablet-balancing.js';
+export * from './tasks/maintenance-marker.js';
+export * from './tasks/scylla-raft-stepdown.js';

@@ -3,6 +3,7 @@ import { PluginRegistry } from '@scylla-cp/core';
 import { NodeShellService, ScyllaApiClientsService, ScyllaApiService, scyllaPlugin } from '../src/index.js';
 
 const NODE_TASKS = [
+  'scylla-raft-stepdown',
   'scylla-drain',
   'systemd-stop-scylla-server',
   'systemd-start-service',
@@ -24,7 +25,7 @@ describe('scyllaPlugin', () => {
 
   it('registers every task and condition tag and the default services', () => {
     expect(registry.tags('nodeTask').map((t) => t.tag).sort()).toEqual([...NODE_TASKS].sort());
-    expect(registry.tags('clusterTask').map((t) => t.tag)).toEqual(['scylla-removenode']);
+    expect(registry.tags('clusterTask').map((t) => t.tag)).toEqual(['scylla-removenode', 'tablet-balancing', 'maintenance-marker']);
     expect(registry.tags('condition').map((t) => t.tag).sort()).toEqual([...CONDITIONS].sort());
     for (const key of [ScyllaApiService, ScyllaApiClientsService, NodeShellService]) expect(registry.services.has(key)).toBe(true);
   });

@@ -41,6 +41,12 @@ export interface BaseContext {
    */
   readonly signal: AbortSignal;
   readonly services: Services;
+  /**
+   * Services bound to another node's scope, for cluster-scoped code that acts
+   * on every node (e.g. a node shell per node: `ctx.nodeServices(n).get(NodeShellService)`).
+   * Set by the engine on every context; absent on hand-built ones.
+   */
+  readonly nodeServices?: (node: InventoryNode) => Services;
 }
 
 /** Context of a cluster-scoped task or condition. */

@@ -55,6 +55,7 @@ export class ContextFactory {
       services,
       attempt,
       stepId,
+      nodeServices: (other: InventoryNode) => s.services.bind({ inventory, node: other, job, clock, signal }),
       [CONDITION_POLL_REPORTER]: reporter,
       [ATTEMPT_WORK_TRACKER]: track,
     } as ClusterExecutionContext & { node?: InventoryNode };

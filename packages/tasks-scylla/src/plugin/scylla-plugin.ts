@@ -11,6 +11,9 @@ import { ScyllaApiProviders, type ScyllaApiProvidersOptions } from '../services/
 import { RING_UNCHANGED_TAG } from '../ring/scylla-ring.js';
 import { ScyllaRingUnchanged } from '../ring/scylla-ring-unchanged.js';
 import { nodeShellProvider } from '../shell/node-shell-provider.js';
+import { MaintenanceMarkerTask, maintenanceMarkerParams, type MaintenanceMarkerParams } from '../tasks/maintenance-marker.js';
+import { ScyllaRaftStepdown, raftStepdownParams, type RaftStepdownParams } from '../tasks/scylla-raft-stepdown.js';
+import { TabletBalancingTask, tabletBalancingParams } from '../tasks/tablet-balancing.js';
 import { ScyllaCleanup } from '../tasks/scylla-cleanup.js';
 import { ScyllaConfigSet } from '../tasks/scylla-config-set.js';
 import { ScyllaDecommission } from '../tasks/scylla-decommission.js';
@@ -184,9 +187,26 @@ export function createScyllaPlugin(options: ScyllaApiProvidersOptions = {}) {
         params: runCommandParams,
         create: (p: RunCommandParams) => new RunCommandTask(p),
       },
+      // issue 15: role-aware restarts
+      'scylla-raft-stepdown': {
+        description: 'If the node leads Raft group0, hand leadership to another node (POST /raft/trigger_stepdown/) and wait until it did',
+        params: raftStepdownParams,
+        create: (p: RaftStepdownParams) => new ScyllaRaftStepdown(p),
+      },
     },
     clusterTasks: {
       'scylla-removenode': removenode,
+      // issue 15: clean-up tasks for finally_tasks
+      'tablet-balancing': {
+        description: 'Turn tablet load balancing on or off (POST /storage_service/tablets/balancing?enabled=)',
+        params: tabletBalancingParams,
+        create: (p: { enabled: boolean }) => new TabletBalancingTask(p.enabled),
+      },
+      'maintenance-marker': {
+        description: 'Write the maintenance marker (Prometheus textfile gauge scylla_cp_maintenance 1/0) on every node through its shell',
+        params: maintenanceMarkerParams,
+        create: (p: MaintenanceMarkerParams) => new MaintenanceMarkerTask(p),
+      },
     },
     conditions: {
       [RING_UNCHANGED_TAG]: {
