@@ -277,7 +277,7 @@ export class JobProgress {
       if (left.length === 0) continue;
       limits.add(`${b.concurrencyLimit} at a time per ${b.concurrencyUnit}`);
       const waves = Math.ceil(left.length / b.concurrencyLimit);
-      const spent = left.filter((n) => n.state === 'running' && n.startedAt !== undefined).map((n) => Math.min(mean, now - n.startedAt!));
+      const spent = left.filter((n) => n.state === 'running' && n.startedAt !== undefined).map((n) => Math.max(0, Math.min(mean, now - n.startedAt!)));
       const spentPerWave = spent.length > 0 ? spent.reduce((a, s) => a + s, 0) / Math.min(b.concurrencyLimit, left.length) : 0;
       ms += waves * mean - Math.min(mean, spentPerWave);
     }
