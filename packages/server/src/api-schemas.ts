@@ -1,4 +1,4 @@
-import type { JobRecord, StepRecord, StoredEvent } from '@scylla-cp/core';
+import type { JobRecord, Lease, StepRecord, StoredEvent } from '@scylla-cp/core';
 import { z } from 'zod';
 
 /** Job states (`state` query and field). */
@@ -62,10 +62,14 @@ export const jobSummarySchema = z.object({
   fencingToken: z.number(),
 });
 
-/** A job with its plan, workflow text and step records. */
+/** A job's current lease: who runs it, under which fencing token, until when (ms since epoch). */
+export const leaseSchema = z.object({ jobId: z.string(), holder: z.string(), token: z.number(), expiresAt: z.number() });
+
+/** A job with its plan, workflow text, step records and current lease (absent when none is held). */
 export const jobDetailSchema = z.object({
   job: jobSummarySchema.extend({ workflowText: z.string(), plan: z.unknown() }),
   steps: z.array(z.looseObject({ stepId: z.string(), state: z.string(), attempts: z.number() })),
+  lease: leaseSchema.optional(),
 });
 
 /** A stored event. */
@@ -105,9 +109,11 @@ export function toJobSummary(j: JobRecord): z.infer<typeof jobSummarySchema> {
   return out;
 }
 
-/** The detail of a job record with its steps. */
-export function toJobDetail(j: JobRecord, steps: StepRecord[]): z.infer<typeof jobDetailSchema> {
-  return { job: { ...toJobSummary(j), workflowText: j.workflowText, plan: j.plan }, steps: steps as unknown as z.infer<typeof jobDetailSchema>["steps"] };
+/** The detail of a job record with its steps and lease. */
+export function toJobDetail(j: JobRecord, steps: StepRecord[], lease?: Lease): z.infer<typeof jobDetailSchema> {
+  const out: z.infer<typeof jobDetailSchema> = { job: { ...toJobSummary(j), workflowText: j.workflowText, plan: j.plan }, steps: steps as unknown as z.infer<typeof jobDetailSchema>['steps'] };
+  if (lease) out.lease = { jobId: lease.jobId, holder: lease.holder, token: lease.token, expiresAt: lease.expiresAt };
+  return out;
 }
 
 /** A stored event as returned. */

@@ -260,10 +260,10 @@ export async function createServer(options: ServerOptions): Promise<ScyllaCpServ
   );
   api.get(
     '/v1/jobs/:id',
-    { config: { access: 'viewer' }, schema: { tags: ['jobs'], summary: 'A job with its plan and step records', params: jobIdParamsSchema, response: { 200: jobDetailSchema, ...errors } } },
+    { config: { access: 'viewer' }, schema: { tags: ['jobs'], summary: 'A job with its plan, step records and current lease', params: jobIdParamsSchema, response: { 200: jobDetailSchema, ...errors } } },
     async (req) => {
       const job = await options.store.getJob(req.params.id);
-      return toJobDetail(job, await options.store.getSteps(job.id));
+      return toJobDetail(job, await options.store.getSteps(job.id), await options.store.getLease?.(job.id));
     },
   );
   api.get(

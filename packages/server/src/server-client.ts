@@ -113,8 +113,8 @@ export class ServerClient {
     return (await this.#call<{ jobs: JobSummary[] }>('GET', `/v1/jobs${qs ? `?${qs}` : ''}`)).jobs;
   }
 
-  /** A job with its plan and step records. */
-  get(jobId: string): Promise<{ job: JobRecord; steps: import('@scylla-cp/core').StepRecord[] }> {
+  /** A job with its plan, step records and current lease (absent when none is held). */
+  get(jobId: string): Promise<{ job: JobRecord; steps: import('@scylla-cp/core').StepRecord[]; lease?: import('@scylla-cp/core').Lease }> {
     return this.#call('GET', `/v1/jobs/${encodeURIComponent(jobId)}`);
   }
 

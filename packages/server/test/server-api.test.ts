@@ -62,6 +62,7 @@ describe('scylla-cp server API', () => {
     expect(again.map((m) => m.event)).toEqual(['job.succeeded', 'end']);
     const detail = (await (await call('GET', `/v1/jobs/${job.id}`, VIEWER_TOKEN)).json()) as any;
     expect(detail.steps.filter((s: { state: string }) => s.state === 'succeeded')).toHaveLength(3);
+    expect(detail.lease).toBeUndefined(); // released when the run ended
   });
 
   it('says where a workflow is wrong (400 with file:line:column) and creates nothing', async () => {
@@ -91,6 +92,9 @@ describe('scylla-cp server API', () => {
     await start();
     const { job } = (await (await call('POST', '/v1/jobs', OPERATOR_TOKEN, { workflow: sleepWorkflow(0.3), inventory: inventoryYaml('c1', 6) })).json()) as any;
     await waitFor('the job to run', async () => ((await jobState(job.id)) === 'running' ? true : undefined));
+    const running = (await (await call('GET', `/v1/jobs/${job.id}`, VIEWER_TOKEN)).json()) as any;
+    expect(running.lease).toMatchObject({ holder: server!.engine.holder, token: running.job.fencingToken });
+    expect(running.lease.expiresAt).toBeGreaterThan(Date.now());
     expect((await call('POST', `/v1/jobs/${job.id}/pause`, VIEWER_TOKEN)).status).toBe(403);
     expect((await call('POST', `/v1/jobs/${job.id}/pause`, OPERATOR_TOKEN)).status).toBe(200);
     await waitFor('the job to pause', async () => ((await jobState(job.id)) === 'paused' ? true : undefined));

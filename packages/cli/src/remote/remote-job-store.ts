@@ -45,6 +45,11 @@ export class RemoteJobStore implements JobStore {
     return this.#job(jobId, async () => (await this.#client.get(jobId)).steps);
   }
 
+  /** The job's current lease as the server sees it (who runs it, until when), so status shows whether its runner is alive. */
+  async getLease(jobId: string): Promise<Lease | undefined> {
+    return this.#job(jobId, async () => (await this.#client.get(jobId)).lease);
+  }
+
   async listJobs(query: JobQuery = {}): Promise<JobRecord[]> {
     const q: { cluster?: string; states?: string[]; limit?: number } = {};
     if (query.cluster !== undefined) q.cluster = query.cluster;
