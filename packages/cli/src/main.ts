@@ -26,6 +26,8 @@ import { assertFile, buildPlan, readWorkflow } from './commands/workflow-inputs.
 import { runDemo, runSimStart } from './commands/sim-commands.js';
 // scylla-cp server (issue 17): the `server` command and `--server URL` remote mode.
 import { registerServerCommand } from './commands/server-command.js';
+// issue 15: --window/--timezone/--stop-after on plan and run, and the approve command.
+import { applyGateFlags, gateFlags, registerApproveCommand } from './commands/gate-commands.js';
 import { runRemoteCli } from './remote/remote-cli.js';
 import { SystemClock, workflowJsonSchema } from '@scylla-cp/core';
 
@@ -133,7 +135,7 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     const cfg = ctx.config();
     const registry = await buildRegistry(cfg, io.cwd);
     const built = buildPlan(io.cwd, { workflow: file, inventory: o.inventory, targeting: targetingFromFlags(o), vars: parseVars(o.var) }, registry);
-    return { cfg, registry, ...built };
+    return { cfg, registry, ...built, plan: applyGateFlags(built.plan, o) };
   };
 
   program
@@ -146,7 +148,7 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
       io.stdout.write(`ok: ${file}: "${wf.name}", ${wf.clusterTasks.length} cluster task(s), ${wf.variables.length} variable(s)\n`);
     });
 
-  targetingOptions(program.command('plan').description('dry run: print the batches and node order exactly as the engine will run them').argument('<workflow>', 'workflow YAML file'))
+  gateFlags(targetingOptions(program.command('plan').description('dry run: print the batches and node order exactly as the engine will run them').argument('<workflow>', 'workflow YAML file')))
     .addOption(outputOption())
     .option('--json', 'same as --output json')
     .action(async (file: string, o: Record<string, any>) => {
@@ -170,7 +172,7 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
       ctx.setExit(checks.every((c) => c.ok) ? ExitCode.OK : ExitCode.FAILED);
     });
 
-  notifyFlags(targetingOptions(program.command('run').description('show the plan, run the preflight, ask, then start the job and show its progress').argument('<workflow>', 'workflow YAML file')))
+  gateFlags(notifyFlags(targetingOptions(program.command('run').description('show the plan, run the preflight, ask, then start the job and show its progress').argument('<workflow>', 'workflow YAML file'))))
     .option('--operator <name>', 'who runs the job (default: $SCYLLA_CP_OPERATOR or your user name)')
     .option('--allow-concurrent', 'allow this job while another job is active on the cluster')
     .option('-y, --yes', 'start without asking for confirmation (needed when stdin is not a terminal)')
@@ -441,6 +443,7 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     });
 
   registerServerCommand(ctx);
+  registerApproveCommand(ctx);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

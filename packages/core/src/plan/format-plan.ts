@@ -73,6 +73,9 @@ export function formatPlan(plan: JobPlan): string {
   if (plan.maintenanceWindow) {
     lines.push(`Maintenance window: ${plan.maintenanceWindow.schedule} (${plan.maintenanceWindow.timezone ?? 'UTC'}); no node starts outside it`);
   }
+  if (plan.stopAfterNodes !== undefined) {
+    lines.push(`Canary: pauses for approval after ${plan.stopAfterNodes} node(s) finished (scylla-cp approve <job> goes on)`);
+  }
   plan.steps.forEach((s, i) => {
     if (s.kind === 'cluster-task') {
       lines.push(`${i + 1}. [${s.id}] cluster task ${describeTask(s.task)}`);
