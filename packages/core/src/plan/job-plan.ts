@@ -3,7 +3,7 @@ import type { ClusterInventory } from '../inventory/inventory.js';
 import type { MaintenanceWindowSpec } from '../util/maintenance-window.js';
 import type { ConcurrencyUnit, ReplicaSetWithin, RetryBackoff } from '../workflow/workflow.js';
 import type { PlannedCondition } from './token-ring.js';
-import type { SharedRange } from './replica-conflicts.js';
+import type { SharedRange } from './conflict-graph.js';
 
 /** Which nodes a job targets. Nodes are named by id or address. */
 export interface Targeting {

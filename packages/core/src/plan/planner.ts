@@ -1,20 +1,22 @@
 import type { z } from 'zod';
 import type { VariableValue } from '../api/context.js';
-import { InvalidInputError, formatProblem } from '../errors/input-errors.js';
+import { InvalidInputError } from '../errors/input-errors.js';
 import type { ClusterInventory, InventoryNode } from '../inventory/inventory.js';
 import { validateConnectionSettings } from '../inventory/validate-connection-settings.js';
 import { MaintenanceWindow, type MaintenanceWindowSpec } from '../util/maintenance-window.js';
 import type { PluginRegistry, TagKind } from '../plugin/plugin-registry.js';
 import { NODE_WORKFLOW_TAG } from '../workflow/parse-workflow.js';
 import { resolveVariables, substituteVariables } from '../workflow/variables.js';
-import { suggestionHint } from '../workflow/did-you-mean.js';
-import type { ConcurrencyUnit, GateEntry, NodeWorkflowSettings, ReplicaSetOptions, RetryBackoff, TaskEntry, Workflow } from '../workflow/workflow.js';
-import { gateEntrySchema, MAX_DURATION_SECONDS } from '../workflow/workflow-schemas.js';
+import type { ConcurrencyUnit, NodeWorkflowSettings, ReplicaSetOptions, RetryBackoff, TaskEntry, Workflow } from '../workflow/workflow.js';
+import { MAX_DURATION_SECONDS } from '../workflow/workflow-schemas.js';
 import { isTaggedValue } from '../workflow/yaml-tree.js';
 import type { JobPlan, NodeRoles, NodeWorkflowStep, PlanBatch, PlanStep, TaskSpec, Targeting } from './job-plan.js';
-import { replicaSetBatches, type ReplicaSetGroup } from './replica-set-batches.js';
+import { paramsError, where } from './plan-errors.js';
+import { plannedGate } from './planned-gate.js';
+import { planReplicaSets } from './replica-set-step.js';
+import { orderByRoles } from './role-order.js';
 import { selectNodes } from './targeting.js';
-import { ringDigest, type PlannedCondition, type RingProvider, type TokenRing } from './token-ring.js';
+import type { RingProvider, TokenRing } from './token-ring.js';
 
 /** Retries after the first attempt when a task entry sets no `retries`. */
 export const DEFAULT_RETRIES = 0;
@@ -54,17 +56,6 @@ export interface PlanOptions {
   roles?: NodeRoles;
   /** A maintenance window that replaces the workflow's (the CLI's `--window` / `--timezone`). Validated. */
   maintenanceWindow?: MaintenanceWindowSpec;
-}
-
-function where(entry: TaskEntry): string {
-  return formatProblem({ message: '', location: entry.location }).replace(/: $/, '');
-}
-
-function paramsError(entry: TaskEntry, what: string, detail: string): InvalidInputError {
-  return new InvalidInputError(`${where(entry)}: !${entry.tag}: ${what}: ${detail}; check the variable values given for this job`, {
-    code: 'INVALID_PARAMS',
-    details: { tag: entry.tag, location: entry.location },
-  });
 }
 
 function validateWith(schema: z.ZodType, value: unknown, entry: TaskEntry, what: string): void {
@@ -202,70 +193,6 @@ export function planBatches(stepId: string, nodes: readonly InventoryNode[], uni
     .map((g, i) => ({ id: `${stepId}/b${i}`, unit: g.label, nodes: g.nodes }));
 }
 
-/**
- * A workflow gate as stored on each node task (`TaskSpec.preconditions`):
- * variables substituted, the condition's parameters and the timing validated
- * again with their values (`INVALID_PARAMS` naming the gate's location).
- */
-function plannedGate(g: GateEntry, vars: Record<string, VariableValue>, registry: PluginRegistry): PlannedCondition {
-  const here = formatProblem({ message: '', location: g.location }).replace(/: $/, '');
-  const fail = (detail: string) =>
-    new InvalidInputError(`${here}: gate !${g.condition.$tag}: ${detail}; check the variable values given for this job`, {
-      code: 'INVALID_PARAMS',
-      details: { tag: g.condition.$tag, location: g.location },
-    });
-  const reg = registry.lookup('condition', g.condition.$tag);
-  if (!reg) throw fail(`!${g.condition.$tag} is not a registered condition`);
-  const value = substituteVariables(g.condition.value ?? {}, vars);
-  const r = (reg.definition.params as z.ZodType).safeParse(value);
-  if (!r.success) throw fail(r.error.issues.map((i) => `${i.path.join('.') || '(parameters)'}: ${i.message}`).join('; '));
-  const timing = substituteVariables(
-    {
-      ...(g.successWindowSeconds !== undefined ? { success_window_seconds: g.successWindowSeconds } : {}),
-      ...(g.pollIntervalSeconds !== undefined ? { poll_interval_seconds: g.pollIntervalSeconds } : {}),
-      ...(g.timeoutSeconds !== undefined ? { timeout_seconds: g.timeoutSeconds } : {}),
-    },
-    vars,
-  ) as Record<string, unknown>;
-  const t = gateEntrySchema.safeParse({ condition: g.condition, ...timing });
-  if (!t.success) throw fail(t.error.issues.map((i) => `${i.path.join('.') || '(timing)'}: ${i.message}`).join('; '));
-  const out: PlannedCondition = { condition: { $tag: g.condition.$tag, value } };
-  if (t.data.success_window_seconds !== undefined) out.successWindowSeconds = t.data.success_window_seconds;
-  if (t.data.poll_interval_seconds !== undefined) out.pollIntervalSeconds = t.data.poll_interval_seconds;
-  if (t.data.timeout_seconds !== undefined) out.timeoutSeconds = t.data.timeout_seconds;
-  return out;
-}
-
-/**
- * `order: role_aware`: within each batch unhealthy nodes first and the leader
- * last (others keep their order); across batches, those holding unhealthy
- * nodes first and the one holding the leader last (others keep their order).
- * Batch ids are renumbered in the new order; each moved node is explained.
- */
-function orderByRoles(step: NodeWorkflowStep, roles: NodeRoles): void {
-  const unhealthy = new Set(roles.unhealthy);
-  const rank = (id: string) => (unhealthy.has(id) ? 0 : id === roles.leader ? 2 : 1);
-  const batchRank = (b: PlanBatch) => (b.nodes.some((n) => unhealthy.has(n)) ? 0 : roles.leader !== undefined && b.nodes.includes(roles.leader) ? 2 : 1);
-  const sorted = step.batches
-    .map((b, i) => ({ b, i }))
-    .sort((x, y) => batchRank(x.b) - batchRank(y.b) || x.i - y.i)
-    .map(({ b }) => b);
-  step.batches = sorted.map((b, i) => {
-    const nodes = b.nodes
-      .map((n, j) => ({ n, j }))
-      .sort((x, y) => rank(x.n) - rank(y.n) || x.j - y.j)
-      .map(({ n }) => n);
-    const notes: string[] = [];
-    const sick = nodes.filter((n) => unhealthy.has(n));
-    if (sick.length > 0) notes.push(`unhealthy first: ${sick.join(', ')}`);
-    if (roles.leader !== undefined && nodes.includes(roles.leader)) notes.push(`group0 leader last: ${roles.leader}`);
-    const out: PlanBatch = { ...b, id: `${step.id}/b${i}`, nodes };
-    if (notes.length > 0) out.reason = [b.reason, notes.join('; ')].filter(Boolean).join('; ');
-    return out;
-  });
-  step.roles = { unhealthy: [...roles.unhealthy], ...(roles.leader !== undefined ? { leader: roles.leader } : {}), ...(roles.source ? { source: roles.source } : {}) };
-}
-
 interface NodeWorkflowParams {
   name: string;
   order?: 'inventory' | 'role_aware';
@@ -273,64 +200,6 @@ interface NodeWorkflowParams {
   concurrency_limit?: number;
   abort_on_first_failure?: boolean;
   replica_set?: ReplicaSetOptions;
-}
-
-/**
- * Fills in the batches of a `replica_set` step from the ring: the keyspaces
- * (named, or every keyspace of the ring not marked local), the groups
- * (`within`), the sets of each, the ring digest, and the re-check
- * precondition on the first node task. Without a `concurrency_limit` (in the
- * workflow or its defaults) a set runs all at once.
- */
-function planReplicaSets(
-  step: NodeWorkflowStep,
-  entry: TaskEntry,
-  options: ReplicaSetOptions,
-  limit: number | undefined,
-  selected: readonly InventoryNode[],
-  inventory: ClusterInventory,
-  planOptions: PlanOptions,
-): void {
-  const ring = planOptions.ring;
-  if (!ring) {
-    throw new InvalidInputError(
-      `${where(entry)}: !node-workflow "${step.name}" uses concurrency_unit: replica_set, which needs the token ring; plan it with planJob() and a RingProvider (tasks-scylla's scyllaRingProvider() reads describe_ring)`,
-      { code: 'RING_REQUIRED', details: { step: step.id } },
-    );
-  }
-  const inRing = new Map(ring.keyspaces.map((k) => [k.keyspace, k]));
-  let keyspaces: string[];
-  if (options.keyspaces) {
-    const missing = options.keyspaces.filter((k) => !inRing.has(k));
-    if (missing.length > 0) {
-      const known = [...inRing.keys()];
-      throw paramsError(
-        entry,
-        'replica_set.keyspaces',
-        `no token ring for keyspace${missing.length > 1 ? 's' : ''} ${missing.join(', ')}` +
-          (known.length > 0 ? ` (${missing.map((m) => suggestionHint(m, known)).join('; ')})` : ' (the ring lists no keyspace)'),
-      );
-    }
-    keyspaces = [...new Set(options.keyspaces)];
-  } else {
-    keyspaces = ring.keyspaces.filter((k) => !k.local).map((k) => k.keyspace);
-  }
-  keyspaces.sort(byCodePoint);
-  const groups: ReplicaSetGroup[] = options.within
-    ? planBatches('g', selected, options.within).map((b) => ({ unit: b.unit, nodes: b.nodes.map((id) => selected.find((n) => n.id === id)!) }))
-    : [{ unit: 'all', nodes: [...selected] }];
-  const colouring = planOptions.replicaSetSearchBudget !== undefined ? { searchBudget: planOptions.replicaSetSearchBudget } : {};
-  const r = replicaSetBatches(step.id, groups, ring, inventory, keyspaces, colouring);
-  step.batches = r.batches;
-  if (limit === undefined) step.concurrencyLimit = Math.max(1, ...r.batches.map((b) => b.nodes.length));
-  const digest = ringDigest(ring, keyspaces);
-  step.replicaSet = { keyspaces, ringDigest: digest, groups: r.groups };
-  if (options.within) step.replicaSet.within = options.within;
-  const recheck = planOptions.ringProvider?.recheckCondition?.(keyspaces, digest);
-  if (recheck && step.tasks.length > 0) {
-    const first = step.tasks[0]!;
-    first.preconditions = [recheck, ...(first.preconditions ?? [])];
-  }
 }
 
 /**
@@ -350,7 +219,7 @@ function planReplicaSets(
  *   {@link planBatches}. With `concurrency_unit: node` every batch holds one
  *   node, so nodes run strictly one at a time whatever `concurrency_limit` says.
  *   With `concurrency_unit: replica_set` the batches are replica sets computed
- *   from `options.ring` (see {@link replicaSetBatches}); without a ring that
+ *   from `options.ring` (see `replicaSetBatches`); without a ring that
  *   is `RING_REQUIRED`.
  * - `finally_tasks` become `finallySteps` (ids `f0`, `f1`, ...), cluster
  *   steps run when the job ends in any way.

@@ -1,6 +1,7 @@
 import type { ClusterInventory, InventoryNode } from '../inventory/inventory.js';
 import type { PlanBatch, ReplicaSetGroupPlan } from './job-plan.js';
-import { colourConflicts, conflictGraph, type ColouringOptions, type SharedRange } from './replica-conflicts.js';
+import { colourConflicts, type ColouringOptions } from './colour-conflicts.js';
+import { conflictGraph, type SharedRange } from './conflict-graph.js';
 import { ringEndpointResolver, type TokenRing } from './token-ring.js';
 
 /** What {@link replicaSetBatches} returns: the batches, in run order, and the reasoning per group. */
