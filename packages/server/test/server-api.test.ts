@@ -235,3 +235,40 @@ describe('a scan that listed a job before a person paused it', () => {
     }
   });
 });
+
+describe('two operators racing', () => {
+  it('resume of one paused job sent to two replicas at once: one runs it, the other answers 409', async () => {
+    const shared = new MemoryStore();
+    const a = await createServer({ store: shared, registry: coreRegistry(), tokens: TEST_TOKENS, scanIntervalMs: 50 });
+    const b = await createServer({ store: shared, registry: coreRegistry(), tokens: TEST_TOKENS, scanIntervalMs: 50 });
+    const urls = [await a.listen(), await b.listen()];
+    try {
+      const post = (u: string, p: string, body?: unknown) =>
+        fetch(`${u}${p}`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${OPERATOR_TOKEN}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+          body: body ? JSON.stringify(body) : undefined,
+        });
+      const { job } = (await (await post(urls[0]!, '/v1/jobs', { workflow: sleepWorkflow(0.1), inventory: inventoryYaml('c1', 4) })).json()) as any;
+      await waitFor('the job to run', async () => ((await shared.getJob(job.id)).state === 'running' ? true : undefined));
+      expect((await post(urls[1]!, `/v1/jobs/${job.id}/pause`)).status).toBe(200);
+      await waitFor('the job to pause', async () => ((await shared.getJob(job.id)).state === 'paused' ? true : undefined));
+      const [r1, r2] = await Promise.all([post(urls[0]!, `/v1/jobs/${job.id}/resume`), post(urls[1]!, `/v1/jobs/${job.id}/resume`)]);
+      expect([r1.status, r2.status].sort()).toEqual([200, 409]);
+      expect(await waitFor('the job to end', async () => {
+        const s = (await shared.getJob(job.id)).state;
+        return s === 'succeeded' || s === 'failed' ? s : undefined;
+      })).toBe('succeeded');
+      const events = await shared.listEvents(job.id);
+      const afterPause = events.slice(events.findIndex((e) => e.type === 'job.paused'));
+      expect(afterPause.filter((e) => e.type === 'job.resumed')).toHaveLength(1);
+      // Each step succeeded exactly once.
+      const succeeded = events.filter((e) => e.type === 'step.succeeded').map((e) => e.stepId);
+      expect(new Set(succeeded).size).toBe(succeeded.length);
+      expect(succeeded).toHaveLength(4);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+});
