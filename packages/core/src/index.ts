@@ -14,6 +14,7 @@ export * from './errors/input-errors.js';
 export * from './errors/classify-error.js';
 export * from './errors/error-detail.js';
 export * from './errors/attempt-errors.js';
+export * from './errors/error-codes.js';
 export * from './inventory/inventory.js';
 export * from './api/logger.js';
 export * from './api/services.js';

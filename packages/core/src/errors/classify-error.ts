@@ -1,4 +1,4 @@
-import { isErrorKind } from './scylla-cp-error.js';
+import { isErrorKind, retryableOf } from './scylla-cp-error.js';
 
 /** How the engine treats a failure. */
 export type ErrorClass = 'recoverable' | 'unrecoverable';
@@ -33,9 +33,12 @@ function statusOf(err: Record<string, unknown>): number | undefined {
 /**
  * The one rule that decides whether a thrown value is worth retrying.
  *
- * 1. `RecoverableError` → recoverable; `UnrecoverableError` (including
- *    `ConditionTimeoutError`) → unrecoverable. These are checked by kind, so
- *    they work across copies of core.
+ * 1. A scylla-cp error that states its retry intent (`retryable`, see
+ *    `ScyllaCpErrorOptions`) → recoverable when `true`, unrecoverable when
+ *    `false`: every `RecoverableError`, `UnrecoverableError` (including
+ *    `ConditionTimeoutError`), and single classes such as `PrometheusError`.
+ *    Then, for errors of an older copy of core without the flag,
+ *    `RecoverableError` / `UnrecoverableError` by kind. Both work across copies.
  * 2. An `AbortError` (the job was aborted) → unrecoverable.
  * 3. Connection errors and timeouts (Node `ECONNREFUSED`, `ECONNRESET`,
  *    `ETIMEDOUT`, `EPIPE`, `EHOSTUNREACH`, `ENETUNREACH`, `EAI_AGAIN`, undici
@@ -48,6 +51,8 @@ function statusOf(err: Record<string, unknown>): number | undefined {
 export function classifyError(error: unknown): ErrorClass {
   let current: unknown = error;
   for (let depth = 0; depth < 8 && current !== undefined && current !== null; depth++) {
+    const retryable = retryableOf(current);
+    if (retryable !== undefined) return retryable ? 'recoverable' : 'unrecoverable';
     if (isErrorKind(current, 'RecoverableError')) return 'recoverable';
     if (isErrorKind(current, 'UnrecoverableError')) return 'unrecoverable';
     if (typeof current !== 'object') return 'unrecoverable';

@@ -14,6 +14,16 @@ export interface ScyllaCpErrorOptions {
   code?: string;
   /** Extra JSON-serializable context, stored with the step record. */
   details?: Record<string, unknown>;
+  /**
+   * Whether attempting the same step again may succeed: `true` (retry by the step's policy; a
+   * condition poll that throws it is a failed poll), `false` (halt the node and notify). Read by
+   * {@link classifyError} before anything else. `RecoverableError` sets `true`,
+   * `UnrecoverableError` sets `false`; a class whose instances can be either (one class per
+   * failure source, e.g. Prometheus or Scylla REST errors) sets it per instance, and
+   * `instanceof RecoverableError` / `instanceof UnrecoverableError` follow it.
+   * @default undefined (the error says nothing; classifyError goes by its other rules)
+   */
+  retryable?: boolean;
 }
 
 /**
@@ -39,6 +49,8 @@ export class ScyllaCpError extends Error {
   readonly code: string;
   /** Extra JSON-serializable context. */
   readonly details: Record<string, unknown>;
+  /** Retry intent: see {@link ScyllaCpErrorOptions.retryable}; `undefined` when the error says nothing. */
+  readonly retryable: boolean | undefined;
 
   constructor(message: string, options: ScyllaCpErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -50,10 +62,21 @@ export class ScyllaCpError extends Error {
     this.name = kinds[0] ?? new.target.name;
     this.code = options.code ?? 'SCYLLA_CP_ERROR';
     this.details = options.details ?? {};
+    this.retryable = options.retryable;
   }
 }
 
 /** True when `value` is an error of the given kind (by name), across package copies. */
 export function isErrorKind(value: unknown, kind: string): boolean {
   return kindsOf(value)?.includes(kind) ?? false;
+}
+
+/**
+ * The retry intent a scylla-cp error carries (`retryable`), from any copy of core; `undefined`
+ * for anything else, or for an error that says nothing.
+ */
+export function retryableOf(value: unknown): boolean | undefined {
+  if (!isErrorKind(value, 'ScyllaCpError')) return undefined;
+  const r = (value as { retryable?: unknown }).retryable;
+  return typeof r === 'boolean' ? r : undefined;
 }

@@ -1,7 +1,7 @@
-import { ScyllaCpError, type ScyllaCpErrorOptions } from './scylla-cp-error.js';
+import { ScyllaCpError, retryableOf, type ScyllaCpErrorOptions } from './scylla-cp-error.js';
 
-/** Options of a {@link RecoverableError}. */
-export interface RecoverableErrorOptions extends ScyllaCpErrorOptions {
+/** Options of a {@link RecoverableError} (`retryable` is always `true` there). */
+export interface RecoverableErrorOptions extends Omit<ScyllaCpErrorOptions, 'retryable'> {
   /** Minimum seconds to wait before the next attempt (e.g. from a `Retry-After`). */
   retryAfterSeconds?: number;
 }
@@ -13,11 +13,22 @@ export interface RecoverableErrorOptions extends ScyllaCpErrorOptions {
  */
 export class RecoverableError extends ScyllaCpError {
   static override readonly kind: string = 'RecoverableError';
+
+  /**
+   * Besides instances of this class (by kind, across package copies), any scylla-cp error whose
+   * `retryable` is `true` counts as a `RecoverableError`, so one class per failure source (e.g.
+   * `PrometheusError`) keeps `instanceof` working for callers. Subclasses match by kind only.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (this === RecoverableError && retryableOf(value) === true) return true;
+    return super[Symbol.hasInstance](value);
+  }
+
   /** Minimum seconds to wait before the next attempt, if the source said so. */
   readonly retryAfterSeconds: number | undefined;
 
   constructor(message: string, options: RecoverableErrorOptions = {}) {
-    super(message, { code: 'RECOVERABLE', ...options });
+    super(message, { code: 'RECOVERABLE', ...options, retryable: true });
     this.retryAfterSeconds = options.retryAfterSeconds;
   }
 }
@@ -30,8 +41,14 @@ export class RecoverableError extends ScyllaCpError {
 export class UnrecoverableError extends ScyllaCpError {
   static override readonly kind: string = 'UnrecoverableError';
 
-  constructor(message: string, options: ScyllaCpErrorOptions = {}) {
-    super(message, { code: 'UNRECOVERABLE', ...options });
+  /** Besides instances of this class, any scylla-cp error whose `retryable` is `false` (see {@link RecoverableError}). */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (this === UnrecoverableError && retryableOf(value) === false) return true;
+    return super[Symbol.hasInstance](value);
+  }
+
+  constructor(message: string, options: Omit<ScyllaCpErrorOptions, 'retryable'> = {}) {
+    super(message, { code: 'UNRECOVERABLE', ...options, retryable: false });
   }
 }
 
