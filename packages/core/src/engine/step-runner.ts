@@ -5,6 +5,7 @@ import { classifyError } from '../errors/classify-error.js';
 import { toErrorDetail, type ErrorDetail } from '../errors/error-detail.js';
 import { UnrecoverableError, type RecoverableError } from '../errors/task-errors.js';
 import type { TaskSpec } from '../plan/job-plan.js';
+import { plannedPreconditionChecks } from '../plan/planned-preconditions.js';
 import type { PluginRegistry } from '../plugin/plugin-registry.js';
 import type { StepRecord, StepUpdate, Transition } from '../store/job-store.js';
 import type { Prng } from '../util/prng.js';
@@ -234,7 +235,8 @@ export class StepRunner {
       work: async (signal, track) => {
         const ctx = h.context(s.stepId, s.nodeId, attempt, signal, s.spec.tag, track);
         await h.gate.decide(s, instance, signal, async () => {
-          for (const check of instance.preconditions()) await waitForCondition(check, ctx);
+          // Workflow-level gates and planner-placed checks (TaskSpec.preconditions) come first.
+          for (const check of [...plannedPreconditionChecks(s.spec, h.registry), ...instance.preconditions()]) await waitForCondition(check, ctx);
         });
         return (instance.execute as (c: AnyContext) => Promise<unknown>)(ctx);
       },
