@@ -38,6 +38,7 @@ export interface RunOptions {
  * for a lease to expire.
  */
 export class JobRunner {
+  /** The engine that runs this replica's jobs. */
   readonly engine: Engine;
   readonly #scanMs: number;
   readonly #max: number;

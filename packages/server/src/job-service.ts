@@ -51,6 +51,7 @@ export class JobService {
   readonly #runner: JobRunner;
   readonly #registry: PluginRegistry;
 
+  /** @param registry the plugins submitted workflows may use */
   constructor(runner: JobRunner, registry: PluginRegistry) {
     this.#runner = runner;
     this.#registry = registry;

@@ -121,10 +121,15 @@ export function toApiError(error: unknown): { status: number; body: z.infer<type
  * replicas through leases, and `/metrics`.
  */
 export class ScyllaCpServer {
+  /** The Fastify instance (routes, hooks, `app.swagger()`). */
   readonly app: FastifyInstance;
+  /** This replica's engine (its `holder` names the replica in leases and events). */
   readonly engine: Engine;
+  /** This replica's share of the work: scans, takeovers, handover on close. */
   readonly runner: JobRunner;
+  /** The `/metrics` registry. */
   readonly metrics: EngineMetrics;
+  /** The API's job operations, without HTTP. */
   readonly service: JobService;
   readonly #closing = new AbortController();
 

@@ -55,6 +55,7 @@ export interface StreamEnd {
  * {@link ServerUnreachableError} when the server cannot be reached.
  */
 export class ServerClient {
+  /** The base URL, without a trailing slash. */
   readonly url: string;
   readonly #token: string | undefined;
   readonly #retries: number;
