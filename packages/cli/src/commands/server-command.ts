@@ -42,8 +42,8 @@ export function registerServerCommand(ctx: CliContext): void {
   const server: Command = ctx.program.command('server').description('the scylla-cp server: an HTTP API for a team, runners that take over from each other');
 
   server
-    .command('start')
-    .description('serve the API and run jobs; any number of replicas may share one PostgreSQL database (--db postgres://...)')
+    .command('start', { isDefault: true })
+    .description('(the default) serve the API and run jobs; any number of replicas may share one PostgreSQL database (--db postgres://...)')
     .option('--listen <host:port>', 'where to listen', '127.0.0.1:8080')
     .option('--tokens <file>', 'the tokens file (default: $SCYLLA_CP_TOKENS_FILE or ~/.scylla-cp/tokens.json)')
     .option('--tls-cert <file>', 'serve HTTPS with this PEM certificate (with --tls-key)')
