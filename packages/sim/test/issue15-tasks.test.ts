@@ -94,3 +94,43 @@ describe('issue 15 clean-up and role tasks on the simulator', () => {
     });
   });
 });
+
+describe('stall_timeout_seconds on the simulator (issue 15 item 7)', () => {
+  const wf = (stall: string) => `name: settle
+cluster_tasks:
+  - task: !node-workflow
+      name: restart one
+      node_tasks:
+        - task: !systemd-restart-service {service: scylla-server}
+        - task: !wait-for-conditions
+            conditions:
+              - {condition: !node-up-normal, poll_interval_seconds: 1, timeout_seconds: 120}
+              - {condition: !scylla-pending-compactions {max: 0}, poll_interval_seconds: 2, timeout_seconds: 10${stall}}
+`;
+  async function settle(stall: string, stuck = false) {
+    const { clock, cluster } = virtualCluster({ nodesPerZone: 1, timing: { restartCompactionBacklogPerShard: 20 } });
+    const node = cluster.nodes[0]!.id;
+    if (stuck) cluster.faults.inject({ kind: 'compactions-never-settle', node });
+    const registry = new PluginRegistry().register(corePlugin, scyllaPlugin);
+    provideSimServices(registry, cluster);
+    const text = wf(stall);
+    const jobPlan = plan(parseWorkflow(text, { registry, fileName: 'settle.yaml' }), cluster.inventory(), { nodes: [node] }, {}, { registry });
+    const engine = new Engine({ store: new MemoryStore(), registry, clock, seed: SEED, retryJitterRatio: 0 });
+    const outcome = await clock.run(async () => (await engine.start(jobPlan, { operator: 'o', workflowText: text })).done);
+    await clock.run(engine.close());
+    return outcome;
+  }
+
+  it('a 30 s compaction backlog fails a 10 s wait; with stall_timeout_seconds the wait follows it down and passes', async () => {
+    const plainWait = await settle('');
+    expect(plainWait.state).toBe('failed');
+    expect(plainWait.error?.message).toContain('scylla-pending-compactions');
+    expect((await settle(', stall_timeout_seconds: 10')).state).toBe('succeeded');
+  });
+
+  it('compactions that stop progressing fail the wait stall_timeout_seconds after their last improvement', async () => {
+    const out = await settle(', stall_timeout_seconds: 10', true);
+    expect(out.state).toBe('failed');
+    expect(JSON.stringify(out.error)).toContain('pending compactions stalled at');
+  });
+});

@@ -119,7 +119,11 @@ describe('cluster and node conditions', () => {
       .on('GET /compaction_manager/compactions', json([]))
       .on('GET /compaction_manager/metrics/pending_tasks_by_table', json([{ ks: 'ks1', cf: 't1', task: 40 }, { ks: 'ks1', cf: 't2', task: 2 }]));
     const r = await new ScyllaPendingCompactions(10).check(env.ctx);
-    expect(r).toEqual({ ok: false, detail: 'n1: pending compactions 42 > 10, running 0; top: ks1.t1=40, ks1.t2=2' });
+    expect(r).toEqual({
+      ok: false,
+      detail: 'n1: pending compactions 42 > 10, running 0; top: ks1.t1=40, ks1.t2=2',
+      progress: { measure: 'pending compactions', value: 42, better: 'lower' }, // issue 15: stall_timeout_seconds waits while it falls
+    });
     expect((await new ScyllaPendingCompactions(42).check(env.ctx)).ok).toBe(true);
   });
 });

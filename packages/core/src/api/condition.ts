@@ -9,6 +9,22 @@ export interface ConditionResult {
    * (shard 0: 30, shard 1: 12)`. A timed-out wait reports the last detail.
    */
   detail: string;
+  /**
+   * A measure of progress toward holding (pending compactions, streaming
+   * percentage, ...), for waits with `stallTimeoutSeconds`: the wait goes on
+   * past its timeout while `value` keeps getting better (`lower` or `higher`),
+   * and fails once it did not improve for that long. Absent: no measure.
+   */
+  progress?: ConditionProgress;
+}
+
+/** A progress measure reported by a condition check (see {@link ConditionResult.progress}). */
+export interface ConditionProgress {
+  /** What is measured, for people: `pending compactions`, `streaming %`. */
+  measure: string;
+  value: number;
+  /** Which way is better: `lower` (work left) or `higher` (work done). */
+  better: 'lower' | 'higher';
 }
 
 /**
@@ -41,6 +57,13 @@ export interface ConditionTiming {
   pollIntervalSeconds: number;
   /** Give up (ConditionTimeoutError) after this long. @default 300 */
   timeoutSeconds: number;
+  /**
+   * Progress-aware wait: past `timeoutSeconds`, keep waiting while the
+   * condition's progress measure (`ConditionResult.progress`) improves, and
+   * fail only once it did not improve for this long (seconds, > 0). A
+   * condition that reports no progress times out as usual. @default none
+   */
+  stallTimeoutSeconds?: number;
 }
 
 /** The documented defaults of {@link ConditionTiming}. */
@@ -67,6 +90,8 @@ export class ConditionCheck<C extends NodeCondition | ClusterCondition = NodeCon
   readonly successWindowSeconds: number;
   readonly pollIntervalSeconds: number;
   readonly timeoutSeconds: number;
+  /** See {@link ConditionTiming.stallTimeoutSeconds}; `undefined`: none. */
+  readonly stallTimeoutSeconds: number | undefined;
 
   constructor(condition: C, timing: Partial<ConditionTiming> = {}) {
     this.condition = condition;
@@ -81,6 +106,10 @@ export class ConditionCheck<C extends NodeCondition | ClusterCondition = NodeCon
       if (!Number.isFinite(v) || v < 0) throw new RangeError(`ConditionCheck.${k} must be a finite number >= 0, got ${v}`);
     }
     if (this.pollIntervalSeconds === 0) throw new RangeError('ConditionCheck.pollIntervalSeconds must be > 0');
+    this.stallTimeoutSeconds = timing.stallTimeoutSeconds;
+    if (this.stallTimeoutSeconds !== undefined && !(Number.isFinite(this.stallTimeoutSeconds) && this.stallTimeoutSeconds > 0)) {
+      throw new RangeError(`ConditionCheck.stallTimeoutSeconds must be a finite number > 0, got ${this.stallTimeoutSeconds}`);
+    }
   }
 
   /** A check of `condition` with the documented default timing. */
@@ -94,6 +123,7 @@ export class ConditionCheck<C extends NodeCondition | ClusterCondition = NodeCon
       successWindowSeconds: this.successWindowSeconds,
       pollIntervalSeconds: this.pollIntervalSeconds,
       timeoutSeconds: this.timeoutSeconds,
+      ...(this.stallTimeoutSeconds !== undefined ? { stallTimeoutSeconds: this.stallTimeoutSeconds } : {}),
     };
   }
 }

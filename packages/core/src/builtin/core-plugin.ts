@@ -7,6 +7,7 @@ import { InvalidInputError } from '../errors/input-errors.js';
 import { UnrecoverableError } from '../errors/task-errors.js';
 import { definePlugin, type TagDefinition, type TagFactoryHelpers } from '../plugin/plugin.js';
 import { CORE_VERSION } from '../version.js';
+import { NODE_WORKFLOW_MEMBERSHIPS } from '../plan/membership-filter.js';
 import { conditionTimingIssues } from '../workflow/condition-timing.js';
 import { concurrencyLimitSchema, concurrencyUnitSchema, durationSecondsSchema, nodeOrderSchema, replicaSetOptionsSchema, taggedValueSchema, taskEntrySchema } from '../workflow/workflow-schemas.js';
 
@@ -29,6 +30,8 @@ export const nodeWorkflowParamsSchema = z.strictObject({
   replica_set: replicaSetOptionsSchema.optional(),
   /** `inventory` or `role_aware` (unhealthy first, leader last). @default 'inventory' */
   order: nodeOrderSchema.optional(),
+  /** Which targeted nodes it runs on: `existing` members, `new` nodes (joiners and replacements), or `all`. @default 'existing' */
+  membership: z.enum(NODE_WORKFLOW_MEMBERSHIPS).optional(),
 });
 
 /**
@@ -45,6 +48,8 @@ export const conditionEntrySchema = z
     poll_interval_seconds: durationSecondsSchema().optional(),
     /** @default 300 */
     timeout_seconds: durationSecondsSchema({ allowZero: true }).optional(),
+    /** Past the timeout, keep waiting while the condition's progress measure improves; fail after this long without improvement. @default none */
+    stall_timeout_seconds: durationSecondsSchema().optional(),
   })
   .superRefine((entry, ctx) => {
     for (const issue of conditionTimingIssues(entry)) ctx.addIssue({ ...issue, input: entry });
@@ -89,6 +94,7 @@ function buildChecks(params: WaitParams, helpers: TagFactoryHelpers, scope: 'nod
       successWindowSeconds: entry.success_window_seconds,
       pollIntervalSeconds: entry.poll_interval_seconds,
       timeoutSeconds: entry.timeout_seconds,
+      ...(entry.stall_timeout_seconds !== undefined ? { stallTimeoutSeconds: entry.stall_timeout_seconds } : {}),
     });
   });
 }

@@ -71,6 +71,12 @@ const TIMED_OUT = Symbol('timed-out');
 /**
  * Waits until `check.condition` holds for `check.successWindowSeconds`.
  *
+ * With `check.stallTimeoutSeconds`, the wait does not end at the timeout
+ * while the condition's progress measure (`result.progress`) keeps getting
+ * better: each poll that improves on the best value seen moves the deadline
+ * to `stallTimeoutSeconds` after that poll (never before the timeout); the
+ * timeout error's detail then says where the measure stalled.
+ *
  * - Polls at `start + k * pollIntervalSeconds` on `ctx.clock` (a check that takes
  *   longer than the interval is followed by the next poll at once).
  * - Passes on a good poll made at least `successWindowSeconds` after the first
@@ -99,7 +105,11 @@ export async function waitForCondition(
   const windowMs = check.successWindowSeconds * 1000;
   const timeoutMs = check.timeoutSeconds * 1000;
   const start = clock.now();
-  const deadline = start + timeoutMs;
+  // With a stall timeout the deadline moves: `stallMs` after the progress measure last improved, never before the timeout.
+  let deadline = start + timeoutMs;
+  const stallMs = check.stallTimeoutSeconds === undefined ? undefined : check.stallTimeoutSeconds * 1000;
+  let best: number | undefined;
+  let progressNote = '';
   const reporters = [reporterOf(ctx), options.onPoll].filter((r): r is ConditionPollReporter => r !== undefined);
 
   let polls = 0;
@@ -107,7 +117,7 @@ export async function waitForCondition(
   let heldSince: number | undefined;
 
   const timeout = (): ConditionTimeoutError =>
-    new ConditionTimeoutError({ condition: name, timeoutSeconds: check.timeoutSeconds, lastDetail, polls });
+    new ConditionTimeoutError({ condition: name, timeoutSeconds: check.timeoutSeconds, lastDetail: lastDetail + progressNote, polls });
 
   for (let k = 0; ; ) {
     if (signal.aborted) throw abortReason(signal);
@@ -134,6 +144,15 @@ export async function waitForCondition(
       }
     }
     lastDetail = String(result.detail ?? '');
+    const p = result.progress;
+    if (stallMs !== undefined && p !== undefined && typeof p.value === 'number' && Number.isFinite(p.value)) {
+      const improved = best === undefined || (p.better === 'higher' ? p.value > best : p.value < best);
+      if (improved) {
+        best = p.value;
+        deadline = Math.max(start + timeoutMs, pollAt + stallMs);
+      }
+      progressNote = `; ${p.measure} ${improved ? 'improved to' : 'stalled at'} ${p.value} (best ${best}); with stall_timeout_seconds ${check.stallTimeoutSeconds} the wait ends that long after the last improvement, not before timeout_seconds`;
+    }
     let passed = false;
     let held = 0;
     if (result.ok) {
