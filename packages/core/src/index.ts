@@ -55,6 +55,7 @@ export * from './plan/replica-set-batches.js';
 export * from './plan/plan-job.js';
 export * from './plan/planned-preconditions.js';
 export * from './plan/format-plan.js';
+export * from './plan/membership-filter.js';
 export * from './workflow/workflow-json-schema.js';
 export * from './notify/redact-url.js';
 export * from './notify/webhook-notifier.js';

@@ -19,6 +19,31 @@ export interface InventoryNode {
    * (e.g. `{ ssh: { port: 2222 } }`). @default {}
    */
   connection: Record<string, unknown>;
+  /**
+   * YAML `new: true`: the node is not a member yet; it is to join the cluster
+   * (a bootstrap). Set also on replacements (`replaces`). @default absent (a member)
+   */
+  new?: true;
+  /**
+   * YAML `replaces: <node id>`: the node is new and takes over the tokens of
+   * that dead member of the inventory (same dc and rack). @default absent
+   */
+  replaces?: string;
+}
+
+/** How a node stands in the cluster, from its inventory entry. */
+export type NodeMembership = 'member' | 'new' | 'replacement' | 'replaced';
+
+/**
+ * The membership of `node` in `inventory`: `replacement` (it has `replaces`),
+ * `new` (`new: true`), `replaced` (a member that a replacement names; it is
+ * dead), else `member`.
+ */
+export function nodeMembership(inventory: ClusterInventory, node: InventoryNode): NodeMembership {
+  if (node.replaces !== undefined) return 'replacement';
+  if (node.new) return 'new';
+  if (inventory.nodes.some((n) => n.replaces === node.id)) return 'replaced';
+  return 'member';
 }
 
 /**

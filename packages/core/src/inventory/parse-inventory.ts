@@ -47,6 +47,10 @@ export const inventoryNodeSchema = z.strictObject({
   /** Values may be written as numbers or booleans; they are kept as strings. */
   labels: z.record(z.string(), labelValue).optional(),
   connection: z.record(z.string(), z.unknown()).optional(),
+  /** `true`: the node is to join the cluster (not a member yet). */
+  new: z.boolean().optional(),
+  /** The id of the dead member of this inventory that the node replaces (implies `new`). */
+  replaces: name.optional(),
 });
 
 /** An inventory file: `name`, `nodes` (at least one), optional cluster-wide `connection`. */
@@ -110,6 +114,7 @@ export function parseInventory(text: string, options: ParseInventoryOptions = {}
       });
     } else addresses.set(n.address, i);
   });
+  membershipProblems(tree, r.data.nodes, problems);
   if (problems.length > 0) throw new InventoryError(problems);
   const nodes: InventoryNode[] = r.data.nodes.map((n) => ({
     id: n.id,
@@ -119,10 +124,56 @@ export function parseInventory(text: string, options: ParseInventoryOptions = {}
     zone: n.zone ?? n.rack,
     labels: { ...(n.labels ?? {}) },
     connection: { ...(n.connection ?? {}) },
+    ...(n.new || n.replaces !== undefined ? { new: true as const } : {}),
+    ...(n.replaces !== undefined ? { replaces: n.replaces } : {}),
   }));
   const inventory: ClusterInventory = { name: r.data.name, nodes, connection: { ...(r.data.connection ?? {}) } };
   sourceTrees.set(inventory, tree);
   return inventory;
+}
+
+type ParsedNode = z.infer<typeof inventoryNodeSchema>;
+
+/**
+ * `new` / `replaces` rules: a replacement names a member of the inventory (not
+ * itself, not a new node, not one already replaced) in its own dc and rack,
+ * and is not marked `new: false`.
+ */
+function membershipProblems(tree: YamlTree, nodes: readonly ParsedNode[], out: WorkflowProblem[]): void {
+  const byId = new Map(nodes.map((n, i) => [n.id, { n, i }] as const));
+  const replacedBy = new Map<string, number>();
+  nodes.forEach((n, i) => {
+    if (n.replaces === undefined) return;
+    const at = { location: tree.locate(['nodes', i, 'replaces']), path: `nodes[${i}].replaces` };
+    if (n.new === false) {
+      out.push({ message: `node "${n.id}" has replaces but new: false`, hint: 'a replacement is a new node: remove new: false', location: tree.locate(['nodes', i, 'new']), path: `nodes[${i}].new` });
+    }
+    const target = byId.get(n.replaces);
+    if (n.replaces === n.id) {
+      out.push({ ...at, message: `node "${n.id}" replaces itself`, hint: 'name the dead node this new node takes over from' });
+      return;
+    }
+    if (!target) {
+      const members = nodes.filter((x) => !x.new && x.replaces === undefined).map((x) => x.id);
+      out.push({ ...at, message: `node "${n.id}" replaces "${n.replaces}", which is not a node of this inventory`, hint: `keep the dead node listed until it is replaced; members: ${members.slice(0, 20).join(', ')}` });
+      return;
+    }
+    if (target.n.new || target.n.replaces !== undefined) {
+      out.push({ ...at, message: `node "${n.id}" replaces "${n.replaces}", which is itself a new node`, hint: 'only a member of the cluster can be replaced' });
+      return;
+    }
+    if (target.n.dc !== n.dc || target.n.rack !== n.rack) {
+      out.push({
+        ...at,
+        message: `node "${n.id}" (dc ${n.dc}, rack ${n.rack}) replaces "${n.replaces}" of dc ${target.n.dc}, rack ${target.n.rack}`,
+        hint: 'a replacement takes over its node\'s tokens in the same dc and rack; give it the same dc and rack',
+      });
+    }
+    const first = replacedBy.get(n.replaces);
+    if (first !== undefined) {
+      out.push({ ...at, message: `node "${n.replaces}" is replaced twice (also by nodes[${first}])`, hint: 'one replacement per dead node' });
+    } else replacedBy.set(n.replaces, i);
+  });
 }
 
 /**

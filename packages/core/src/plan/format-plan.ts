@@ -68,6 +68,10 @@ export function formatPlan(plan: JobPlan): string {
   const t = plan.targeting;
   const what = t.nodes ? `nodes ${t.nodes.join(', ')}` : t.zones ? `zones ${t.zones.join(', ')}` : 'all nodes';
   lines.push(`Targeting: ${what}${t.exclude?.length ? `, excluding ${t.exclude.join(', ')}` : ''}`);
+  const joining = plan.inventory.nodes.filter((n) => n.new || n.replaces !== undefined);
+  if (joining.length > 0) {
+    lines.push(`New nodes: ${joining.map((n) => (n.replaces !== undefined ? `${n.id} (replaces ${n.replaces})` : `${n.id} (joins ${n.dc}/${n.rack})`)).join(', ')}`);
+  }
   const vars = Object.entries(plan.variables);
   if (vars.length > 0) lines.push(`Variables: ${vars.map(([k, v]) => `${k}=${Array.isArray(v) ? v.join(',') : String(v)}`).join(', ')}`);
   if (plan.maintenanceWindow) {
@@ -82,10 +86,11 @@ export function formatPlan(plan: JobPlan): string {
       return;
     }
     const nodeCount = s.batches.reduce((a, b) => a + b.nodes.length, 0);
+    const membership = s.membership;
     const unitWord = s.concurrencyUnit === 'replica_set' ? 'replica set' : s.concurrencyUnit;
     const limit = s.concurrencyUnit === 'node' ? 'one node at a time' : `up to ${s.concurrencyLimit} node${s.concurrencyLimit === 1 ? '' : 's'} at a time per ${unitWord}`;
     lines.push(
-      `${i + 1}. [${s.id}] node workflow "${s.name}": ${nodeCount} nodes, ${s.batches.length} ${unitWord} batch${s.batches.length === 1 ? '' : 'es'} run one after another, ${limit}, ${
+      `${i + 1}. [${s.id}] node workflow "${s.name}": ${nodeCount} ${membership === 'new' ? 'new ' : ''}nodes${membership === 'all' ? ' (members and new)' : ''}, ${s.batches.length} ${unitWord} batch${s.batches.length === 1 ? '' : 'es'} run one after another, ${limit}, ${
         s.abortOnFirstFailure ? 'halt on first failure' : 'continue past failures'
       }`,
     );

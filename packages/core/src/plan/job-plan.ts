@@ -116,6 +116,8 @@ export interface NodeWorkflowStep {
   replicaSet?: ReplicaSetPlan;
   /** Set with `order: role_aware`: the roles the order was computed from. */
   roles?: NodeRoles;
+  /** Set when the workflow's `membership` is not the default `existing`: `new` (joiners and replacements) or `all`. */
+  membership?: 'new' | 'all';
 }
 
 /**

@@ -16,6 +16,7 @@ import { plannedGate } from './planned-gate.js';
 import { planReplicaSets } from './replica-set-step.js';
 import { orderByRoles } from './role-order.js';
 import { selectNodes } from './targeting.js';
+import { filterByMembership, type NodeWorkflowMembership } from './membership-filter.js';
 import type { RingProvider, TokenRing } from './token-ring.js';
 
 /** Retries after the first attempt when a task entry sets no `retries`. */
@@ -200,6 +201,7 @@ interface NodeWorkflowParams {
   concurrency_limit?: number;
   abort_on_first_failure?: boolean;
   replica_set?: ReplicaSetOptions;
+  membership?: NodeWorkflowMembership;
 }
 
 /**
@@ -264,6 +266,7 @@ export function plan(
       return spec;
     });
     const limit = p.concurrency_limit ?? d.concurrencyLimit;
+    const nodes = filterByMembership(inventory, selected, p.membership ?? 'existing', p.name);
     const step: NodeWorkflowStep = {
       kind: 'node-workflow',
       id,
@@ -272,9 +275,10 @@ export function plan(
       concurrencyLimit: limit ?? DEFAULT_NODE_WORKFLOW_SETTINGS.concurrencyLimit,
       abortOnFirstFailure: p.abort_on_first_failure ?? d.abortOnFirstFailure ?? DEFAULT_NODE_WORKFLOW_SETTINGS.abortOnFirstFailure,
       tasks,
-      batches: unit === 'replica_set' ? [] : planBatches(id, selected, unit),
+      batches: unit === 'replica_set' ? [] : planBatches(id, nodes, unit),
     };
-    if (unit === 'replica_set') planReplicaSets(step, entry, p.replica_set ?? {}, limit, selected, inventory, options);
+    if (p.membership === 'new' || p.membership === 'all') step.membership = p.membership;
+    if (unit === 'replica_set') planReplicaSets(step, entry, p.replica_set ?? {}, limit, nodes, inventory, options);
     if (p.order === 'role_aware') {
       if (!options.roles) {
         throw new InvalidInputError(
