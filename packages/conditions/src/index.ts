@@ -1,6 +1,7 @@
 // @scylla-cp/conditions public API (flat barrel). Keep one export line per module.
 export * from './version.js';
 export * from './prometheus-error.js';
+export * from './errors/error-codes.js';
 export * from './prometheus-result.js';
 export * from './prometheus-client.js';
 export * from './prometheus-settings.js';

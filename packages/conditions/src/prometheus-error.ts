@@ -1,4 +1,4 @@
-import { isErrorKind, RecoverableError, UnrecoverableError, type ScyllaCpErrorOptions } from '@scylla-cp/core';
+import { isErrorKind, retryableOf, ScyllaCpError, type ScyllaCpErrorOptions } from '@scylla-cp/core';
 
 /**
  * What went wrong with a Prometheus request.
@@ -85,21 +85,45 @@ function errorOptions(info: PrometheusErrorInfo, options: ScyllaCpErrorOptions):
 }
 
 /**
- * A Prometheus failure that may go away if the request is made again (see
- * {@link isRecoverablePrometheusError}). A condition poll that throws it is a
- * failed poll; the wait keeps polling until its timeout.
+ * Any error raised for a failed Prometheus request, recoverable or not by
+ * {@link isRecoverablePrometheusError}: one class whose `retryable` (and
+ * `recoverable`, the same value) says which. A recoverable one is a failed poll
+ * for a condition wait (which keeps polling until its timeout) and is retried by
+ * a task's retry policy; an unrecoverable one (an invalid query, a wrong URL, bad
+ * credentials) fails the wait at once. Through core's error root,
+ * `err instanceof RecoverableError` / `UnrecoverableError` follow `retryable`,
+ * and `classifyError` reads it. `instanceof PrometheusError` works across
+ * package copies. Code: `PROMETHEUS_<ERRORTYPE>` (see `CONDITIONS_ERROR_CODES`).
  */
-export class PrometheusRecoverableError extends RecoverableError {
-  static override readonly kind: string = 'PrometheusRecoverableError';
+export class PrometheusError extends ScyllaCpError {
+  static override readonly kind: string = 'PrometheusError';
+
+  /**
+   * Also true for errors of an older copy of this package, which used two classes
+   * (`PrometheusRecoverableError`, `PrometheusUnrecoverableError`).
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (this === PrometheusError && LEGACY_KINDS.some((k) => isErrorKind(value, k))) return true;
+    return super[Symbol.hasInstance](value);
+  }
+
+  /** Builds the error for `info`; its retry intent by {@link isRecoverablePrometheusError}. */
+  static create(message: string, info: PrometheusErrorInfo, options: ScyllaCpErrorOptions = {}): PrometheusError {
+    return new PrometheusError(message, info, options);
+  }
+
   readonly errorType: PrometheusErrorType;
   readonly httpStatus: number | undefined;
   readonly endpoint: string;
   readonly query: string | undefined;
-  /** Always `true`: lets code tell the two Prometheus error classes apart without `instanceof`. */
-  readonly recoverable = true as const;
+  /** Whether asking again may help: the same value as `retryable`, by {@link isRecoverablePrometheusError}. */
+  readonly recoverable: boolean;
+  declare readonly retryable: boolean;
 
-  constructor(message: string, info: PrometheusErrorInfo, options: ScyllaCpErrorOptions = {}) {
-    super(message, errorOptions(info, options));
+  constructor(message: string, info: PrometheusErrorInfo, options: Omit<ScyllaCpErrorOptions, 'retryable'> = {}) {
+    const recoverable = isRecoverablePrometheusError(info.errorType, info.httpStatus);
+    super(message, { ...errorOptions(info, options), retryable: recoverable });
+    this.recoverable = recoverable;
     this.errorType = info.errorType;
     this.httpStatus = info.httpStatus;
     this.endpoint = info.endpoint;
@@ -107,52 +131,25 @@ export class PrometheusRecoverableError extends RecoverableError {
   }
 }
 
-/**
- * A Prometheus failure that asking again will not fix (see
- * {@link isRecoverablePrometheusError}): an invalid query, a wrong URL, bad
- * credentials. A condition poll that throws it fails the wait at once.
- */
-export class PrometheusUnrecoverableError extends UnrecoverableError {
-  static override readonly kind: string = 'PrometheusUnrecoverableError';
-  readonly errorType: PrometheusErrorType;
-  readonly httpStatus: number | undefined;
-  readonly endpoint: string;
-  readonly query: string | undefined;
-  /** Always `false`: lets code tell the two Prometheus error classes apart without `instanceof`. */
-  readonly recoverable = false as const;
+const LEGACY_KINDS = ['PrometheusRecoverableError', 'PrometheusUnrecoverableError'];
 
-  constructor(message: string, info: PrometheusErrorInfo, options: ScyllaCpErrorOptions = {}) {
-    super(message, errorOptions(info, options));
-    this.errorType = info.errorType;
-    this.httpStatus = info.httpStatus;
-    this.endpoint = info.endpoint;
-    this.query = info.query;
-  }
-}
+/** A {@link PrometheusError} that is recoverable. */
+export type PrometheusRecoverableError = PrometheusError & { readonly recoverable: true; readonly retryable: true };
+/** A {@link PrometheusError} that is not recoverable. */
+export type PrometheusUnrecoverableError = PrometheusError & { readonly recoverable: false; readonly retryable: false };
 
 /**
- * Any error raised for a failed Prometheus request: a
- * {@link PrometheusRecoverableError} (extends core's `RecoverableError`) or a
- * {@link PrometheusUnrecoverableError} (extends `UnrecoverableError`), chosen by
- * {@link isRecoverablePrometheusError}. Use `err instanceof PrometheusError` to
- * catch both (works across package copies), and `err.recoverable` /
- * `err.errorType` to tell them apart.
+ * @deprecated Use `err instanceof PrometheusError && err.recoverable`. Kept as an
+ * `instanceof` target: true for a recoverable {@link PrometheusError}.
  */
-export type PrometheusError = PrometheusRecoverableError | PrometheusUnrecoverableError;
+export const PrometheusRecoverableError: { [Symbol.hasInstance](value: unknown): value is PrometheusRecoverableError } = Object.freeze({
+  [Symbol.hasInstance]: (value: unknown): value is PrometheusRecoverableError => value instanceof PrometheusError && (retryableOf(value) === true || isErrorKind(value, 'PrometheusRecoverableError')),
+});
 
-/** The value side of {@link PrometheusError}: an `instanceof` target and a factory. */
-export const PrometheusError: {
-  /** True for either Prometheus error class, from any copy of this package. */
-  [Symbol.hasInstance](value: unknown): value is PrometheusError;
-  /** Builds the right class for `info` by {@link isRecoverablePrometheusError}. */
-  create(message: string, info: PrometheusErrorInfo, options?: ScyllaCpErrorOptions): PrometheusError;
-} = Object.freeze({
-  [Symbol.hasInstance](value: unknown): value is PrometheusError {
-    return isErrorKind(value, PrometheusRecoverableError.kind) || isErrorKind(value, PrometheusUnrecoverableError.kind);
-  },
-  create(message: string, info: PrometheusErrorInfo, options: ScyllaCpErrorOptions = {}): PrometheusError {
-    return isRecoverablePrometheusError(info.errorType, info.httpStatus)
-      ? new PrometheusRecoverableError(message, info, options)
-      : new PrometheusUnrecoverableError(message, info, options);
-  },
+/**
+ * @deprecated Use `err instanceof PrometheusError && !err.recoverable`. Kept as an
+ * `instanceof` target: true for an unrecoverable {@link PrometheusError}.
+ */
+export const PrometheusUnrecoverableError: { [Symbol.hasInstance](value: unknown): value is PrometheusUnrecoverableError } = Object.freeze({
+  [Symbol.hasInstance]: (value: unknown): value is PrometheusUnrecoverableError => value instanceof PrometheusError && (retryableOf(value) === false || isErrorKind(value, 'PrometheusUnrecoverableError')),
 });
