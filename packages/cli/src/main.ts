@@ -22,12 +22,13 @@ import { renderHtmlReport } from './commands/report-html.js';
 import { resumeNotify, runNewJob, type NotifySettings } from './commands/run-job.js';
 import { editorSettings } from './commands/schema-settings.js';
 import { formatJobs, formatStatus, jobRowData, planStepCount } from './commands/status-report.js';
-import { assertFile, buildPlan, readWorkflow } from './commands/workflow-inputs.js';
+import { assertFile, readWorkflow } from './commands/workflow-inputs.js';
 import { runDemo, runSimStart } from './commands/sim-commands.js';
 // scylla-cp server (issue 17): the `server` command and `--server URL` remote mode.
 import { registerServerCommand } from './commands/server-command.js';
 // issue 15: --window/--timezone/--stop-after on plan and run, and the approve command.
 import { applyGateFlags, gateFlags, registerApproveCommand } from './commands/gate-commands.js';
+import { buildPlanWithProviders } from './commands/plan-with-providers.js';
 import { runRemoteCli } from './remote/remote-cli.js';
 import { SystemClock, workflowJsonSchema } from '@scylla-cp/core';
 
@@ -134,7 +135,7 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
   const planFrom = async (file: string, o: Record<string, any>) => {
     const cfg = ctx.config();
     const registry = await buildRegistry(cfg, io.cwd);
-    const built = buildPlan(io.cwd, { workflow: file, inventory: o.inventory, targeting: targetingFromFlags(o), vars: parseVars(o.var) }, registry);
+    const built = await buildPlanWithProviders(io.cwd, { workflow: file, inventory: o.inventory, targeting: targetingFromFlags(o), vars: parseVars(o.var) }, registry);
     return { cfg, registry, ...built, plan: applyGateFlags(built.plan, o) };
   };
 

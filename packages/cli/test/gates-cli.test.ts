@@ -8,6 +8,7 @@ import { SqliteStore } from '@scylla-cp/store-sqlite';
 import type { CliIo } from '../src/cli-io.js';
 import { main } from '../src/main.js';
 import { startSim } from './cli-harness.js';
+import { simGroup0LeaderNow } from '@scylla-cp/sim';
 
 let dir: string;
 let sim: Awaited<ReturnType<typeof startSim>>;
@@ -125,5 +126,22 @@ describe('maintenance windows through the CLI', () => {
     const alone = await cli(['plan', 'check.yaml', '-i', inventory, '--timezone', 'UTC']);
     expect(alone.code).toBe(2);
     expect(alone.err).toContain('--timezone needs a maintenance window');
+  }, 60_000);
+});
+
+describe('role-aware order through the CLI (issue 15 item 6)', () => {
+  it('plan --order role_aware puts the group0 leader last, read from the cluster (GET /raft/leader_host)', async () => {
+    const leader = (await simGroup0LeaderNow(sim.cluster))!;
+    fs.writeFileSync(
+      path.join(dir, 'roles.yaml'),
+      `name: roles\ncluster_tasks:\n  - task: !node-workflow\n      name: restart\n      order: role_aware\n      node_tasks:\n        - task: !scylla-raft-stepdown\n        - task: !scylla-drain\n`,
+    );
+    const p = await cli(['plan', 'roles.yaml', '-i', inventory, '--json']);
+    expect(p.code, p.err).toBe(0);
+    const planned = JSON.parse(p.out);
+    const order: string[] = planned.steps[0].batches.flatMap((b: { nodes: string[] }) => b.nodes);
+    expect(order).toHaveLength(6);
+    expect(order[order.length - 1]).toBe(leader.id);
+    expect(planned.steps[0].roles).toMatchObject({ unhealthy: [], leader: leader.id });
   }, 60_000);
 });
