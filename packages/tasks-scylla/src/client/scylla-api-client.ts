@@ -1,5 +1,5 @@
 import { Pool } from 'undici';
-import { ScyllaApiError, ScyllaApiUnavailableError, type ScyllaApiCallInfo } from './scylla-api-errors.js';
+import { ScyllaApiError, type ScyllaApiCallInfo } from './scylla-api-errors.js';
 import { NodeStatusView } from './node-status.js';
 import {
   SCYLLA_CLIENT_ROUTES as R,
@@ -250,7 +250,7 @@ export class ScyllaApiClient {
       const code = errorCode(e);
       if (code !== undefined) {
         const timeout = TIMEOUT_CODES.has(code);
-        throw new ScyllaApiUnavailableError(info, timeout ? `timed out (${code})` : `no connection (${code})`, {
+        throw ScyllaApiError.unavailable(info, timeout ? `timed out (${code})` : `no connection (${code})`, {
           cause: e,
           code: timeout ? 'SCYLLA_API_TIMEOUT' : 'SCYLLA_API_UNREACHABLE',
         });
@@ -270,10 +270,10 @@ export class ScyllaApiClient {
     const message = errorMessage(body);
     const failed = { ...info, status, scyllaMessage: message };
     if (status >= 500 || status === 429) {
-      throw new ScyllaApiUnavailableError(failed, `${status} ${message}`, { code: 'SCYLLA_API_SERVER_ERROR' });
+      throw ScyllaApiError.unavailable(failed, `${status} ${message}`, { code: 'SCYLLA_API_SERVER_ERROR' });
     }
     if (status === 404 && STARTUP_404_MESSAGES.includes(message)) {
-      throw new ScyllaApiUnavailableError(failed, `404 ${message} (the node is probably still starting: its API group is not registered yet)`, {
+      throw ScyllaApiError.unavailable(failed, `404 ${message} (the node is probably still starting: its API group is not registered yet)`, {
         code: 'SCYLLA_API_NOT_READY',
       });
     }

@@ -74,7 +74,7 @@ export class QuorumSafe implements NodeCondition {
       tabletKeyspaces = new Set(await client.keyspaces({ type: 'non_local_strategy', replication: 'tablets' }, o));
     } catch (e) {
       // an older Scylla without the `replication` filter: every keyspace is vnodes
-      if (!(e instanceof ScyllaApiError)) throw e;
+      if (!(e instanceof ScyllaApiError) || e.retryable) throw e;
     }
     let tables: string[] | undefined;
     let ranges = 0;

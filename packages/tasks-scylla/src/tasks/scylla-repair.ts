@@ -1,6 +1,6 @@
 import { ConditionCheck, RecoverableError, type ExecuteNodeTask, type NodeExecutionContext } from '@scylla-cp/core';
 import type { RepairAsyncOptions, ScyllaApiClient } from '../client/scylla-api-client.js';
-import { ScyllaApiError, ScyllaApiUnavailableError } from '../client/scylla-api-errors.js';
+import { ScyllaApiError } from '../client/scylla-api-errors.js';
 import { ClusterNormal } from '../conditions/cluster-normal.js';
 import { scyllaApi } from '../services/scylla-api-service.js';
 
@@ -64,7 +64,7 @@ export class ScyllaRepair implements ExecuteNodeTask {
       try {
         status = await api.repairStatus(keyspace, id, { signal: ctx.signal });
       } catch (e) {
-        if (e instanceof ScyllaApiError && e.status === 400 && /unknown repair id/i.test(e.scyllaMessage)) {
+        if (e instanceof ScyllaApiError && !e.retryable && e.status === 400 && /unknown repair id/i.test(e.scyllaMessage ?? '')) {
           throw new RecoverableError(`${ctx.node.id}: repair ${id} of ${keyspace} is unknown to the node (did it restart?); will start a new one`, {
             code: 'REPAIR_LOST',
             cause: e,
@@ -95,7 +95,7 @@ export class ScyllaRepair implements ExecuteNodeTask {
       try {
         tasks = await api.moduleTasks('repair', { keyspace }, o);
       } catch (e) {
-        const answered = (e instanceof ScyllaApiError || e instanceof ScyllaApiUnavailableError) && e.status !== undefined;
+        const answered = e instanceof ScyllaApiError && e.status !== undefined;
         if (!answered) throw e;
         ctx.logger.warn(
           `${ctx.node.id}: cannot tell which keyspace active repairs ${active.join(', ')} belong to (${(e as Error).message}); waiting for them to finish before starting a repair of ${keyspace}`,
