@@ -3,5 +3,6 @@
 export * from './postgres-store.js';
 export * from './postgres-store-options.js';
 export * from './postgres-store-errors.js';
+export * from './errors/error-codes.js';
 export * from './postgres-migrations.js';
 export type { PostgresStoreSchema } from './open-postgres-database.js';

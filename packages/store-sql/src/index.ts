@@ -6,3 +6,4 @@ export * from './row-mapping.js';
 export type * from './schema.js';
 export * from './store-queries.js';
 export * from './store-rules.js';
+export * from './errors/error-codes.js';
