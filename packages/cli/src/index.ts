@@ -30,3 +30,4 @@ export * from './commands/job-events.js';
 export * from './commands/report-html.js';
 export * from './commands/schema-settings.js';
 export * from './progress/poll-recorder.js';
+export * from './errors/error-codes.js';

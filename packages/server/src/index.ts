@@ -8,3 +8,4 @@ export * from './job-event-stream.js';
 export * from './api-schemas.js';
 export * from './scylla-cp-server.js';
 export * from './server-client.js';
+export * from './errors/error-codes.js';

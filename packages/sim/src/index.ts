@@ -23,3 +23,4 @@ export * from './util.js';
 export * from './prometheus/exposition-parser.js';
 export * from './prometheus/promql-selector.js';
 export * from './prometheus/sim-prometheus.js';
+export * from './errors/error-codes.js';
