@@ -163,9 +163,10 @@ function csv(list: readonly string[] | undefined): string | undefined {
  * Every call is one HTTP request: no hidden retries (the engine owns retries). Replies are
  * decoded exactly as Scylla encodes them (JSON-quoted strings, bare numbers and booleans,
  * empty-body `void` replies). Failures are classified:
- * - no reply, timeouts, 5xx, 429, and 404s a starting node gives → {@link ScyllaApiUnavailableError}
- *   (a `RecoverableError`);
- * - other 4xx replies and undecodable bodies → {@link ScyllaApiError} (an `UnrecoverableError`);
+ * - no reply, timeouts, 5xx, 429, and 404s a starting node gives → a {@link ScyllaApiError} with
+ *   `retryable: true` (so `instanceof RecoverableError`);
+ * - other 4xx replies and undecodable bodies → a {@link ScyllaApiError} with `retryable: false`
+ *   (so `instanceof UnrecoverableError`);
  * - an aborted call rethrows the abort reason (an `AbortError`: unrecoverable).
  *
  * ```ts
