@@ -44,7 +44,7 @@ export const eventsQuerySchema = z.strictObject({
 export const cancelBodySchema = z.strictObject({ now: z.boolean().optional().describe('Abort the steps in flight (they still settle) instead of letting them finish.') }).nullish();
 
 /** Body of `POST /v1/jobs/:id/approve`. */
-export const approveBodySchema = z.strictObject({ step: z.string().min(1).optional().describe('What is approved (a step id), recorded with the approval.') }).nullish();
+export const approveBodySchema = z.strictObject({ step: z.string().min(1).optional().describe('The approval step (default: the one the paused job waits for; a later one approves it ahead of time).') }).nullish();
 
 const errorDetailSchema = z.looseObject({ name: z.string(), message: z.string(), code: z.string().optional() });
 

@@ -139,13 +139,20 @@ export class JobService {
   }
 
   /**
-   * Approves a paused job (a human gate: the job was paused for a person to
-   * look) and continues it here. `step` names what was approved, if given.
+   * Approves the step a paused job waits for (an `!approval` step or the
+   * `--stop-after` canary; `step` names it, or a later one ahead of time)
+   * through `Engine.approve`, which records it with the caller as approver
+   * (`job.approved`), then continues the job here.
+   * @throws JobStateConflictError (not paused); InvalidInputError from the engine (`NOTHING_TO_APPROVE`, `NOT_AN_APPROVAL`)
    */
   async approve(jobId: string, caller: Caller, step?: string): Promise<JobRecord> {
     const job = await this.#store.getJob(jobId);
     if (job.state !== 'paused') throw new JobStateConflictError(`job ${jobId} is ${job.state}, not paused: there is nothing waiting for approval`, jobId, job.state);
-    return this.#runHere(job, 'approve', caller, {}, step === undefined ? {} : { step });
+    if (this.#runner.local(jobId)) throw new JobStateConflictError(`job ${jobId} is already running (on this replica)`, jobId, job.state);
+    await this.#audit(jobId, 'approve', caller, step === undefined ? {} : { step });
+    await this.#runner.engine.approve(jobId, { approver: caller.name, ...(step !== undefined ? { stepId: step } : {}) });
+    await this.#runner.run(jobId, {});
+    return this.#store.getJob(jobId);
   }
 
   async #runHere(job: JobRecord, action: string, caller: Caller, options: { retryFailed?: boolean }, extra: Record<string, unknown> = {}): Promise<JobRecord> {

@@ -105,6 +105,10 @@ export function toApiError(error: unknown): { status: number; body: z.infer<type
   if (error instanceof ClusterLockedError || error instanceof LeaseHeldError || error instanceof JobStateConflictError) {
     return apiError(409, error.code, error.message, { details: error.details });
   }
+  // The engine's refusals that are about the job's state, not the request's shape.
+  if (error instanceof InvalidInputError && ['JOB_FINISHED', 'JOB_FAILED', 'JOB_RUNNING', 'NOTHING_TO_APPROVE'].includes(error.code)) {
+    return apiError(409, error.code, error.message, { details: error.details });
+  }
   if (error instanceof InvalidInputError || error instanceof PluginError) return apiError(400, error.code, error.message, { details: error.details });
   if (error instanceof StoreUnavailableError) return apiError(503, error.code, error.message);
   const status = (error as { statusCode?: number } | null)?.statusCode;
@@ -337,7 +341,7 @@ export async function createServer(options: ServerOptions): Promise<ScyllaCpServ
   );
   api.post(
     '/v1/jobs/:id/approve',
-    { config: { access: 'operator' }, schema: { tags: ['jobs'], summary: 'Approve a job paused for a person, and continue it', params: jobIdParamsSchema, body: approveBodySchema, response: { 200: jobResponse, ...errors } } },
+    { config: { access: 'operator' }, schema: { tags: ['jobs'], summary: 'Approve the step a paused job waits for (!approval or the canary), recorded with the caller, and continue it', params: jobIdParamsSchema, body: approveBodySchema, response: { 200: jobResponse, ...errors } } },
     async (req) => ({ job: toJobSummary(await service.approve(req.params.id, req.caller!, req.body?.step)) }),
   );
 

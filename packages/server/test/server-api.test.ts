@@ -88,7 +88,7 @@ describe('scylla-cp server API', () => {
     expect(body.error.message).toContain(first.id);
   });
 
-  it('pauses, resumes, approves and cancels, recording each caller in the job events', async () => {
+  it('pauses, resumes and cancels, recording each caller in the job events', async () => {
     await start();
     const { job } = (await (await call('POST', '/v1/jobs', OPERATOR_TOKEN, { workflow: sleepWorkflow(0.3), inventory: inventoryYaml('c1', 6) })).json()) as any;
     await waitFor('the job to run', async () => ((await jobState(job.id)) === 'running' ? true : undefined));
@@ -103,16 +103,20 @@ describe('scylla-cp server API', () => {
     expect(['running', 'pending']).toContain(await jobState(job.id));
     expect((await call('POST', `/v1/jobs/${job.id}/pause`, OPERATOR_TOKEN)).status).toBe(200);
     await waitFor('the job to pause again', async () => ((await jobState(job.id)) === 'paused' ? true : undefined));
-    expect((await call('POST', `/v1/jobs/${job.id}/approve`, OPERATOR_TOKEN, { step: 's0' })).status).toBe(200);
+    // A pause by a person is not an approval gate: nothing to approve (409), and it stays paused.
+    const notGate = await call('POST', `/v1/jobs/${job.id}/approve`, OPERATOR_TOKEN, {});
+    expect(notGate.status).toBe(409);
+    expect(((await notGate.json()) as any).error.code).toBe('NOTHING_TO_APPROVE');
+    expect(await jobState(job.id)).toBe('paused');
+    expect((await call('POST', `/v1/jobs/${job.id}/resume`, OPERATOR_TOKEN)).status).toBe(200);
     const cancel = await call('POST', `/v1/jobs/${job.id}/cancel`, OPERATOR_TOKEN);
     expect(cancel.status).toBe(200);
     await waitFor('the job to be cancelled', async () => ((await jobState(job.id)) === 'cancelled' ? true : undefined));
     expect((await call('POST', `/v1/jobs/${job.id}/cancel`, OPERATOR_TOKEN)).status).toBe(409);
     const { events } = (await (await call('GET', `/v1/jobs/${job.id}/events`, VIEWER_TOKEN)).json()) as any;
     const audit = events.filter((e: { type: string }) => e.type.startsWith('api.'));
-    expect(audit.map((e: { type: string }) => e.type)).toEqual(['api.submit', 'api.pause', 'api.resume', 'api.pause', 'api.approve', 'api.cancel']);
+    expect(audit.map((e: { type: string }) => e.type)).toEqual(['api.submit', 'api.pause', 'api.resume', 'api.pause', 'api.approve', 'api.resume', 'api.cancel']);
     for (const e of audit) expect(e.data).toMatchObject({ caller: 'alice', role: 'operator' });
-    expect(audit[4].data.step).toBe('s0');
     // No step ran after the job was recorded cancelled.
     const cancelledAt = events.findIndex((e: { type: string }) => e.type === 'job.cancelled');
     expect(cancelledAt).toBeGreaterThan(0);
@@ -270,5 +274,22 @@ describe('two operators racing', () => {
       await a.close();
       await b.close();
     }
+  });
+});
+
+describe('human gates', () => {
+  it('approve: the job paused at !approval goes on, the approval recorded with the caller', async () => {
+    await start();
+    const workflow = `name: gated\ncluster_tasks:\n  - task: !approval {message: "look at the dashboards"}\n  - task: !node-workflow\n      name: sleep\n      node_tasks:\n        - task: !sleep\n            seconds: 0.01\n`;
+    const { job } = (await (await call('POST', '/v1/jobs', OPERATOR_TOKEN, { workflow, inventory: inventoryYaml('c1', 2) })).json()) as any;
+    await waitFor('the job to pause at the gate', async () => ((await jobState(job.id)) === 'paused' ? true : undefined));
+    expect(await store.getSteps(job.id).then((s) => s.filter((r) => r.state === 'succeeded'))).toEqual([]);
+    expect((await call('POST', `/v1/jobs/${job.id}/approve`, VIEWER_TOKEN, {})).status).toBe(403);
+    const res = await call('POST', `/v1/jobs/${job.id}/approve`, OPERATOR_TOKEN, { step: 's0' });
+    expect(res.status).toBe(200);
+    await waitFor('the job to succeed', async () => ((await jobState(job.id)) === 'succeeded' ? true : undefined));
+    const events = await store.listEvents(job.id);
+    expect(events.find((e) => e.type === 'api.approve')?.data).toMatchObject({ caller: 'alice', step: 's0' });
+    expect(events.find((e) => e.type === 'job.approved')?.data).toMatchObject({ by: 'alice', stepId: 's0' });
   });
 });
