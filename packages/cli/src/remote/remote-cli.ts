@@ -181,9 +181,9 @@ export async function runRemoteCli(argv: string[], io: CliIo): Promise<number | 
 
   program
     .command('approve')
-    .description('approve a job paused for a person, and continue it (recorded with your token name)')
+    .description('approve the step a paused job waits for (an !approval step or the --stop-after canary), recorded with your token name, and continue it')
     .argument('<job-id>', 'the job')
-    .option('--step <id>', 'what you approve (a step id), recorded with the approval')
+    .option('--step <id>', 'the approval step (default: the one the job waits for)')
     .action(async (jobId: string, o: { step?: string }) => {
       await client().approve(jobId, o.step);
       io.stdout.write(`job ${jobId} approved and continuing\n`);
