@@ -1,6 +1,6 @@
 // Issue 15 item 7: progress-aware waits (stall_timeout_seconds).
 import { describe, expect, it } from 'vitest';
-import { ConditionCheck, ConditionTimeoutError, parseInventory, parseWorkflow, plan, VirtualClock, type NodeWorkflowStep, waitForCondition, type ClusterCondition, type ClusterExecutionContext, type ConditionResult } from '@scylla-cp/core';
+import { ConditionCheck, ConditionTimeoutError, parseInventory, parseWorkflow, plan, plannedPreconditionChecks, VirtualClock, type NodeWorkflowStep, waitForCondition, type ClusterCondition, type ClusterExecutionContext, type ConditionResult } from '@scylla-cp/core';
 import { standInRegistry } from './workflow-fixtures.js';
 
 /** Pending work that falls by `rate` per second until `floor`, then stays; holds at 0. */
@@ -81,5 +81,18 @@ describe('stall_timeout_seconds', () => {
     const task = (p.steps[0] as NodeWorkflowStep).tasks[0]!;
     expect((task.params as { conditions: { stall_timeout_seconds?: number }[] }).conditions[0]!.stall_timeout_seconds).toBe(120);
     expect(() => new ConditionCheck({ name: () => 'x', check: async () => ({ ok: true, detail: '' }) }, { stallTimeoutSeconds: -1 })).toThrow(RangeError);
+  });
+
+  it('workflow gates take it too: planned onto every node task and given to the ConditionCheck', () => {
+    const registry = standInRegistry();
+    const wf = parseWorkflow(
+      `name: w\ngates:\n  - {condition: !node-up, timeout_seconds: 60, stall_timeout_seconds: +stall+}\nvariables:\n  - {name: stall, type: integer}\ncluster_tasks:\n  - task: !node-workflow {name: n, node_tasks: [{task: !sleep {seconds: 1}}]}\n`,
+      { registry, fileName: 'g.yaml' },
+    );
+    const p = plan(wf, parseInventory('name: c\nnodes:\n  - {id: n1, address: 10.0.0.1, dc: d, rack: r}\n'), {}, { stall: '90' }, { registry });
+    const spec = (p.steps[0] as NodeWorkflowStep).tasks[0]!;
+    expect(spec.preconditions?.[0]).toMatchObject({ timeoutSeconds: 60, stallTimeoutSeconds: 90 });
+    expect(plannedPreconditionChecks(spec, registry)[0]!.stallTimeoutSeconds).toBe(90);
+    expect(() => plan(wf, parseInventory('name: c\nnodes:\n  - {id: n1, address: 10.0.0.1, dc: d, rack: r}\n'), {}, { stall: '0' }, { registry })).toThrow(/g\.yaml:3:\d+.*stall_timeout_seconds/);
   });
 });

@@ -29,6 +29,7 @@ export function plannedGate(g: GateEntry, vars: Record<string, VariableValue>, r
       ...(g.successWindowSeconds !== undefined ? { success_window_seconds: g.successWindowSeconds } : {}),
       ...(g.pollIntervalSeconds !== undefined ? { poll_interval_seconds: g.pollIntervalSeconds } : {}),
       ...(g.timeoutSeconds !== undefined ? { timeout_seconds: g.timeoutSeconds } : {}),
+      ...(g.stallTimeoutSeconds !== undefined ? { stall_timeout_seconds: g.stallTimeoutSeconds } : {}),
     },
     vars,
   ) as Record<string, unknown>;
@@ -38,5 +39,6 @@ export function plannedGate(g: GateEntry, vars: Record<string, VariableValue>, r
   if (t.data.success_window_seconds !== undefined) out.successWindowSeconds = t.data.success_window_seconds;
   if (t.data.poll_interval_seconds !== undefined) out.pollIntervalSeconds = t.data.poll_interval_seconds;
   if (t.data.timeout_seconds !== undefined) out.timeoutSeconds = t.data.timeout_seconds;
+  if (t.data.stall_timeout_seconds !== undefined) out.stallTimeoutSeconds = t.data.stall_timeout_seconds;
   return out;
 }

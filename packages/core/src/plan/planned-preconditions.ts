@@ -21,6 +21,7 @@ export function plannedPreconditionChecks(spec: Pick<TaskSpec, 'preconditions'>,
       ...(p.successWindowSeconds !== undefined ? { successWindowSeconds: p.successWindowSeconds } : {}),
       ...(p.pollIntervalSeconds !== undefined ? { pollIntervalSeconds: p.pollIntervalSeconds } : {}),
       ...(p.timeoutSeconds !== undefined ? { timeoutSeconds: p.timeoutSeconds } : {}),
+      ...(p.stallTimeoutSeconds !== undefined ? { stallTimeoutSeconds: p.stallTimeoutSeconds } : {}),
     });
   });
 }

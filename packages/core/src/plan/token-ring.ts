@@ -40,6 +40,8 @@ export interface PlannedCondition {
   pollIntervalSeconds?: number;
   /** @default 300 */
   timeoutSeconds?: number;
+  /** Progress-aware wait (`stall_timeout_seconds`, see `ConditionTiming`). @default none */
+  stallTimeoutSeconds?: number;
 }
 
 /**

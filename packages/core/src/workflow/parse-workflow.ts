@@ -341,6 +341,7 @@ function buildWorkflow(root: Record<string, unknown>, tree: YamlTree, variables:
         if (g.success_window_seconds !== undefined) gate.successWindowSeconds = g.success_window_seconds as number | string;
         if (g.poll_interval_seconds !== undefined) gate.pollIntervalSeconds = g.poll_interval_seconds as number | string;
         if (g.timeout_seconds !== undefined) gate.timeoutSeconds = g.timeout_seconds as number | string;
+        if (g.stall_timeout_seconds !== undefined) gate.stallTimeoutSeconds = g.stall_timeout_seconds as number | string;
         return gate;
       })
     : [];

@@ -169,6 +169,7 @@ export function workflowJsonSchema(registry: PluginRegistry): JsonSchema {
             success_window_seconds: { anyOf: [{ type: 'number', minimum: 0, maximum: MAX_DURATION_SECONDS }, REF('variableReference')] },
             poll_interval_seconds: { anyOf: [{ type: 'number', exclusiveMinimum: 0, maximum: MAX_DURATION_SECONDS }, REF('variableReference')] },
             timeout_seconds: { anyOf: [{ type: 'number', minimum: 0, maximum: MAX_DURATION_SECONDS }, REF('variableReference')] },
+            stall_timeout_seconds: { anyOf: [{ type: 'number', exclusiveMinimum: 0, maximum: MAX_DURATION_SECONDS }, REF('variableReference')] },
           },
         },
       },

@@ -124,6 +124,8 @@ export const gateEntrySchema = z
     poll_interval_seconds: durationSecondsSchema().optional(),
     /** @default 300 */
     timeout_seconds: durationSecondsSchema({ allowZero: true }).optional(),
+    /** Past the timeout, wait on while the condition's progress measure improves (issue 15). @default none */
+    stall_timeout_seconds: durationSecondsSchema().optional(),
   })
   .superRefine((entry, ctx) => {
     for (const issue of conditionTimingIssues(entry)) ctx.addIssue({ ...issue, input: entry });

@@ -96,6 +96,7 @@ export interface GateEntry {
   successWindowSeconds?: number | string;
   pollIntervalSeconds?: number | string;
   timeoutSeconds?: number | string;
+  stallTimeoutSeconds?: number | string;
   location: SourceLocation;
 }
 
