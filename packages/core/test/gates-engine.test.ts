@@ -8,7 +8,7 @@ import { T0, inventory, planOf, secs, spec, testPlugin } from './engine-fixtures
  * starts while a gate does not hold, and a gate that never holds fails the step at its timeout.
  */
 function gatedHarness(openAtSeconds: number) {
-  const clock = new VirtualClock(T0);
+  const clock = new VirtualClock({ startMs: T0 });
   const started: Array<{ node: string; at: number }> = [];
   const polls: number[] = [];
   const gate: NodeCondition = {
