@@ -12,6 +12,7 @@ export { simGroup0Leader, simGroup0LeaderNow, simTabletBalancing } from './raft-
 export * from './replication.js';
 export * from './sim-cluster.js';
 export * from './rest-api.js';
+export { nodeOpsTasks, topologyTaskId } from './topology-task-routes.js';
 export * from './metrics-exposition.js';
 export * from './sim-shell.js';
 export * from './sim-http-shell.js';

@@ -4,6 +4,7 @@ import { compareIp, hash } from './util.js';
 import { SimConnectionError, SimHttpError, runtimeError } from './sim-errors.js';
 import { restMode, type ApiGroup, type SimNode } from './sim-node.js';
 import type { SimActor } from './sim-oplog.js';
+import { nodeOpsTasks, topologyTaskRoutes } from './topology-task-routes.js';
 import { raftTabletRoutes } from './raft-tablet-routes.js';
 
 /** A REST reply of the simulator. */
@@ -666,6 +667,7 @@ export const SIM_ROUTES: readonly SimRoute[] = [
     handle: (c) => {
       const module = c.params['module']!;
       if (!TASK_MODULES.includes(module)) throw new SimHttpError(400, `module ${module} not found`);
+      if (module === 'node_ops') return nodeOpsTasks(c.cluster); // issue 19: topology requests (topology-task-routes.ts)
       if (module !== 'repair') return [];
       const ks = c.query.get('keyspace');
       const table = c.query.get('table');
@@ -690,6 +692,7 @@ export const SIM_ROUTES: readonly SimRoute[] = [
   },
   // ---- system
   { method: 'GET', path: '/system/uptime_ms', group: 'system', handle: (c) => Math.max(0, c.cluster.clock.now() - c.node.bootAtMs) },
+  ...topologyTaskRoutes(), // issue 19: task_status of topology requests (topology-task-routes.ts)
   ...raftTabletRoutes(VOID), // issue 15: raft leader_host / trigger_stepdown, tablets/balancing (raft-tablet-routes.ts)
 ];
 

@@ -293,9 +293,9 @@ export class SimCluster {
     return now < target.gossipSinceMs + this.timing.failureDetectionDelayMs;
   }
 
-  /** Nodes that are gossip members (every node that has not left the ring). */
+  /** Nodes that are gossip members (every node that has not left the ring, except new nodes not started yet). */
   members(): SimNode[] {
-    return this.#nodes.filter((n) => !n.left);
+    return this.#nodes.filter((n) => !n.left && !(n.pendingJoin && !n.process));
   }
 
   /** Addresses `viewer` lists in `/gossiper/endpoint/live`, sorted. */
@@ -720,8 +720,9 @@ export class SimCluster {
     at(T.joiningMs, () => {
       this.#setMode(node, 'JOINING', 'sim');
       this.#gossipStart(node, 'sim');
+      if (node.pendingJoin) this.#firstBootJoin(node, boot, fail);
     });
-    if (never === 'stuck') return;
+    if (never === 'stuck' || node.pendingJoin) return;
     at(T.normalMs, () => {
       this.#setMode(node, 'NORMAL', 'sim');
       this.#startBacklog(node);
@@ -1191,6 +1192,70 @@ export class SimCluster {
   }
 
   /**
+   * Adds a new node to `dc`/`rack` that is not a member yet (issue 19): its process is stopped
+   * and it is in no view of the ring; the inventory lists it with `new: true` (and
+   * `replaces: <id>` when `replaces` is given, for the inventory only). Its first
+   * `systemctl start` asks the Raft topology to join it, or, when its scylla.yaml sets
+   * `replace_node_first_boot: <host id>`, to replace that node (see `first-boot-join.ts`).
+   */
+  async addNewNode(spec: { dc: string; rack: string; replaces?: string }): Promise<SimNode> {
+    this.#requireRaft('addNewNode');
+    this.sync();
+    if (spec.replaces !== undefined) this.node(spec.replaces);
+    const node = this.#newNode(spec.dc, spec.rack);
+    node.pendingJoin = true;
+    node.replacesId = spec.replaces;
+    node.process = false;
+    node.unit = 'inactive';
+    node.mode = 'NONE';
+    node.apiListening = false;
+    node.groups.clear();
+    this.log(node, 'control', 'added-new-node', spec.replaces === undefined ? {} : { replaces: spec.replaces });
+    if (this.#http) await this.#http.addNode(node);
+    this.#changed();
+    return node;
+  }
+
+  /** At a new node's first boot: join (or replace) through the topology; a refusal or failure stops the process with the reason. */
+  #firstBootJoin(node: SimNode, boot: number, fail: (reason: string) => void): void {
+    const topo = this.#requireRaft('first boot');
+    const spec = { id: node.id, address: node.address, dc: node.dc, rack: node.rack };
+    const replaceHostId = firstBootReplaceTarget(node.config);
+    let run: () => Promise<{ status: string; reason?: string; code?: string }>;
+    let what = 'bootstrap';
+    if (replaceHostId !== undefined) {
+      what = 'replace';
+      const dead = this.#nodes.find((n) => n.hostId === replaceHostId);
+      if (!dead) {
+        this.scheduler.schedule(this.clock.now(), () => fail(`replace_node_first_boot: no node with host id ${replaceHostId} in the cluster`));
+        return;
+      }
+      run = () => topo.replace(spec, dead.id);
+    } else run = () => topo.join(spec);
+    void this.#raftJoin(node, run, what, 'sim').then(
+      () => {
+        node.pendingJoin = false;
+        if (what === 'replace') {
+          const dead = this.#nodes.find((n) => n.hostId === replaceHostId)!;
+          dead.left = true;
+          this.log(dead, 'sim', 'replaced', { by: node.id });
+        }
+        if (!sameProcess(node, boot)) return;
+        node.groups.add('transport');
+        node.servingSinceMs = this.clock.now();
+        this.#startBacklog(node);
+        this.#changed();
+      },
+      (e: unknown) => {
+        node.pendingJoin = false;
+        this.sync();
+        if (sameProcess(node, boot)) fail((e as Error).message);
+        this.#changed();
+      },
+    );
+  }
+
+  /**
    * Bootstraps a new node into `dc`/`rack` through a `join` request to the Raft topology group
    * (the default topology; not with `{ topology: 'memory' }`). The node is listed (mode JOINING,
    * `nodes/joining`) at once; its streaming takes `timing.bootstrapMs`; resolves with it once
@@ -1331,6 +1396,8 @@ export class SimCluster {
           rack: n.rack,
           zone: n.zone,
           labels: { sim: 'true' },
+          ...(n.pendingJoin ? { new: true as const } : {}),
+          ...(n.pendingJoin && n.replacesId !== undefined ? { replaces: n.replacesId } : {}),
           connection: p
             ? {
                 scylla_api: { host, port: p.api },
@@ -1404,6 +1471,12 @@ export class SimCluster {
       '',
     ].join('\n');
   }
+}
+
+/** `replace_node_first_boot` of a parsed scylla.yaml, when set. */
+function firstBootReplaceTarget(config: Record<string, unknown> | undefined): string | undefined {
+  const v = config?.['replace_node_first_boot'];
+  return typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined;
 }
 
 /** Whether `node` still runs the process of boot `boot` (it neither died nor restarted since). */

@@ -140,6 +140,14 @@ export class SimNode {
   snapshots = new Map<string, SimSnapshotEntry[]>();
   /** The node left the ring (decommissioned or removed). */
   left = false;
+  /**
+   * A new node not in the ring yet (see `SimCluster.addNewNode`): its first start asks the
+   * topology to join it, or to replace the node whose host id its scylla.yaml names in
+   * `replace_node_first_boot`.
+   */
+  pendingJoin = false;
+  /** For the inventory only: the id of the dead node this new node is meant to replace. */
+  replacesId: string | undefined;
   schemaVersion: string;
   files = new Map<string, SimFile>();
   /** Other systemd units on the node and whether each is active. */

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { findRoute, SCYLLA_CLIENT_ROUTES } from '@scylla-cp/tasks-scylla';
 import { describe, expect, it } from 'vitest';
-import { matchSimRoute, SIM_ROUTES, simGroup0LeaderNow, type SimCluster } from '../src/index.js';
+import { matchSimRoute, RaftSimTopology, SIM_ROUTES, simGroup0LeaderNow, topologyTaskId, type SimCluster } from '../src/index.js';
 import { virtualCluster } from './helpers.js';
 
 const fixture = (name: string): string => readFileSync(fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url)), 'utf8');
@@ -33,6 +33,8 @@ function conform(value: unknown, type: string, group: string, where: string): st
       return typeof value === 'number' ? [] : [`${where}: expected number, got ${JSON.stringify(value)}`];
     case 'boolean':
       return typeof value === 'boolean' ? [] : [`${where}: expected boolean, got ${JSON.stringify(value)}`];
+    case 'chunked_array': // a streamed JSON array (task_status.children_ids)
+      return Array.isArray(value) ? [] : [`${where}: expected array, got ${JSON.stringify(value)}`];
     default: {
       const props = model(group, type);
       if (typeof value !== 'object' || value === null || Array.isArray(value)) return [`${where}: expected ${type} object`];
@@ -66,6 +68,9 @@ describe('fidelity to ScyllaDB', () => {
     cluster.kill(n4!.id);
     await run(cluster.request(n0!.id, 'POST', '/storage_service/repair_async/ks1'));
     await run(cluster.request(n0!.id, 'POST', '/storage_service/snapshots?tag=before&kn=ks1'));
+    // a finished topology request, for /task_manager/task_status/{task_id} (issue 19)
+    await run(cluster.rebuild(n0!, undefined));
+    const rebuildTask = topologyTaskId(cluster, Object.values((cluster.topology as RaftSimTopology).current.requests)[0]!.id);
     // let peers notice the dead node (remove_node needs it down)
     await run(new Promise<void>((r) => void cluster.clock.sleep(cluster.timing.failureDetectionDelayMs + 1).then(r)));
     const nodeFor: Record<string, string> = {
@@ -75,7 +80,7 @@ describe('fidelity to ScyllaDB', () => {
       'POST /raft/trigger_stepdown/': (await run(simGroup0LeaderNow(cluster)))!.id, // issue 15: only the leader steps down
     };
     const concrete = (path: string) =>
-      path.replace('{keyspace}', 'ks1').replace('{module}', 'repair').replace('{endpoint}', n1!.address).replace('{addr}', n1!.address).replace('{name}', 'ks1:t1');
+      path.replace('{keyspace}', 'ks1').replace('{module}', 'repair').replace('{endpoint}', n1!.address).replace('{addr}', n1!.address).replace('{name}', 'ks1:t1').replace('{task_id}', rebuildTask);
     const query: Record<string, string> = {
       'GET /storage_service/repair_async/{keyspace}': '?id=1',
       'GET /storage_service/repair_status/': '?id=1&timeout=0',

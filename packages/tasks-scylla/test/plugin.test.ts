@@ -3,6 +3,8 @@ import { PluginRegistry } from '@scylla-cp/core';
 import { NodeShellService, ScyllaApiClientsService, ScyllaApiService, scyllaPlugin } from '../src/index.js';
 
 const NODE_TASKS = [
+  'scylla-bootstrap',
+  'scylla-replace',
   'scylla-raft-stepdown',
   'scylla-drain',
   'systemd-stop-scylla-server',
@@ -18,7 +20,7 @@ const NODE_TASKS = [
   'scylla-removenode',
   'run-command',
 ];
-const CONDITIONS = ['quorum-safe', 'cluster-normal', 'node-up-normal', 'schema-agreement', 'no-topology-change', 'scylla-pending-compactions', 'scylla-ring-unchanged'];
+const CONDITIONS = ['topology-request-done', 'node-joined', 'quorum-safe', 'cluster-normal', 'node-up-normal', 'schema-agreement', 'no-topology-change', 'scylla-pending-compactions', 'scylla-ring-unchanged'];
 
 describe('scyllaPlugin', () => {
   const registry = new PluginRegistry().register(scyllaPlugin);

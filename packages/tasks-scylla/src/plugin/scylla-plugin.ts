@@ -6,6 +6,7 @@ import { NodeUpNormal } from '../conditions/node-up-normal.js';
 import { ScyllaPendingCompactions } from '../conditions/pending-compactions.js';
 import { QuorumSafe } from '../conditions/quorum-safe.js';
 import { SchemaAgreement } from '../conditions/schema-agreement.js';
+import { topologyJoinConditions, topologyJoinNodeTasks, topologyJoinSchemas } from './topology-join-tags.js';
 import { ScyllaApiSettingsSchema, ShellSettingsSchema, SshSettingsSchema } from '../services/connection-settings.js';
 import { ScyllaApiProviders, type ScyllaApiProvidersOptions } from '../services/scylla-api-service.js';
 import { RING_UNCHANGED_TAG } from '../ring/scylla-ring.js';
@@ -73,6 +74,7 @@ export const scyllaTagSchemas = {
   'schema-agreement': z.object({}).strict(),
   'no-topology-change': z.object({}).strict(),
   'scylla-pending-compactions': z.object({ max: z.number().int().nonnegative() }).strict(),
+  ...topologyJoinSchemas, // issue 19 (topology-join-tags.ts)
 } as const;
 
 const S = scyllaTagSchemas;
@@ -188,6 +190,7 @@ export function createScyllaPlugin(options: ScyllaApiProvidersOptions = {}) {
         create: (p: RunCommandParams) => new RunCommandTask(p),
       },
       // issue 15: role-aware restarts
+      ...topologyJoinNodeTasks(), // issue 19: scylla-bootstrap, scylla-replace (topology-join-tags.ts)
       'scylla-raft-stepdown': {
         description: 'If the node leads Raft group0, hand leadership to another node (POST /raft/trigger_stepdown/) and wait until it did',
         params: raftStepdownParams,
@@ -245,6 +248,7 @@ export function createScyllaPlugin(options: ScyllaApiProvidersOptions = {}) {
         params: S['no-topology-change'],
         create: () => new NoTopologyChange(),
       },
+      ...topologyJoinConditions(), // issue 19: topology-request-done, node-joined (topology-join-tags.ts)
       'scylla-pending-compactions': {
         scope: 'node',
         description: "The node's pending-compaction estimate (REST) is at most max",

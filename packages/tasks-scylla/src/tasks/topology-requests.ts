@@ -1,0 +1,147 @@
+import { classifyError, nodeMembership, RecoverableError, UnrecoverableError, type BaseContext, type InventoryNode } from '@scylla-cp/core';
+import type { ScyllaApiClient } from '../client/scylla-api-client.js';
+import { asLong, asObject, asString, decodeArrayOf, type ScyllaDecoder } from '../client/decoders.js';
+import type { ScyllaClientRoute } from '../client/scylla-client-routes.js';
+import { scyllaApiFor } from '../services/scylla-api-service.js';
+
+/**
+ * Topology operations as ScyllaDB shows them: virtual tasks of the task manager's `node_ops`
+ * module (`GET /task_manager/list_module_tasks/node_ops`), one per topology request, whose id is
+ * the request's id, `type` the operation (`bootstrap`, `replace`, `decommission`, `removenode`,
+ * `rebuild`), `entity` the host id of the node the request is about, and `state` `created`
+ * (queued), `running`, `done` or `failed`; `GET /task_manager/task_status/{task_id}` adds `error`,
+ * the topology coordinator's reason. Every node answers for the whole cluster, so this file asks
+ * a member of the cluster (not the node in transition, which may die).
+ */
+
+/** One topology task (`task_stats` of the `node_ops` module). */
+export interface TopologyTask {
+  readonly taskId: string;
+  /** `created`, `running`, `done`, `failed` (or `suspended`). */
+  readonly state: string;
+  /** `bootstrap`, `replace`, `decommission`, `removenode`, `rebuild`. */
+  readonly type: string;
+  /** Host id of the node the request is about (for replace: the new node). */
+  readonly entity: string;
+  readonly sequenceNumber: number;
+}
+
+/** A topology task's status (`task_status`): its state and the coordinator's reason. */
+export interface TopologyTaskStatus extends TopologyTask {
+  /** Empty unless failed. */
+  readonly error: string;
+}
+
+const decodeTask = (v: unknown): TopologyTask => {
+  const o = asObject(v);
+  return {
+    taskId: asString(o.task_id ?? o.id),
+    state: asString(o.state),
+    type: asString(o.type),
+    entity: typeof o.entity === 'string' ? o.entity : '',
+    sequenceNumber: typeof o.sequence_number === 'number' ? o.sequence_number : asLong(o.sequence_number ?? 0),
+  };
+};
+const decodeTasks: ScyllaDecoder<TopologyTask[]> = decodeArrayOf('task_stats objects', decodeTask);
+const decodeStatus: ScyllaDecoder<TopologyTaskStatus> = (body) => {
+  const v = JSON.parse(body) as unknown;
+  const o = asObject(v);
+  return { ...decodeTask(v), error: typeof o.error === 'string' ? o.error : '' };
+};
+
+/** The REST routes of this file, exactly as ScyllaDB's API definitions declare them (checked by the route fidelity test). */
+export const TOPOLOGY_TASK_ROUTES = Object.freeze({
+  moduleTasks: Object.freeze<ScyllaClientRoute<TopologyTask[]>>({
+    method: 'GET',
+    path: '/task_manager/list_module_tasks/{module}',
+    responseType: 'array<task_stats>',
+    decode: decodeTasks,
+  }),
+  taskStatus: Object.freeze<ScyllaClientRoute<TopologyTaskStatus>>({
+    method: 'GET',
+    path: '/task_manager/task_status/{task_id}',
+    responseType: 'task_status',
+    decode: decodeStatus,
+  }),
+});
+
+/** The task-manager module of topology operations. */
+export const NODE_OPS_MODULE = 'node_ops';
+
+/**
+ * Members of the cluster (inventory nodes neither new, nor replacements, nor being replaced)
+ * other than `except`, those of `except`'s dc first. They answer for the cluster's topology.
+ */
+export function clusterMembers(ctx: BaseContext, except?: InventoryNode): InventoryNode[] {
+  const members = ctx.inventory.nodes.filter((n) => n !== except && n.id !== except?.id && nodeMembership(ctx.inventory, n) === 'member');
+  return [...members.filter((n) => n.dc === except?.dc), ...members.filter((n) => n.dc !== except?.dc)];
+}
+
+/**
+ * Runs `fn` against the first member (see {@link clusterMembers}) that answers; on an error
+ * tries the next. When none answers, rethrows the last error (a node that is unreachable or
+ * 5xx is a `RecoverableError`).
+ */
+export async function askMember<T>(ctx: BaseContext, except: InventoryNode | undefined, fn: (api: ScyllaApiClient, member: InventoryNode) => Promise<T>): Promise<T> {
+  let last: unknown = new RecoverableError('no member of the cluster in the inventory to ask', { code: 'NO_CLUSTER_MEMBER' });
+  for (const m of clusterMembers(ctx, except)) {
+    if (ctx.signal.aborted) break;
+    try {
+      return await fn(scyllaApiFor(ctx, m), m);
+    } catch (e) {
+      last = e;
+    }
+  }
+  throw last;
+}
+
+/** The topology tasks every node reports, newest last. */
+export async function topologyTasks(api: ScyllaApiClient, signal?: AbortSignal): Promise<TopologyTask[]> {
+  const tasks = await api.call(TOPOLOGY_TASK_ROUTES.moduleTasks, { path: { module: NODE_OPS_MODULE } }, { ...(signal ? { signal } : {}) });
+  return [...tasks].sort((a, b) => a.sequenceNumber - b.sequenceNumber);
+}
+
+/** The newest topology task about `hostId` (of one of `types`, when given), from a member. */
+export async function findTopologyTask(ctx: BaseContext, except: InventoryNode | undefined, hostId: string, types?: readonly string[]): Promise<TopologyTask | undefined> {
+  const tasks = await askMember(ctx, except, (api) => topologyTasks(api, ctx.signal));
+  return tasks.filter((t) => t.entity === hostId && (!types || types.includes(t.type))).pop();
+}
+
+/** Options of {@link waitTopologyTask}. */
+export interface WaitTopologyTaskOptions {
+  /** Milliseconds between polls (job clock). @default 5000 */
+  pollMs?: number;
+  /** Names the operation in errors, e.g. `n7: bootstrap`. */
+  what: string;
+  /** The node in transition (not asked). */
+  except?: InventoryNode;
+}
+
+/**
+ * Polls `GET /task_manager/task_status/{taskId}` on a member until the task is `done` (resolves
+ * with its status) or `failed`.
+ *
+ * @throws UnrecoverableError code `TOPOLOGY_REQUEST_FAILED` with the coordinator's reason (its
+ *   `details.reason`) when the request failed or was refused: the coordinator already rolled it
+ *   back, so retrying the same step cannot help.
+ */
+export async function waitTopologyTask(ctx: BaseContext, taskId: string, options: WaitTopologyTaskOptions): Promise<TopologyTaskStatus> {
+  const pollMs = options.pollMs ?? 5000;
+  for (;;) {
+    let status: TopologyTaskStatus | undefined;
+    try {
+      status = await askMember(ctx, options.except, (api) => api.call(TOPOLOGY_TASK_ROUTES.taskStatus, { path: { task_id: taskId } }, { signal: ctx.signal }));
+    } catch (e) {
+      if (classifyError(e) !== 'recoverable') throw e;
+      ctx.logger.info(`${options.what}: topology request ${taskId} not readable now (${(e as Error).message}); polling again`);
+    }
+    if (status?.state === 'done') return status;
+    if (status?.state === 'failed') {
+      throw new UnrecoverableError(`${options.what} failed in the topology coordinator: ${status.error || 'no reason given'} (topology request ${taskId})`, {
+        code: 'TOPOLOGY_REQUEST_FAILED',
+        details: { taskId, type: status.type, entity: status.entity, reason: status.error },
+      });
+    }
+    await ctx.clock.sleep(pollMs, ctx.signal);
+  }
+}
