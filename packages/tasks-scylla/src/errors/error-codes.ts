@@ -43,6 +43,14 @@ export const TASKS_SCYLLA_ERROR_CODES = {
   INVALID_SNAPSHOT_TAG: { errorClass: 'UnrecoverableError', retryable: false, message: 'a snapshot tag with characters Scylla does not accept' },
   REPAIR_LOST: { errorClass: 'RecoverableError', retryable: true, message: 'the node forgot the repair id (it restarted): the repair is started again' },
   REPAIR_FAILED: { errorClass: 'RecoverableError', retryable: true, message: 'Scylla reported the repair FAILED' },
+  // new nodes through the Raft topology (tasks/scylla-bootstrap.ts, tasks/topology-requests.ts)
+  INVALID_PARAMS: { errorClass: 'UnrecoverableError', retryable: false, message: '!scylla-replace without the node to replace, or !scylla-bootstrap with no member to use as a seed' },
+  REPLACE_TARGET_UNKNOWN: { errorClass: 'UnrecoverableError', retryable: false, message: 'the node to replace is not in the inventory, or owns no tokens (already replaced or removed?)' },
+  REPLACE_TARGET_ALIVE: { errorClass: 'UnrecoverableError', retryable: false, message: 'only a dead node can be replaced: stop it, or use scylla-decommission' },
+  BOOTSTRAP_START_FAILED: { errorClass: 'UnrecoverableError', retryable: false, message: 'the new node did not start, or stopped without making a topology request; see journalctl' },
+  BOOTSTRAP_TIMEOUT: { errorClass: 'UnrecoverableError', retryable: false, message: "no topology request for the new node's host id within startTimeoutSeconds of the start" },
+  NO_CLUSTER_MEMBER: { errorClass: 'RecoverableError', retryable: true, message: 'no member of the cluster in the inventory answered (or none to ask)' },
+  TOPOLOGY_REQUEST_FAILED: { errorClass: 'UnrecoverableError', retryable: false, message: "the topology coordinator failed or refused the request (its reason in details.reason); it was rolled back" },
   // cluster views, ring and tablets (conditions/, ring/, tasks/tablet-balancing)
   NO_CLUSTER_VIEW: { errorClass: 'RecoverableError', retryable: true, message: 'no node answered with its view of the cluster' },
   NODE_ADDRESS_UNKNOWN: { errorClass: 'RecoverableError', retryable: true, message: "the node's address is not in the cluster's view (yet)" },
