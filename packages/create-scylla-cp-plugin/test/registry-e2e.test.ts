@@ -257,13 +257,13 @@ describe('tasks as npm plugins, through a registry on 127.0.0.1', () => {
       await exited;
       expect(simOutput()).toMatch(/simulated cluster stopped/);
 
-      // 6. the global install puts scylla-cp on PATH
-      const globalDir = path.join(tmp, 'anywhere');
-      fs.mkdirSync(globalDir);
-      writeNpmrc(globalDir);
-      for (const command of GLOBAL_COMMANDS) outputs[command] = await sh(command, globalDir, { timeoutMs: 8 * MINUTE });
+      // 6. the global install puts scylla-cp on PATH; in the ops repository it loads the plugin
+      // from the repository's node_modules, with a copy of core other than the CLI's own
+      for (const command of GLOBAL_COMMANDS) outputs[command] = await sh(command, opsDir, { timeoutMs: 8 * MINUTE });
       expect(outputs['scylla-cp --version']!.stdout.trim()).toBe(ours.find((p) => p.name === '@scylla-cp/cli')!.version);
       expect(fs.realpathSync(path.join(tmp, 'global/bin/scylla-cp'))).toContain(path.join(tmp, 'global/lib/node_modules/@scylla-cp/cli'));
+      expect(fs.existsSync(path.join(tmp, 'global/lib/node_modules/@scylla-cp/cli/node_modules/@scylla-cp/core/package.json'))).toBe(true);
+      expect(outputs[`scylla-cp validate ${WORKFLOW_FILE}`]!.code).toBe(0);
 
       // better-sqlite3 came from the local prebuilt mirror (no compiler, no download elsewhere)
       expect(prebuild.requests.length).toBeGreaterThan(0);

@@ -102,8 +102,11 @@ export const OPS_COMMANDS = [
   `npx ts-node ${SCRIPT_FILE}`,
 ] as const;
 
-/** Installing the CLI globally instead (any folder). */
-export const GLOBAL_COMMANDS = ['npm i -g @scylla-cp/cli', 'scylla-cp --version'] as const;
+/**
+ * Installing the CLI globally instead, then using it in the ops repository: the global CLI loads
+ * the plugin from the repository's node_modules (another copy of core than its own).
+ */
+export const GLOBAL_COMMANDS = ['npm i -g @scylla-cp/cli', 'scylla-cp --version', `scylla-cp validate ${WORKFLOW_FILE}`] as const;
 
 /** Splits a command line of the journey into argv (single-quoted segments kept whole). */
 export function argvOf(command: string): string[] {
@@ -122,7 +125,7 @@ export function readmeShellBlock(): string {
     `# 2. an ops repository (another folder) with ${WORKFLOW_FILE} and ${SCRIPT_FILE} below`,
     ...OPS_COMMANDS,
     '',
-    '# or install the CLI globally',
+    '# or install the CLI globally (then `scylla-cp` works in the ops repository too)',
     ...GLOBAL_COMMANDS,
   ].join('\n');
 }
