@@ -1,4 +1,4 @@
-import type { Clock, InventoryNode, JobPlan, PluginRegistry, Services } from '@scylla-cp/core';
+import { nodeMembership, type Clock, type InventoryNode, type JobPlan, type PluginRegistry, type Services } from '@scylla-cp/core';
 import { nodeSeries, prometheusPlugin, PrometheusService } from '@scylla-cp/conditions';
 import { NodeShellService, ScyllaApiService } from '@scylla-cp/tasks-scylla';
 
@@ -101,6 +101,7 @@ export async function runPreflight(plan: JobPlan, o: PreflightOptions): Promise<
   const promTags = new Set(Object.keys(prometheusPlugin.conditions ?? {}));
   const usesPrometheus = [...tags].some((t) => promTags.has(t));
   const nodes = targetedNodes(plan);
+  const isNewNode = (n: InventoryNode): boolean => ['new', 'replacement'].includes(nodeMembership(plan.inventory, n));
   const ac = new AbortController();
   const job = { id: 'preflight', operator: 'preflight', variables: plan.variables, workflowName: plan.workflowName };
   const servicesFor = (node?: InventoryNode): Services =>
@@ -111,7 +112,10 @@ export async function runPreflight(plan: JobPlan, o: PreflightOptions): Promise<
     await Promise.all(
       nodes.map(async (node) => {
         const services = servicesFor(node);
-        try {
+        if (isNewNode(node)) {
+          // issue 19: a node to join (or a replacement) is not started yet; the job starts it
+          checks.push({ check: 'rest-api', node: node.id, ok: true, detail: `new node (${node.replaces ? `replaces ${node.replaces}` : 'to join'}): not started yet, not checked` });
+        } else try {
           const mode = await withTimeout(() => services.get(ScyllaApiService).operationMode(), timeout);
           modes.set(node.id, String(mode));
           checks.push({ check: 'rest-api', node: node.id, ok: true, detail: `answers (operation mode ${mode})` });
@@ -159,7 +163,17 @@ export async function runPreflight(plan: JobPlan, o: PreflightOptions): Promise<
     }
     // The cluster is normal: every targeted node answered NORMAL and no node is seen down.
     const notNormal = [...modes].filter(([, m]) => m !== 'NORMAL').map(([n, m]) => `${n} is ${m}`);
-    const viewer = nodes.find((n) => modes.get(n.id) === 'NORMAL');
+    let viewer = nodes.find((n) => modes.get(n.id) === 'NORMAL');
+    if (!viewer && nodes.length > 0 && nodes.every(isNewNode)) {
+      // only new nodes targeted: ask a member of the cluster (issue 19)
+      for (const m of plan.inventory.nodes.filter((n) => nodeMembership(plan.inventory, n) === 'member')) {
+        const mode = await withTimeout(() => servicesFor(m).get(ScyllaApiService).operationMode(), timeout).catch(() => undefined);
+        if (mode === 'NORMAL') {
+          viewer = m;
+          break;
+        }
+      }
+    }
     let down: string[] = [];
     if (viewer) {
       try {
@@ -168,8 +182,11 @@ export async function runPreflight(plan: JobPlan, o: PreflightOptions): Promise<
         notNormal.push(`cannot read the down endpoints from ${viewer.id}: ${msg(e)}`);
       }
     }
+    // dead nodes that the inventory's replacements replace are expected down (issue 19)
+    const replaced = new Set(plan.inventory.nodes.filter((n) => nodeMembership(plan.inventory, n) === 'replaced').map((n) => n.address));
+    down = down.filter((a) => !replaced.has(a));
     if (down.length > 0) notNormal.push(`seen down by ${viewer!.id}: ${down.join(', ')}`);
-    if (!viewer && nodes.length > 0) notNormal.push('no targeted node answered in operation mode NORMAL');
+    if (!viewer && nodes.length > 0) notNormal.push(nodes.every(isNewNode) ? 'no member of the cluster answered in operation mode NORMAL' : 'no targeted node answered in operation mode NORMAL');
     checks.push(
       notNormal.length === 0
         ? { check: 'cluster-normal', ok: true, detail: `${nodes.length} targeted node(s) NORMAL, none seen down` }
