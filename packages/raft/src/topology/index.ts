@@ -1,4 +1,5 @@
 export * from './topology-types.js';
+export type * from './topology-testing-knobs.js';
 export type * from './topology-command.js';
 export * from './topology-admission.js';
 export * from './topology-errors.js';

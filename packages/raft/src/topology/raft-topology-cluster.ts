@@ -12,7 +12,8 @@ import { TopologyClient, type TopologyOutcome } from './topology-client.js';
 import { driveVirtualClock, runVirtualClock, sleepOn } from './topology-clock.js';
 import type { TopologyCommandResult, TopologyRequestSpec } from './topology-command.js';
 import { TopologyCoordinator, type CoordinatorEvent, type TopologyMembership } from './topology-coordinator.js';
-import { LocalNodeAgent, type TopologyNodeAgent } from './topology-node-agent.js';
+import { LocalNodeAgent, type AgentCommand, type TopologyNodeAgent } from './topology-node-agent.js';
+import type { TopologyTestingKnobs } from './topology-testing-knobs.js';
 import { TopologyStateMachine, type InitialNode } from './topology-state-machine.js';
 import type { TopologyNode, TopologyRequest, TopologyState } from './topology-types.js';
 
@@ -34,6 +35,8 @@ export interface RaftTopologyClusterOptions {
   readonly electionTicks?: number;
   /** Delay of an in-process call to a node agent, each way. @default 1 */
   readonly callDelayMs?: number;
+  /** Draws the delay of each leg of an agent call (a slow or congested path); overrides `callDelayMs`. @default none */
+  readonly callDelay?: () => number;
   /** Modelled duration of streaming. @default 20 */
   readonly streamDelayMs?: number;
   /** @default 200 */
@@ -44,6 +47,14 @@ export interface RaftTopologyClusterOptions {
   readonly retryDelayMs?: number;
   /** Receives every coordinator event. @default none */
   readonly onCoordinatorEvent?: (nodeId: string, event: CoordinatorEvent) => void;
+  /** Receives every node-agent command that passed its term checks and takes effect. @default none */
+  readonly onAgentExecute?: (nodeId: string, what: string, cmd: AgentCommand) => void;
+  /** The storage of a member, created once and kept across restarts. @default a new MemoryStorage */
+  readonly storage?: (id: string) => Storage;
+  /** Called after a member was killed (e.g. to drop a simulated disk's unsynced writes). @default none */
+  readonly onKill?: (id: string) => void;
+  /** Deliberate defects for mutation tests, given to every member. @default none */
+  readonly testingKnobs?: TopologyTestingKnobs;
 }
 
 /** One member's running parts (replaced on restart; storage survives). */
@@ -164,14 +175,14 @@ export class RaftTopologyCluster {
   #remoteAgent(from: string, to: string): TopologyNodeAgent {
     const call = <T>(fn: (a: LocalNodeAgent) => Promise<T>): Promise<T> =>
       new Promise<T>((resolve, reject) => {
-        const d = this.#o.callDelayMs ?? 1;
+        const delay = (): number => this.#o.callDelay?.() ?? this.#o.callDelayMs ?? 1;
         this.clock.setTimeout(() => {
           if (!this.#reachable(from, to)) return;
           fn(this.node(to).agent).then(
-            (v) => this.clock.setTimeout(() => this.#reachable(to, from) && resolve(v), d),
-            (e: unknown) => this.clock.setTimeout(() => this.#reachable(to, from) && reject(e), d),
+            (v) => this.clock.setTimeout(() => this.#reachable(to, from) && resolve(v), delay()),
+            (e: unknown) => this.clock.setTimeout(() => this.#reachable(to, from) && reject(e), delay()),
           );
-        }, d);
+        }, delay());
       });
     return {
       barrier: (cmd) => call((a) => a.barrier(cmd)),
@@ -219,8 +230,9 @@ export class RaftTopologyCluster {
   #start(id: string, founder: boolean): void {
     if (this.#members.get(id)) return;
     let storage = this.#storages.get(id);
-    if (!storage) this.#storages.set(id, (storage = new MemoryStorage()));
-    const stateMachine = new TopologyStateMachine({ initialNodes: this.#o.nodes });
+    if (!storage) this.#storages.set(id, (storage = this.#o.storage?.(id) ?? new MemoryStorage()));
+    const knobs = this.#o.testingKnobs;
+    const stateMachine = new TopologyStateMachine({ initialNodes: this.#o.nodes, ...(knobs ? { testingKnobs: knobs } : {}) });
     const server = new RaftServer<TopologyCommandResult>({
       id,
       storage,
@@ -245,6 +257,8 @@ export class RaftTopologyCluster {
       stateMachine,
       fencing,
       streamRanges: () => sleepOn(this.clock, this.#o.streamDelayMs ?? 20),
+      ...(this.#o.onAgentExecute ? { onExecute: (what: string, cmd: AgentCommand) => this.#o.onAgentExecute?.(id, what, cmd) } : {}),
+      ...(knobs ? { testingKnobs: knobs } : {}),
     });
     let member!: RaftTopologyMember;
     const onEvent = this.#o.onCoordinatorEvent;
@@ -261,6 +275,7 @@ export class RaftTopologyCluster {
       retryDelayMs: this.#o.retryDelayMs ?? 20,
       barrierRetryDelayMs: 20,
       ...(onEvent ? { onEvent: (e: CoordinatorEvent) => onEvent(id, e) } : {}),
+      ...(knobs ? { testingKnobs: knobs } : {}),
     });
     let n = 0;
     const client = new TopologyClient({ log, stateMachine, failureDetector, clock: this.clock, newRequestId: () => `${id}-${server.id}-${this.clock.now()}-${++n}` });
@@ -279,6 +294,7 @@ export class RaftTopologyCluster {
     void m.coordinator.stop();
     m.agent.stop();
     m.server.stop();
+    this.#o.onKill?.(id);
     this.networkChanged();
   }
 

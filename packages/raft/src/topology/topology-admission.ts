@@ -1,3 +1,4 @@
+import type { TopologyTestingKnobs } from './topology-testing-knobs.js';
 import type { SubmitCommand, TopologyRequestSpec } from './topology-command.js';
 import type { RejectionCode, TopologyNode, TopologyRequest, TopologyState } from './topology-types.js';
 
@@ -94,12 +95,13 @@ function checkExisting(state: TopologyState, kind: string, nodeId: unknown): Rej
   return node;
 }
 
-function checkOpenConflicts(state: TopologyState, kind: string, nodeId: string): Rejection | null {
+function checkOpenConflicts(state: TopologyState, kind: string, nodeId: string, knobs?: TopologyTestingKnobs): Rejection | null {
   for (const r of openRequests(state)) {
     if (!touched(r).includes(nodeId)) continue;
     // A replace cancels pending leave/rebuild requests on the replaced node instead.
     if (kind === 'replace' && r.status === 'pending' && (r.kind === 'leave' || r.kind === 'rebuild')) continue;
     if (r.kind === kind) return reject('duplicate_request', `${kind} of ${nodeId}: the same request is already queued or running (${r.id})`);
+    if (knobs?.skipConflictCheck) continue; // mutation test only
     return reject('conflicting_request', `${kind} of ${nodeId}: ${r.kind} request ${r.id} for this node is already queued or running; wait for its outcome`);
   }
   return null;
@@ -123,7 +125,7 @@ function checkDeadCluster(state: TopologyState, kind: string, target: string, li
  * machine when the submit command is applied, so concurrent clients are
  * linearized by the log.
  */
-export function checkAdmission(state: TopologyState, cmd: SubmitCommand): Rejection | null {
+export function checkAdmission(state: TopologyState, cmd: SubmitCommand, knobs?: TopologyTestingKnobs): Rejection | null {
   const spec = cmd.request as TopologyRequestSpec | undefined;
   const liveness = cmd.liveness ?? {};
   const live = (id: string): boolean => liveness[id] !== false;
@@ -157,7 +159,7 @@ export function checkAdmission(state: TopologyState, cmd: SubmitCommand): Reject
       if (bad) return bad;
       const old = checkExisting(state, 'replace', spec.replacedId);
       if ('code' in old) return old;
-      const conflict = checkOpenConflicts(state, 'replace', old.id);
+      const conflict = checkOpenConflicts(state, 'replace', old.id, knobs);
       if (conflict) return conflict;
       if (old.state !== 'normal') return reject('not_normal', `replace of ${old.id}: the node is ${old.state}, only a normal node can be replaced`);
       if (old.dc !== spec.node.dc || old.rack !== spec.node.rack) {
@@ -171,7 +173,7 @@ export function checkAdmission(state: TopologyState, cmd: SubmitCommand): Reject
     case 'remove': {
       const node = checkExisting(state, 'remove', spec.nodeId);
       if ('code' in node) return node;
-      const conflict = checkOpenConflicts(state, 'remove', node.id);
+      const conflict = checkOpenConflicts(state, 'remove', node.id, knobs);
       if (conflict) return conflict;
       if (node.state !== 'normal') return reject('not_normal', `remove of ${node.id}: the node is ${node.state}, only a normal node can be removed`);
       if (openRequests(state).some((r) => r.kind === 'remove')) {
@@ -184,7 +186,7 @@ export function checkAdmission(state: TopologyState, cmd: SubmitCommand): Reject
     case 'rebuild': {
       const node = checkExisting(state, spec.kind, spec.nodeId);
       if ('code' in node) return node;
-      const conflict = checkOpenConflicts(state, spec.kind, node.id);
+      const conflict = checkOpenConflicts(state, spec.kind, node.id, knobs);
       if (conflict) return conflict;
       if (node.state !== 'normal') return reject('not_normal', `${spec.kind} of ${node.id}: the node is ${node.state}, not normal`);
       if (spec.kind === 'leave' && otherNormalNodes(state, node.id).length === 0) {

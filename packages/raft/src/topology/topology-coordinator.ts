@@ -1,3 +1,4 @@
+import type { TopologyTestingKnobs } from './topology-testing-knobs.js';
 import type { FailureDetector } from './failure-detector.js';
 import type { ReplicatedLog, RoleChange } from './replicated-log.js';
 import { checkStart, openRequests } from './topology-admission.js';
@@ -62,6 +63,8 @@ export interface TopologyCoordinatorOptions {
   readonly barrierRetryDelayMs?: number;
   /** Receives every event. @default none */
   readonly onEvent?: (event: CoordinatorEvent) => void;
+  /** Deliberate defects for mutation tests. @default none */
+  readonly testingKnobs?: TopologyTestingKnobs;
 }
 
 const NOOP_MEMBERSHIP: TopologyMembership = {
@@ -274,7 +277,7 @@ export class TopologyCoordinator {
         await this.#rollback(run, guard, t.requestId, this.#pendingRollback.reason);
         return;
       }
-      if (joining && !this.#o.failureDetector.isAlive(node.id)) {
+      if (joining && !this.#o.testingKnobs?.skipDeadJoinerAbort && !this.#o.failureDetector.isAlive(node.id)) {
         await this.#rollback(run, guard, t.requestId, `node ${node.id} died during ${t.kind} (failure detector)`);
         return;
       }
@@ -423,7 +426,7 @@ export class TopologyCoordinator {
       drainError = e;
     }
     let g = guard;
-    if (s.fenceVersion < s.version) g = await this.#step(run, guard, { kind: 'fence', requestId: s.transition!.requestId, version: s.version });
+    if (s.fenceVersion < s.version && !this.#o.testingKnobs?.skipFence) g = await this.#step(run, guard, { kind: 'fence', requestId: s.transition!.requestId, version: s.version });
     if (drainError !== undefined) await this.#barrierAll(run, s, 'barrier');
     return g;
   }

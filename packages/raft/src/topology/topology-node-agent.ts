@@ -1,3 +1,4 @@
+import type { TopologyTestingKnobs } from './topology-testing-knobs.js';
 import type { FencingGuard } from './fencing-guard.js';
 import type { ReplicatedLog } from './replicated-log.js';
 import { StaleTermError, TopologyStoppedError } from './topology-errors.js';
@@ -62,6 +63,10 @@ export interface LocalNodeAgentOptions {
   readonly streamRanges?: (cmd: StreamRangesCommand) => Promise<void>;
   /** Called on a shutdown command. @default nothing */
   readonly onShutdown?: () => void;
+  /** Called when a command passed the term checks and is about to take effect (tests, tracing). @default nothing */
+  readonly onExecute?: (what: string, cmd: AgentCommand) => void;
+  /** Deliberate defects for mutation tests. @default none */
+  readonly testingKnobs?: TopologyTestingKnobs;
 }
 
 /**
@@ -99,6 +104,7 @@ export class LocalNodeAgent implements TopologyNodeAgent {
   #admit(cmd: AgentCommand, what: string): void {
     if (this.#stopped) throw new TopologyStoppedError(`node ${this.#o.nodeId} agent is stopped; ${what} refused`);
     const known = Math.max(this.#term, this.#o.log.term());
+    if (this.#o.testingKnobs?.skipStaleTermCheck) return; // mutation test only
     if (cmd.term < known) {
       throw new StaleTermError(
         `node ${this.#o.nodeId} refused ${what} from ${cmd.coordinatorId}: term ${cmd.term} is older than term ${known}`,
@@ -119,13 +125,14 @@ export class LocalNodeAgent implements TopologyNodeAgent {
     this.#admit(cmd, what);
     await this.#o.log.readBarrier();
     const known = this.#o.log.term();
-    if (cmd.term < known) {
+    if (cmd.term < known && !this.#o.testingKnobs?.skipStaleTermCheck) {
       throw new StaleTermError(`node ${this.#o.nodeId} refused ${what}: term ${cmd.term} is older than term ${known} after the barrier`, {
         nodeId: this.#o.nodeId,
         term: cmd.term,
         knownTerm: known,
       });
     }
+    this.#o.onExecute?.(what, cmd);
     const s = this.#o.stateMachine.state;
     this.#o.fencing.update(s.version, s.fenceVersion);
     return s.version;
@@ -143,11 +150,13 @@ export class LocalNodeAgent implements TopologyNodeAgent {
 
   async streamRanges(cmd: StreamRangesCommand): Promise<void> {
     this.#admit(cmd, 'stream_ranges');
+    this.#o.onExecute?.('stream_ranges', cmd);
     if (this.#o.streamRanges) await this.#o.streamRanges(cmd);
   }
 
   async shutdown(cmd: AgentCommand): Promise<void> {
     this.#admit(cmd, 'shutdown');
+    this.#o.onExecute?.('shutdown', cmd);
     this.#o.onShutdown?.();
   }
 }

@@ -1,4 +1,5 @@
 import { checkAdmission, reservedTokens } from './topology-admission.js';
+import type { TopologyTestingKnobs } from './topology-testing-knobs.js';
 import type {
   AbortRequestCommand,
   CommandFailureCode,
@@ -52,6 +53,8 @@ export interface TopologyStateMachineOptions {
   readonly initialState?: TopologyState;
   /** Final requests kept for outcome queries; older ones are pruned by admission order. @default 1000 */
   readonly maxFinishedRequests?: number;
+  /** Deliberate defects for mutation tests. @default none */
+  readonly testingKnobs?: TopologyTestingKnobs;
 }
 
 /** Called after every applied command with the command, its result and the new state. */
@@ -135,9 +138,12 @@ export class TopologyStateMachine {
   readonly #maxFinished: number;
   readonly #listeners = new Set<TopologyApplyListener>();
 
+  readonly #knobs: TopologyTestingKnobs | undefined;
+
   constructor(options: TopologyStateMachineOptions = {}) {
     this.#state = options.initialState ?? initialTopologyState(options.initialNodes);
     this.#maxFinished = options.maxFinishedRequests ?? 1000;
+    this.#knobs = options.testingKnobs;
   }
 
   /** The current state (immutable; a new object after every change). */
@@ -232,7 +238,7 @@ export class TopologyStateMachine {
     const seq = d.nextSeq++;
     const id = cmd.requestId ?? `req-${seq}`;
     const spec = cmd.request;
-    const rejection = checkAdmission(s, cmd);
+    const rejection = checkAdmission(s, cmd, this.#knobs);
     const nodeId = spec && (spec.kind === 'join' || spec.kind === 'replace') ? spec.node?.id : (spec as { nodeId?: string })?.nodeId;
     const kind = (spec?.kind ?? 'join') as RequestKind;
     const params: Mutable<TopologyRequest['params']> = {};

@@ -18,6 +18,7 @@ import {
   type TopologyCommandResult,
   type TopologyRequestSpec,
   type TopologyState,
+  type AgentCommand,
 } from '../../src/topology/index.js';
 
 export interface SeedReport {
@@ -39,6 +40,10 @@ function digest(s: TopologyState): string {
 }
 
 const STEPS_WITHOUT_VERSION = new Set(['fence']);
+/** Steps decided after a global barrier that then bump the version. */
+const FENCED_AFTER_BUMP = new Set(['streamed', 'finish_write_both']);
+/** Steps decided after a global barrier that keep the version. */
+const FENCED_NO_BUMP = new Set(['finish_left', 'finish_rollback']);
 
 /** Checks invariants on every apply of one replica. */
 class ReplicaChecker {
@@ -84,8 +89,27 @@ class ReplicaChecker {
         if (c > maxOwners) v(`token ${t} has ${c} owners${writeBoth ? ' (write-both)' : ''}`);
       }
     }
+    // One open request per node: a node is never the target (or the replaced node) of two
+    // queued or running requests at once (e.g. remove and replace of the same node).
+    const openByNode = new Map<string, string>();
+    for (const r of Object.values(s.requests)) {
+      if (isFinalStatus(r.status)) continue;
+      for (const id of [r.nodeId, r.params.replacedId].filter((x): x is string => typeof x === 'string')) {
+        const other = openByNode.get(id);
+        if (other !== undefined && other !== r.id) v(`node ${id} is touched by two open requests: ${other} and ${r.id} (${r.kind})`);
+        openByNode.set(id, r.id);
+      }
+    }
     if (cmd.type === 'step' && result.ok && result.changed) {
       const step = (cmd as StepCommand).step;
+      // Fencing: these steps follow a global barrier, which raises fenceVersion to the
+      // version it barriered; streamed and finish_write_both then add one to version.
+      if (FENCED_AFTER_BUMP.has(step.kind) && s.fenceVersion !== s.version - 1) {
+        v(`${step.kind} for ${step.requestId} without a fenced barrier: version ${s.version}, fenceVersion ${s.fenceVersion} (expected ${s.version - 1})`);
+      }
+      if (FENCED_NO_BUMP.has(step.kind) && s.fenceVersion !== s.version) {
+        v(`${step.kind} for ${step.requestId} without a fenced barrier: version ${s.version}, fenceVersion ${s.fenceVersion}`);
+      }
       const key = `${step.requestId}/${step.kind}${STEPS_WITHOUT_VERSION.has(step.kind) ? `/${(step as { version: number }).version}` : ''}`;
       if (this.#effective.has(key)) v(`saga step took effect twice: ${key}`);
       this.#effective.add(key);
@@ -131,6 +155,7 @@ export type SimTargetFactory = (
   nodes: InitialNode[],
   seed: number,
   onCoordinatorEvent: (id: string, e: CoordinatorEvent) => void,
+  onAgentExecute?: (nodeId: string, what: string, cmd: AgentCommand) => void,
 ) => SimTarget;
 
 const virtualGroupTarget: SimTargetFactory = (nodes, seed, onCoordinatorEvent) =>
@@ -157,7 +182,14 @@ export async function runTopologySeed(seed: number, options: SimOptions = {}, fa
         lastLeaderStep = e.step.kind;
         if (prng.chance(0.12)) killLeaderSoon = true;
       }
-  });
+  }, (nodeId, what, cmd) => onAgentExecute(nodeId, what, cmd));
+  // Stale coordinators: a node agent must never act on a command whose term is older than
+  // a coordinator term its own replica has already applied.
+  const onAgentExecute = (nodeId: string, what: string, cmd: AgentCommand): void => {
+    if (!cluster.isAlive(nodeId)) return;
+    const term = cluster.state(nodeId).coordinatorTerm;
+    if (cmd.term < term) violations.push(`node ${nodeId} executed ${what} from ${cmd.coordinatorId} of term ${cmd.term}, older than coordinator term ${term} it had applied`);
+  };
   const watched = new WeakSet<object>();
   const watch = (): void => {
     for (const n of cluster.nodes) {
