@@ -1,13 +1,16 @@
 // Benchmark: the raft-kv example (3 members, durable SQLite, TCP) vs etcd (3 members,
 // default durability) on 127.0.0.1, driven by the same HTTP load generator: 64 concurrent
 // clients, 256-byte values, fixed duration. Last line: JSON
-// {bench, ours_ops_s, etcd_ops_s, throughput_ratio, ours_p99_ms, etcd_p99_ms}.
+// {bench, ours_ops_s, etcd_ops_s, throughput_ratio, ours_p99_ms, etcd_p99_ms, pinned}.
+// When the machine has at least 3 cores and `taskset`, a second run pins each member of
+// each system to its own core (member i on core i) and `pinned` holds its figures; else
+// `pinned` is null and the reason is printed.
 // Env: BENCH_DURATION_S (default 10), BENCH_CLIENTS (64), BENCH_VALUE_BYTES (256).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -115,7 +118,7 @@ function httpCall(port: number, method: string, path: string, body: string): Pro
   });
 }
 
-async function startOurs(): Promise<(seq: number) => Promise<boolean>> {
+async function startOurs(pin?: readonly number[]): Promise<(seq: number) => Promise<boolean>> {
   const main = fileURLToPath(new URL('../examples/raft-kv/src/main.ts', import.meta.url));
   const ids = ['n1', 'n2', 'n3'];
   const httpPorts = new Map<string, number>();
@@ -126,11 +129,10 @@ async function startOurs(): Promise<(seq: number) => Promise<boolean>> {
     httpPorts.set(id, hp);
     parts.push(`${id}=127.0.0.1:${rp}:${hp}`);
   }
-  const data = join(dir, 'raft-kv');
+  const data = join(dir, pin ? 'raft-kv-pinned' : 'raft-kv');
   const started: ChildProcess[] = [];
   for (const id of ids) {
-    const p = spawn(process.execPath, ['--import', 'tsx', main, '--id', id, '--members', parts.join(','), '--data', data], { stdio: ['ignore', 'ignore', 'inherit'] });
-    procs.push(p);
+    const p = spawnPinned(pin?.[ids.indexOf(id)], process.execPath, ['--import', 'tsx', main, '--id', id, '--members', parts.join(','), '--data', data]);
     started.push(p);
   }
   const leader = await waitFor(async () => {
@@ -146,7 +148,7 @@ async function startOurs(): Promise<(seq: number) => Promise<boolean>> {
   return (i) => httpCall(port, 'PUT', `/kv/key${i % 1000}`, value);
 }
 
-async function startEtcd(): Promise<(seq: number) => Promise<boolean>> {
+async function startEtcd(pin?: readonly number[]): Promise<(seq: number) => Promise<boolean>> {
   let etcdBin: string;
   try {
     etcdBin = execFileSync('sh', ['-c', 'command -v etcd'], { encoding: 'utf8' }).trim();
@@ -164,11 +166,12 @@ async function startEtcd(): Promise<(seq: number) => Promise<boolean>> {
   const initialCluster = names.map((n) => `${n}=http://127.0.0.1:${peerPorts.get(n)}`).join(',');
   const started: ChildProcess[] = [];
   for (const n of names) {
-    const p = spawn(
+    const p = spawnPinned(
+      pin?.[names.indexOf(n)],
       etcdBin,
       [
         '--name', n,
-        '--data-dir', join(dir, `etcd-${n}`),
+        '--data-dir', join(dir, `etcd-${n}${pin ? '-pinned' : ''}`),
         '--listen-client-urls', `http://127.0.0.1:${clientPorts.get(n)}`,
         '--advertise-client-urls', `http://127.0.0.1:${clientPorts.get(n)}`,
         '--listen-peer-urls', `http://127.0.0.1:${peerPorts.get(n)}`,
@@ -178,9 +181,7 @@ async function startEtcd(): Promise<(seq: number) => Promise<boolean>> {
         '--initial-cluster-token', 'bench',
         '--log-level', 'error',
       ],
-      { stdio: ['ignore', 'ignore', 'inherit'] },
     );
-    procs.push(p);
     started.push(p);
   }
   const leader = await waitFor(async () => {
@@ -198,10 +199,23 @@ async function startEtcd(): Promise<(seq: number) => Promise<boolean>> {
   return (i) => httpCall(port, 'POST', '/v3/kv/put', `{"key":"${b64(`key${i % 1000}`)}","value":"${v64}"}`);
 }
 
-async function main(): Promise<void> {
-  console.log(`raft-vs-etcd: ${CLIENTS} clients, ${VALUE_BYTES}-byte values, ${DURATION_S} s per system (after ${WARMUP_S} s warm-up)`);
-  const etcdRequest = await startEtcd();
-  const oursRequest = await startOurs();
+/** Spawns `cmd` (on core `core` through taskset when given); remembers it for cleanup. */
+function spawnPinned(core: number | undefined, cmd: string, args: string[]): ChildProcess {
+  const p = core === undefined ? spawn(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'] }) : spawn('taskset', ['-c', String(core), cmd, ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
+  procs.push(p);
+  return p;
+}
+
+interface PairResult {
+  readonly ours: LoadResult;
+  readonly etcd: LoadResult;
+}
+
+/** Starts both systems (pinned when `pin` is given), loads them in alternating rounds, stops them. */
+async function runPair(pin?: readonly number[]): Promise<PairResult> {
+  const first = procs.length;
+  const etcdRequest = await startEtcd(pin);
+  const oursRequest = await startOurs(pin);
   // Alternate rounds so that load from other processes on the machine hits both alike.
   const ROUNDS = 2;
   const e: LoadResult[] = [];
@@ -210,21 +224,41 @@ async function main(): Promise<void> {
     e.push(await runLoad(etcdRequest, DURATION_S / ROUNDS));
     o.push(await runLoad(oursRequest, DURATION_S / ROUNDS));
   }
+  for (const p of procs.slice(first)) p.kill('SIGKILL');
+  const label = pin ? `pinned to cores ${pin.join(',')}` : 'unpinned';
   const etcd = combine(e);
   const ours = combine(o);
-  console.log(`etcd:    ${etcd.opsPerSec.toFixed(0)} ops/s, p50 ${etcd.p50Ms.toFixed(2)} ms, p99 ${etcd.p99Ms.toFixed(2)} ms, errors ${etcd.errors}`);
-  console.log(`raft-kv: ${ours.opsPerSec.toFixed(0)} ops/s, p50 ${ours.p50Ms.toFixed(2)} ms, p99 ${ours.p99Ms.toFixed(2)} ms, errors ${ours.errors}`);
+  console.log(`etcd (${label}):    ${etcd.opsPerSec.toFixed(0)} ops/s, p50 ${etcd.p50Ms.toFixed(2)} ms, p99 ${etcd.p99Ms.toFixed(2)} ms, errors ${etcd.errors}`);
+  console.log(`raft-kv (${label}): ${ours.opsPerSec.toFixed(0)} ops/s, p50 ${ours.p50Ms.toFixed(2)} ms, p99 ${ours.p99Ms.toFixed(2)} ms, errors ${ours.errors}`);
+  return { ours, etcd };
+}
+
+function tasksetAvailable(): boolean {
+  try {
+    execFileSync('sh', ['-c', 'command -v taskset'], { encoding: 'utf8' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function main(): Promise<void> {
+  console.log(`raft-vs-etcd: ${CLIENTS} clients, ${VALUE_BYTES}-byte values, ${DURATION_S} s per system (after ${WARMUP_S} s warm-up)`);
   const round = (x: number, d = 2): number => Number(x.toFixed(d));
-  console.log(
-    JSON.stringify({
-      bench: 'raft-vs-etcd',
-      ours_ops_s: round(ours.opsPerSec, 0),
-      etcd_ops_s: round(etcd.opsPerSec, 0),
-      throughput_ratio: round(ours.opsPerSec / etcd.opsPerSec, 3),
-      ours_p99_ms: round(ours.p99Ms),
-      etcd_p99_ms: round(etcd.p99Ms),
-    }),
-  );
+  const figures = (r: PairResult) => ({
+    ours_ops_s: round(r.ours.opsPerSec, 0),
+    etcd_ops_s: round(r.etcd.opsPerSec, 0),
+    throughput_ratio: round(r.ours.opsPerSec / r.etcd.opsPerSec, 3),
+    ours_p99_ms: round(r.ours.p99Ms),
+    etcd_p99_ms: round(r.etcd.p99Ms),
+  });
+  const free = await runPair();
+  const cores = cpus().length;
+  let pinned: PairResult | null = null;
+  if (cores < 3) console.log(`pinned run skipped: 3 members on separate cores need 3 cores, this machine has ${cores}`);
+  else if (!tasksetAvailable()) console.log('pinned run skipped: `taskset` is not installed (util-linux)');
+  else pinned = await runPair([0, 1, 2]);
+  console.log(JSON.stringify({ bench: 'raft-vs-etcd', ...figures(free), pinned: pinned ? figures(pinned) : null, cores }));
 }
 
 main().then(
