@@ -44,3 +44,8 @@ export * from './tasks/tablet-balancing.js';
 export * from './tasks/maintenance-marker.js';
 export * from './tasks/scylla-raft-stepdown.js';
 export * from './tasks/scylla-node-roles.js';
+export * from './tasks/topology-requests.js';
+export * from './tasks/scylla-bootstrap.js';
+export * from './conditions/topology-request-done.js';
+export * from './conditions/node-joined.js';
+export { topologyJoinSchemas } from './plugin/topology-join-tags.js';
