@@ -1090,6 +1090,7 @@ export class SimCluster {
     const ms = { leave: T.decommissionMs, remove: T.removeNodeMs, join: T.bootstrapMs, replace: T.bootstrapMs, rebuild: T.rebuildMs }[cmd.kind];
     const boot = node.boot;
     if (cmd.kind === 'leave' || cmd.kind === 'rebuild') this.#maybeDie(node, cmd.kind === 'leave' ? 'decommission' : 'rebuild', ms);
+    if ((cmd.kind === 'join' || cmd.kind === 'replace') && nodeId === cmd.nodeId) this.#maybeDie(node, 'bootstrap', ms);
     const wake = (): void => this.#changed();
     signal.addEventListener('abort', wake, { once: true });
     try {

@@ -1,5 +1,6 @@
 /** Operations a `die-during` fault can interrupt. */
-export type SimOperation = 'drain' | 'stop' | 'start' | 'repair' | 'decommission' | 'cleanup' | 'rebuild';
+/** `bootstrap`: a new node's streaming for its join or replace (issue 19). */
+export type SimOperation = 'drain' | 'stop' | 'start' | 'repair' | 'decommission' | 'cleanup' | 'rebuild' | 'bootstrap';
 
 /**
  * A fault injected into one node (`node` is the node id). Inject with

@@ -74,6 +74,25 @@ describe(`scylla-bootstrap / scylla-replace through the engine on the Raft topol
     expect(cluster.oplog.entries({ node: fresh.id, actions: ['bootstrap-failed'] })).toHaveLength(1);
   });
 
+  it('a die-during bootstrap fault kills the joiner mid-stream: rolled back, the node left, its restart refused', async () => {
+    const { clock, cluster } = virtualCluster({ timing: { bootstrapMs: 10000 } });
+    const topo = cluster.topology as RaftSimTopology;
+    const fresh = await cluster.addNewNode({ dc: cluster.nodes[1]!.dc, rack: cluster.nodes[1]!.rack });
+    cluster.faults.inject({ kind: 'die-during', node: fresh.id, operation: 'bootstrap', afterMs: 3000 });
+    const outcome = await run(cluster, clock, workflow('!scylla-bootstrap {}'));
+    expect(outcome.state).toBe('failed');
+    const [begin] = cluster.oplog.entries({ node: fresh.id, actions: ['bootstrap'] });
+    const [killed] = cluster.oplog.entries({ node: fresh.id, actions: ['killed'] });
+    expect(killed!.atMs - begin!.atMs).toBeGreaterThanOrEqual(3000);
+    expect(killed!.atMs - begin!.atMs).toBeLessThan(10000);
+    const req = Object.values(topo.current.requests).find((r) => r.nodeId === fresh.id)!;
+    expect(req).toMatchObject({ kind: 'join', status: 'failed' });
+    expect(topo.state(fresh.id)).toBe('left');
+    expect(topo.ring()).toHaveLength((cluster.nodes.length - 1) * cluster.options.tokensPerNode); // the joiner's tokens are gone again
+    const again = await clock.run(cluster.systemctlStart(fresh.id));
+    expect(again.exitCode).not.toBe(0);
+  });
+
   it('replace of a dead node: the new node takes over its tokens; the dead node left', async () => {
     const { clock, cluster } = virtualCluster({ timing: { bootstrapMs: 5000, failureDetectionDelayMs: 1000 } });
     const topo = cluster.topology as RaftSimTopology;
