@@ -21,12 +21,12 @@ cluster_tasks:
 `;
 }
 
-async function run(cluster: SimCluster, clock: ReturnType<typeof virtualCluster>['clock'], text: string, nodes?: string[]): Promise<JobOutcome> {
+async function run(cluster: SimCluster, clock: ReturnType<typeof virtualCluster>['clock'], text: string, nodes?: string[], store = new MemoryStore()): Promise<JobOutcome> {
   const registry = new PluginRegistry().register(corePlugin, scyllaPlugin);
   provideSimServices(registry, cluster);
   const wf = parseWorkflow(text, { registry, fileName: 'join.yaml' });
   const jobPlan = plan(wf, cluster.inventory(), nodes ? { nodes } : {}, {}, { registry });
-  const engine = new Engine({ store: new MemoryStore(), registry, clock, seed: SEED, retryJitterRatio: 0 });
+  const engine = new Engine({ store, registry, clock, seed: SEED, retryJitterRatio: 0 });
   const outcome = await clock.run(async () => (await engine.start(jobPlan, { operator: 'test', workflowText: text })).done);
   await clock.run(engine.close());
   return outcome;
@@ -54,6 +54,23 @@ describe(`scylla-bootstrap / scylla-replace through the engine on the Raft topol
     // the node is no longer new in the sim's inventory: membership new selects nothing
     expect(String(again)).toMatch(/selects no node/);
     expect(cluster.oplog.entries({ node: fresh.id, actions: ['systemctl-start'] })).toHaveLength(starts);
+  });
+
+  it('an attempt cut off mid-stream (timeout) is retried: the retry attaches to the same join request, starts nothing twice', async () => {
+    const { clock, cluster } = virtualCluster({ timing: { bootstrapMs: 20000 } });
+    const topo = cluster.topology as RaftSimTopology;
+    const fresh = await cluster.addNewNode({ dc: cluster.nodes[2]!.dc, rack: cluster.nodes[2]!.rack });
+    const text = workflow('!scylla-bootstrap {}', 2).replace('          retries: 2', '          retries: 2\n          timeout_seconds: 8');
+    expect(text).toContain('timeout_seconds: 8');
+    const store = new MemoryStore();
+    const outcome = await run(cluster, clock, text, undefined, store);
+    expect(outcome.state, JSON.stringify(outcome.error)).toBe('succeeded');
+    const step = (await store.getSteps(outcome.jobId)).find((x) => x.stepId.endsWith('/t0'))!;
+    expect(step.attempts).toBeGreaterThanOrEqual(2); // the first attempt was cut off while the node streamed
+    expect(Object.values(topo.current.requests).map((r) => [r.kind, r.nodeId, r.status])).toEqual([['join', fresh.id, 'done']]);
+    expect(cluster.oplog.entries({ node: fresh.id, actions: ['bootstrap'] })).toHaveLength(1);
+    expect(cluster.oplog.entries({ node: fresh.id, actions: ['systemctl-start'] })).toHaveLength(1);
+    expect(topo.state(fresh.id)).toBe('normal');
   });
 
   it('a joiner killed mid-stream is rolled back; the task fails with the coordinator reason, unrecoverable', async () => {
