@@ -3,6 +3,7 @@ import { ClusterNormal } from '../conditions/cluster-normal.js';
 import { NoTopologyChange } from '../conditions/no-topology-change.js';
 import { UnlessNodeMode } from '../conditions/unless-node-mode.js';
 import { scyllaApi } from '../services/scylla-api-service.js';
+import { withCoordinatorReason } from './topology-requests.js';
 
 /** Parameters of {@link ScyllaDecommission}. */
 export interface ScyllaDecommissionOptions {
@@ -22,7 +23,9 @@ export interface ScyllaDecommissionOptions {
  * scylla-operator does, so a node still starting is not decommissioned), then POSTs. If the
  * POST fails or times out, the next attempt finds LEAVING and waits.
  *
- * Errors: another mode (DRAINED, JOINING, ...) → `UnrecoverableError` code
+ * Errors: the POST fails and the node's `decommission` topology task (task manager `node_ops`)
+ * failed → `UnrecoverableError` `TOPOLOGY_REQUEST_FAILED` with the coordinator's reason; another
+ * mode (DRAINED, JOINING, ...) → `UnrecoverableError` code
  * `DECOMMISSION_WRONG_MODE`; 4xx → unrecoverable; unreachable, timeouts, 5xx, and a NORMAL node
  * whose CQL server is not up yet → recoverable.
  */
@@ -50,7 +53,8 @@ export class ScyllaDecommission implements ExecuteNodeTask {
           code: 'NODE_NOT_SERVING',
         });
       }
-      await api.decommission(o);
+      // a failure carries the topology coordinator's reason when it rolled the leave back (issue 19)
+      await withCoordinatorReason(ctx, () => api.decommission(o), { what: `${ctx.node.id}: decommission`, type: 'decommission', hostId: () => api.localHostId(o), except: ctx.node });
       mode = await api.operationMode(o);
     } else if (mode !== 'LEAVING') {
       throw new UnrecoverableError(`${ctx.node.id}: refusing to decommission a node in mode ${mode} (expected NORMAL)`, {

@@ -8,6 +8,7 @@ import {
   type NodeExecutionContext,
 } from '@scylla-cp/core';
 import { findViewSource, nodeOf } from '../conditions/cluster-view.js';
+import { withCoordinatorReason } from './topology-requests.js';
 
 /** Parameters of {@link ScyllaRemoveNode}. */
 export interface ScyllaRemoveNodeOptions {
@@ -75,7 +76,9 @@ export class ScyllaRemoveNode implements ExecuteNodeTask, ExecuteClusterTask {
         code: 'REMOVENODE_CLUSTER_NOT_READY',
       });
     }
-    await client.removeNode(this.options.hostId, this.options.ignoreNodes, o);
+    // a failure carries the topology coordinator's reason when it rolled the removal back (issue 19)
+    const hostId = this.options.hostId;
+    await withCoordinatorReason(ctx, () => client.removeNode(hostId, this.options.ignoreNodes, o), { what: `removenode of ${hostId}`, type: 'removenode', hostId: async () => hostId });
     const after = await client.nodeStatus(o);
     if (after.byHostId(this.options.hostId)) {
       throw new RecoverableError(`removenode of ${this.options.hostId} returned but the node is still listed`, { code: 'REMOVENODE_INCOMPLETE' });

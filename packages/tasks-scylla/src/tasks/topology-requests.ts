@@ -145,3 +145,49 @@ export async function waitTopologyTask(ctx: BaseContext, taskId: string, options
     await ctx.clock.sleep(pollMs, ctx.signal);
   }
 }
+
+/**
+ * The coordinator's reason when the newest topology task of `type` about `hostId` failed;
+ * `undefined` when there is none, it did not fail, or no member could tell (never throws).
+ */
+export async function failedTopologyReason(ctx: BaseContext, except: InventoryNode | undefined, hostId: string, type: string): Promise<{ taskId: string; reason: string } | undefined> {
+  try {
+    const task = await findTopologyTask(ctx, except, hostId, [type]);
+    if (!task || task.state !== 'failed') return undefined;
+    const status = await askMember(ctx, except, (api) => api.call(TOPOLOGY_TASK_ROUTES.taskStatus, { path: { task_id: task.taskId } }, { signal: ctx.signal }));
+    return { taskId: task.taskId, reason: status.error || 'no reason given' };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Runs a blocking topology call (`POST /storage_service/decommission`, `remove_node`); when it
+ * fails and the node's newest topology task of `type` failed, throws `UnrecoverableError`
+ * `TOPOLOGY_REQUEST_FAILED` with the coordinator's reason (the call's error as its cause), since
+ * the coordinator already rolled the operation back; otherwise rethrows the call's error.
+ */
+export async function withCoordinatorReason<T>(
+  ctx: BaseContext,
+  call: () => Promise<T>,
+  o: { what: string; type: string; hostId: () => Promise<string>; except?: InventoryNode },
+): Promise<T> {
+  try {
+    return await call();
+  } catch (e) {
+    if (ctx.signal.aborted) throw e;
+    let hostId: string;
+    try {
+      hostId = await o.hostId();
+    } catch {
+      throw e;
+    }
+    const failed = await failedTopologyReason(ctx, o.except, hostId, o.type);
+    if (!failed) throw e;
+    throw new UnrecoverableError(`${o.what} failed in the topology coordinator: ${failed.reason} (topology request ${failed.taskId})`, {
+      code: 'TOPOLOGY_REQUEST_FAILED',
+      cause: e,
+      details: { taskId: failed.taskId, type: o.type, entity: hostId, reason: failed.reason },
+    });
+  }
+}
