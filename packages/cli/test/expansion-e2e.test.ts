@@ -92,9 +92,12 @@ describe('expansion, shrink and replacement through the CLI (issue 19)', () => {
           await sim.cluster.systemctlStart(victim!.id); // systemd brings it back
         })();
       });
+      const termBefore = sim.topo.current.coordinatorTerm;
       const r = await runCli(['run', example('expand.yaml'), '-i', inv, '--var', 'keyspace=ks1', '--yes'], home.env);
       off();
       expect(r.code, r.stdout + r.stderr).toBe(0);
+      // a coordinator of a later term (a new leader) took the saga over
+      expect(sim.topo.current.coordinatorTerm).toBeGreaterThan(termBefore);
       expect(victim).toBeDefined();
       expect(fresh.map((n) => n.id)).not.toContain(victim!.id);
       const [begin, done] = sim.cluster.oplog.entries({ node: fresh[1]!.id, actions: ['bootstrap', 'bootstrap-done'] });
