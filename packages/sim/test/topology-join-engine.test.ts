@@ -1,7 +1,7 @@
 import { corePlugin, Engine, MemoryStore, parseWorkflow, plan, PluginRegistry, type JobOutcome } from '@scylla-cp/core';
 import { scyllaPlugin } from '@scylla-cp/tasks-scylla';
 import { describe, expect, it } from 'vitest';
-import { provideSimServices, RaftSimTopology, type SimCluster } from '../src/index.js';
+import { provideSimServices, RaftSimTopology, simGroup0Leader, type SimCluster } from '../src/index.js';
 import { SEED, getJson, virtualCluster } from './helpers.js';
 
 function workflow(task: string, retries = 0): string {
@@ -108,6 +108,35 @@ describe(`scylla-bootstrap / scylla-replace through the engine on the Raft topol
     expect(topo.ring()).toHaveLength((cluster.nodes.length - 1) * cluster.options.tokensPerNode); // the joiner's tokens are gone again
     const again = await clock.run(cluster.systemctlStart(fresh.id));
     expect(again.exitCode).not.toBe(0);
+  });
+
+  it('the topology leader killed mid-join: a coordinator of a later term resumes the saga; the join and the job complete', async () => {
+    const { clock, cluster } = virtualCluster({ timing: { bootstrapMs: 12000 } });
+    const topo = cluster.topology as RaftSimTopology;
+    const fresh = await cluster.addNewNode({ dc: cluster.nodes[0]!.dc, rack: cluster.nodes[0]!.rack });
+    const termBefore = topo.current.coordinatorTerm;
+    let victim: string | undefined;
+    const off = cluster.oplog.subscribe((e) => {
+      if (e.node !== fresh.id || e.action !== 'bootstrap') return;
+      cluster.scheduler.schedule(clock.now() + 4000, () => {
+        victim = simGroup0Leader(cluster)?.id;
+        if (victim) cluster.kill(victim);
+      });
+      cluster.scheduler.schedule(clock.now() + 9000, () => {
+        if (victim) void cluster.systemctlStart(victim);
+      });
+    });
+    const outcome = await run(cluster, clock, workflow('!scylla-bootstrap {}'));
+    off();
+    expect(outcome.state, JSON.stringify(outcome.error)).toBe('succeeded');
+    expect(victim).toBeDefined();
+    const [begin, done] = cluster.oplog.entries({ node: fresh.id, actions: ['bootstrap', 'bootstrap-done'] });
+    const [killed] = cluster.oplog.entries({ node: victim!, actions: ['killed'] });
+    expect(killed!.atMs).toBeGreaterThan(begin!.atMs);
+    expect(killed!.atMs).toBeLessThan(done!.atMs);
+    expect(topo.current.coordinatorTerm).toBeGreaterThan(termBefore);
+    expect(Object.values(topo.current.requests).map((r) => [r.kind, r.nodeId, r.status])).toEqual([['join', fresh.id, 'done']]);
+    expect(topo.state(fresh.id)).toBe('normal');
   });
 
   it('replace of a dead node: the new node takes over its tokens; the dead node left', async () => {
