@@ -139,6 +139,24 @@ describe(`scylla-bootstrap / scylla-replace through the engine on the Raft topol
     expect(topo.state(fresh.id)).toBe('normal');
   });
 
+  it('a second join requested while one streams is queued by the coordinator: both complete, one after the other', async () => {
+    const { clock, cluster } = virtualCluster({ timing: { bootstrapMs: 8000 } });
+    const topo = cluster.topology as RaftSimTopology;
+    const a = await cluster.addNewNode({ dc: 'dc1', rack: 'rack1' });
+    const b = await cluster.addNewNode({ dc: 'dc1', rack: 'rack2' });
+    const text = workflow('!scylla-bootstrap {}').replace('concurrency_unit: node', 'concurrency_unit: dc\n      concurrency_limit: 2');
+    expect(text).toContain('concurrency_limit: 2');
+    const outcome = await run(cluster, clock, text);
+    expect(outcome.state, JSON.stringify(outcome.error)).toBe('succeeded');
+    const ops = cluster.oplog.entries({ actions: ['bootstrap', 'bootstrap-done'] });
+    expect(ops.slice(0, 2).map((e) => e.action)).toEqual(['bootstrap', 'bootstrap']); // both requested before either finished
+    const done = ops.filter((e) => e.action === 'bootstrap-done');
+    expect(done[1]!.atMs - done[0]!.atMs).toBeGreaterThanOrEqual(8000); // the second streamed after the first
+    for (const h of topo.history) expect(Object.values(h.nodeStates).filter((x) => x === 'bootstrapping').length).toBeLessThanOrEqual(1);
+    expect(Object.values(topo.current.requests).map((r) => r.status)).toEqual(['done', 'done']);
+    expect([topo.state(a.id), topo.state(b.id)]).toEqual(['normal', 'normal']);
+  });
+
   it('replace of a dead node: the new node takes over its tokens; the dead node left', async () => {
     const { clock, cluster } = virtualCluster({ timing: { bootstrapMs: 5000, failureDetectionDelayMs: 1000 } });
     const topo = cluster.topology as RaftSimTopology;
