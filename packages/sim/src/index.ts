@@ -13,6 +13,7 @@ export * from './replication.js';
 export * from './sim-cluster.js';
 export * from './rest-api.js';
 export { nodeOpsTasks, topologyTaskId } from './topology-task-routes.js';
+export type { StreamingPercent } from './streaming-progress.js';
 export * from './metrics-exposition.js';
 export * from './sim-shell.js';
 export * from './sim-http-shell.js';

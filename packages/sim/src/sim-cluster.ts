@@ -1,3 +1,4 @@
+import { StreamingProgress, type StreamingPercent } from './streaming-progress.js';
 import { Prng, SystemClock, type Clock, type ClusterInventory } from '@scylla-cp/core';
 import { writeInventoryFile } from './inventory-output.js';
 import { renderMetrics } from './metrics-exposition.js';
@@ -112,6 +113,7 @@ export class SimCluster {
   #idPrng: Prng;
   readonly #schemaVersion: string;
   readonly #changeListeners: (() => void)[] = [];
+  readonly #streaming = new StreamingProgress();
   readonly #replicaCache = new Map<string, { ring: readonly unknown[]; sets: { start: string; end: string; replicas: string[] }[] }>();
   #http: SimHttpServers | undefined;
 
@@ -1093,13 +1095,39 @@ export class SimCluster {
     if ((cmd.kind === 'join' || cmd.kind === 'replace') && nodeId === cmd.nodeId) this.#maybeDie(node, 'bootstrap', ms);
     const wake = (): void => this.#changed();
     signal.addEventListener('abort', wake, { once: true });
+    const sp = this.#streaming;
+    sp.begin(cmd.requestId, nodeId, ms, this.clock.now());
     try {
-      await this.#waitFor(() => !sameProcess(node, boot) || signal.aborted, this.clock.now() + ms);
+      // A stalled stream makes no progress and does not end until resumed (stallStreaming).
+      for (let end = sp.endAt(cmd.requestId, nodeId, this.clock.now()); this.clock.now() < end; end = sp.endAt(cmd.requestId, nodeId, this.clock.now())) {
+        const stalled = sp.isStalled(nodeId);
+        await this.#waitFor(() => !sameProcess(node, boot) || signal.aborted || sp.isStalled(nodeId) !== stalled, end);
+        if (!sameProcess(node, boot) || signal.aborted) break;
+      }
     } finally {
       signal.removeEventListener('abort', wake);
     }
+    if (!sameProcess(node, boot) || signal.aborted) sp.halt(cmd.requestId, nodeId, this.clock.now());
+    else sp.finish(cmd.requestId, nodeId, this.clock.now());
     if (!sameProcess(node, boot)) throw new Error(`node ${nodeId} died while streaming for ${cmd.kind} ${cmd.requestId}`);
     if (signal.aborted) throw new Error(`streaming on ${nodeId} for ${cmd.kind} ${cmd.requestId} was aborted: ${(signal.reason as Error | undefined)?.message ?? 'aborted'}`);
+  }
+
+  /**
+   * Stalls (`true`) or resumes (`false`) the topology streaming of `nodeId` (the streaming node:
+   * the joining or replacing node, the leaving node): while stalled its stream makes no progress
+   * and does not end, so the request's task-manager progress stops rising.
+   */
+  stallStreaming(nodeId: string, stalled = true): void {
+    this.sync();
+    this.node(nodeId);
+    this.#streaming.setStalled(nodeId, stalled, this.clock.now());
+    this.#changed();
+  }
+
+  /** A topology request's streaming progress now, in percent (`undefined` before it streams). */
+  streamingPercent(requestId: string): StreamingPercent | undefined {
+    return this.#streaming.percent(requestId, this.clock.now());
   }
 
   #requireRaft(what: string): RaftSimTopology {

@@ -52,6 +52,17 @@ function stats(cluster: SimCluster, r: TopologyRequest): Record<string, unknown>
   };
 }
 
+/**
+ * The streaming progress of a request, in percent of its streaming time on the simulation's clock
+ * (`progress_units` `percent`, `progress_total` 100): 0 while queued or before streaming, rising
+ * while its nodes stream, frozen while streaming is stalled, 100 once done.
+ */
+function progressOf(cluster: SimCluster, r: TopologyRequest): { progress_units: string; progress_total: number; progress_completed: number } {
+  const p = cluster.streamingPercent(r.id);
+  const completed = r.status === 'done' ? 100 : (p?.completed ?? 0);
+  return { progress_units: 'percent', progress_total: 100, progress_completed: completed };
+}
+
 /** `GET /task_manager/list_module_tasks/node_ops`: the topology requests the group retains. */
 export function nodeOpsTasks(cluster: SimCluster): Record<string, unknown>[] {
   return requests(cluster).map((r) => stats(cluster, r));
@@ -75,9 +86,7 @@ export function topologyTaskRoutes(): SimRoute[] {
           is_abortable: false,
           error: r.status === 'failed' || r.status === 'rejected' ? (r.reason ?? r.code ?? r.status) : '',
           parent_id: 'none',
-          progress_units: '',
-          progress_total: 0,
-          progress_completed: 0,
+          ...progressOf(c.cluster, r),
           children_ids: [],
         };
       },

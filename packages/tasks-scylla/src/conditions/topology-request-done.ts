@@ -1,12 +1,15 @@
 import type { ConditionResult, NodeCondition, NodeConditionContext } from '@scylla-cp/core';
 import { scyllaApi } from '../services/scylla-api-service.js';
-import { askMember, findTopologyTask } from '../tasks/topology-requests.js';
+import { askMember, findTopologyTask, TOPOLOGY_TASK_ROUTES } from '../tasks/topology-requests.js';
 
 /**
  * `topology-request-done` (node): the newest topology request about this node (task manager
  * `node_ops`, asked of a member of the cluster; the node is known by the host id a member maps
  * its address to, else by its own `hostid/local`) is `done`. Queued or running: not yet. Failed:
- * not ok, `detail` holds the coordinator's reason. No request at all: not ok.
+ * not ok, `detail` holds the coordinator's reason. No request at all: not ok. While queued or
+ * running it reports `progress` (`streaming %`, higher is better) from the task's
+ * `progress_completed` / `progress_total`, so `stall_timeout_seconds` keeps a long join, replace or
+ * decommission waiting while streaming advances.
  */
 export class TopologyRequestDone implements NodeCondition {
   readonly scope = 'node' as const;
@@ -22,6 +25,13 @@ export class TopologyRequestDone implements NodeCondition {
     }
     const task = await findTopologyTask(ctx, ctx.node, hostId);
     if (!task) return { ok: false, detail: `${ctx.node.id}: no topology request for host id ${hostId}` };
-    return { ok: task.state === 'done', detail: `${ctx.node.id}: topology request ${task.taskId} (${task.type}) is ${task.state}` };
+    const detail = `${ctx.node.id}: topology request ${task.taskId} (${task.type}) is ${task.state}`;
+    if (task.state === 'done') return { ok: true, detail };
+    if (task.state !== 'created' && task.state !== 'running') return { ok: false, detail };
+    const status = await askMember(ctx, ctx.node, (api) => api.call(TOPOLOGY_TASK_ROUTES.taskStatus, { path: { task_id: task.taskId } }, o));
+    if (status.state === 'done') return { ok: true, detail: `${ctx.node.id}: topology request ${task.taskId} (${task.type}) is done` };
+    if (!(status.progressTotal > 0)) return { ok: false, detail };
+    const value = Math.round((10000 * status.progressCompleted) / status.progressTotal) / 100;
+    return { ok: false, detail: `${detail}, streaming ${value}%`, progress: { measure: 'streaming %', value, better: 'higher' } };
   }
 }

@@ -30,6 +30,10 @@ export interface TopologyTask {
 export interface TopologyTaskStatus extends TopologyTask {
   /** Empty unless failed. */
   readonly error: string;
+  /** `progress_total`: units to do (the simulator: 100, streaming percent); 0 when not reported. */
+  readonly progressTotal: number;
+  /** `progress_completed`: units done so far; 0 when not reported. */
+  readonly progressCompleted: number;
 }
 
 const decodeTask = (v: unknown): TopologyTask => {
@@ -46,7 +50,8 @@ const decodeTasks: ScyllaDecoder<TopologyTask[]> = decodeArrayOf('task_stats obj
 const decodeStatus: ScyllaDecoder<TopologyTaskStatus> = (body) => {
   const v = JSON.parse(body) as unknown;
   const o = asObject(v);
-  return { ...decodeTask(v), error: typeof o.error === 'string' ? o.error : '' };
+  const num = (x: unknown): number => (typeof x === 'number' && Number.isFinite(x) ? x : 0);
+  return { ...decodeTask(v), error: typeof o.error === 'string' ? o.error : '', progressTotal: num(o.progress_total), progressCompleted: num(o.progress_completed) };
 };
 
 /** The REST routes of this file, exactly as ScyllaDB's API definitions declare them (checked by the route fidelity test). */
