@@ -79,6 +79,31 @@ describe(`streaming progress of topology requests (issue 15 item 7, SEED=${SEED}
     expect(topo.state(fresh.id)).toBe('normal');
   });
 
+  it("a decommission's task_status progress follows its streaming (decommissionMs) and a failed one keeps what it streamed", async () => {
+    const { clock, cluster, topo } = await joining(1000);
+    const [a, b] = cluster.nodes;
+    cluster.faults.inject({ kind: 'die-during', node: a!.id, operation: 'decommission', afterMs: cluster.timing.decommissionMs / 2 });
+    const seen: number[] = [];
+    await clock.run(async () => {
+      const call = cluster.request(a!.id, 'POST', '/storage_service/decommission').catch((e: unknown) => e);
+      for (let i = 0; i < 10_000 && !Object.values(topo.current.requests).some((r) => r.status === 'failed'); i++) {
+        const r = Object.values(topo.current.requests)[0];
+        if (r) seen.push(((await getJson(cluster, b!.id, `/task_manager/task_status/${topologyTaskId(cluster, r.id)}`)) as { progress_completed: number }).progress_completed);
+        await clock.sleep(cluster.timing.decommissionMs / 20);
+      }
+      await call;
+    });
+    const req = Object.values(topo.current.requests)[0]!;
+    expect([req.kind, req.status]).toEqual(['leave', 'failed']);
+    expect(seen.length).toBeGreaterThan(5);
+    expect([...seen].sort((x, y) => x - y)).toEqual(seen); // never falls
+    const last = ((await getJson(cluster, b!.id, `/task_manager/task_status/${topologyTaskId(cluster, req.id)}`)) as { state: string; progress_completed: number });
+    expect(last.state).toBe('failed');
+    // killed half-way into the stream: about 50 % streamed, frozen there
+    expect(last.progress_completed).toBeGreaterThan(45);
+    expect(last.progress_completed).toBeLessThanOrEqual(50);
+  });
+
   it('a 120 s join fails a 30 s wait; with stall_timeout_seconds the wait follows the streaming up and passes', async () => {
     const plain = await joining(120_000);
     const out = await run(plain.cluster, plain.clock, workflow(''));
