@@ -1,4 +1,3 @@
-import { StreamingProgress, type StreamingPercent } from './streaming-progress.js';
 import { Prng, SystemClock, type Clock, type ClusterInventory } from '@scylla-cp/core';
 import { writeInventoryFile } from './inventory-output.js';
 import { renderMetrics } from './metrics-exposition.js';
@@ -17,6 +16,7 @@ import type { ActiveFault, SimOperation } from './sim-faults.js';
 import { SimNode, type ApiGroup, type OperationMode } from './sim-node.js';
 import { SimOpLog, type SimActor } from './sim-oplog.js';
 import { resolveSimOptions, type ResolvedSimOptions, type SimClusterOptions, type SimKeyspaceSpec, type SimTiming } from './sim-options.js';
+import { StreamingProgress, type StreamingPercent } from './streaming-progress.js';
 import { TokenRingTopology, type SimTopology } from './topology.js';
 import { RaftSimTopology } from './raft-sim-topology.js';
 import type { StreamRangesCommand } from '@scylla-cp/raft';
