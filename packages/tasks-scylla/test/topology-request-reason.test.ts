@@ -52,6 +52,70 @@ describe("the coordinator's reason on a failed topology call", () => {
     expect(classifyError(e)).toBe('recoverable');
   });
 
+  it('a resumed decommission (node LEAVING) waits on its request and fails with the reason when the coordinator rolls it back', async () => {
+    let polls = 0;
+    const state = () => (polls < 3 ? 'running' : 'failed');
+    leaving.on('GET /storage_service/operation_mode', () => json(polls < 3 ? 'LEAVING' : 'NORMAL'));
+    member
+      .on('GET /task_manager/list_module_tasks/node_ops', () =>
+        json([{ task_id: 'T1', state: state(), type: 'decommission', kind: 'cluster', scope: 'cluster', entity: '11111111-1111-1111-1111-111111111111', sequence_number: 1 }]),
+      )
+      .on('GET /task_manager/task_status/T1', () => {
+        polls++;
+        return json({ id: 'T1', state: state(), type: 'decommission', entity: '11111111-1111-1111-1111-111111111111', error: polls >= 3 ? 'Rolled back: a replica died' : '', sequence_number: 1 });
+      });
+    const e = await new ScyllaDecommission({ pollIntervalSeconds: 1 }).execute(env.ctx).catch((x: unknown) => x);
+    expect((e as UnrecoverableError).code).toBe('TOPOLOGY_REQUEST_FAILED');
+    expect((e as Error).message).toContain('Rolled back: a replica died');
+    expect(leaving.count('POST /storage_service/decommission')).toBe(0);
+  });
+
+  it('a resumed decommission (node LEAVING) whose request completes ends DECOMMISSIONED without a second POST', async () => {
+    let polls = 0;
+    leaving.on('GET /storage_service/operation_mode', () => json(polls < 2 ? 'LEAVING' : 'DECOMMISSIONED'));
+    member
+      .on('GET /task_manager/list_module_tasks/node_ops', () =>
+        json([{ task_id: 'T1', state: 'running', type: 'decommission', kind: 'cluster', scope: 'cluster', entity: '11111111-1111-1111-1111-111111111111', sequence_number: 1 }]),
+      )
+      .on('GET /task_manager/task_status/T1', () => {
+        polls++;
+        return json({ id: 'T1', state: polls >= 2 ? 'done' : 'running', type: 'decommission', entity: '11111111-1111-1111-1111-111111111111', error: '', sequence_number: 1 });
+      });
+    await expect(new ScyllaDecommission({ pollIntervalSeconds: 1 }).execute(env.ctx)).resolves.toEqual({ alreadyDecommissioned: false });
+    expect(polls).toBeGreaterThanOrEqual(2);
+    expect(leaving.count('POST /storage_service/decommission')).toBe(0);
+  });
+
+  it('a resumed removenode (node DL) waits on its request and fails with the reason when the coordinator rolls it back', async () => {
+    let polls = 0;
+    const state = () => (polls < 2 ? 'running' : 'failed');
+    member
+      .on('GET /storage_service/host_id', json([{ key: '127.0.0.2', value: 'M' }, { key: '127.0.0.9', value: DEAD }]))
+      .on('GET /gossiper/endpoint/live/', json(['127.0.0.2']))
+      .on('GET /gossiper/endpoint/down/', json(['127.0.0.9']))
+      .on('GET /storage_service/nodes/joining', json([]))
+      .on('GET /storage_service/nodes/leaving', () => json(polls < 2 ? ['127.0.0.9'] : []))
+      .on('GET /storage_service/nodes/moving', json([]))
+      .on('GET /storage_service/nodes/excluded', json([]))
+      .on('GET /storage_service/operation_mode', json('NORMAL'))
+      .on('GET /task_manager/list_module_tasks/node_ops', () =>
+        json([{ task_id: 'T1', state: state(), type: 'removenode', kind: 'cluster', scope: 'cluster', entity: DEAD, sequence_number: 1 }]),
+      )
+      .on('GET /task_manager/task_status/T1', () => {
+        polls++;
+        return json({ id: 'T1', state: state(), type: 'removenode', entity: DEAD, error: polls >= 2 ? 'Rolled back: streaming failed' : '', sequence_number: 1 });
+      });
+    const mctx = nodeContext(env.ctx.inventory, env.ctx.inventory.nodes[1]!, { clock: new FastClock() });
+    try {
+      const e = await new ScyllaRemoveNode({ hostId: DEAD, pollIntervalSeconds: 1 }).execute(mctx.ctx).catch((x: unknown) => x);
+      expect((e as UnrecoverableError).code).toBe('TOPOLOGY_REQUEST_FAILED');
+      expect((e as Error).message).toContain('Rolled back: streaming failed');
+      expect(member.count('POST /storage_service/remove_node')).toBe(0);
+    } finally {
+      await mctx.dispose();
+    }
+  });
+
   it('a removenode whose request failed reports the reason', async () => {
     member
       .on('GET /storage_service/host_id', json([{ key: '127.0.0.2', value: 'M' }, { key: '127.0.0.9', value: DEAD }]))

@@ -3,7 +3,7 @@ import { ClusterNormal } from '../conditions/cluster-normal.js';
 import { NoTopologyChange } from '../conditions/no-topology-change.js';
 import { UnlessNodeMode } from '../conditions/unless-node-mode.js';
 import { scyllaApi } from '../services/scylla-api-service.js';
-import { withCoordinatorReason } from './topology-requests.js';
+import { failedTopologyReason, findTopologyTask, waitTopologyTask, withCoordinatorReason } from './topology-requests.js';
 
 /** Parameters of {@link ScyllaDecommission}. */
 export interface ScyllaDecommissionOptions {
@@ -19,7 +19,8 @@ export interface ScyllaDecommissionOptions {
  * LEAVING or DECOMMISSIONED (a resume of this very decommission).
  *
  * Idempotency: reads `operation_mode` first: DECOMMISSIONED → done; LEAVING → waits (job clock)
- * until DECOMMISSIONED without a second POST; NORMAL → requires the CQL server up (as
+ * on the node's `decommission` topology request until it is done (or failed: the coordinator's
+ * reason), then until DECOMMISSIONED, without a second POST; NORMAL → requires the CQL server up (as
  * scylla-operator does, so a node still starting is not decommissioned), then POSTs. If the
  * POST fails or times out, the next attempt finds LEAVING and waits.
  *
@@ -56,7 +57,22 @@ export class ScyllaDecommission implements ExecuteNodeTask {
       // a failure carries the topology coordinator's reason when it rolled the leave back (issue 19)
       await withCoordinatorReason(ctx, () => api.decommission(o), { what: `${ctx.node.id}: decommission`, type: 'decommission', hostId: () => api.localHostId(o), except: ctx.node });
       mode = await api.operationMode(o);
-    } else if (mode !== 'LEAVING') {
+    } else if (mode === 'LEAVING') {
+      // A resume of this very decommission: wait on its topology request (task manager
+      // `node_ops`, asked of a member) so that a rollback fails with the coordinator's reason.
+      // A cluster that reports no such request (older ScyllaDB) is followed by mode alone.
+      const request = await api
+        .localHostId(o)
+        .then((hostId) => findTopologyTask(ctx, ctx.node, hostId, ['decommission']))
+        .catch((e: unknown) => {
+          if (ctx.signal.aborted) throw e;
+          return undefined;
+        });
+      if (request) {
+        await waitTopologyTask(ctx, request.taskId, { what: `${ctx.node.id}: decommission`, except: ctx.node, pollMs });
+        mode = await api.operationMode(o);
+      }
+    } else {
       throw new UnrecoverableError(`${ctx.node.id}: refusing to decommission a node in mode ${mode} (expected NORMAL)`, {
         code: 'DECOMMISSION_WRONG_MODE',
         details: { node: ctx.node.id, mode },
@@ -67,6 +83,13 @@ export class ScyllaDecommission implements ExecuteNodeTask {
       mode = await api.operationMode(o);
     }
     if (mode !== 'DECOMMISSIONED') {
+      const failed = await failedTopologyReason(ctx, ctx.node, await api.localHostId(o).catch(() => ''), 'decommission');
+      if (failed) {
+        throw new UnrecoverableError(`${ctx.node.id}: decommission failed in the topology coordinator: ${failed.reason} (topology request ${failed.taskId})`, {
+          code: 'TOPOLOGY_REQUEST_FAILED',
+          details: { taskId: failed.taskId, type: 'decommission', node: ctx.node.id, reason: failed.reason },
+        });
+      }
       throw new UnrecoverableError(`${ctx.node.id}: decommission ended in mode ${mode}, not DECOMMISSIONED; see the node's log`, {
         code: 'DECOMMISSION_FAILED',
         details: { node: ctx.node.id, mode },

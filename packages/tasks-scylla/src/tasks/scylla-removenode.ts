@@ -8,7 +8,7 @@ import {
   type NodeExecutionContext,
 } from '@scylla-cp/core';
 import { findViewSource, nodeOf } from '../conditions/cluster-view.js';
-import { withCoordinatorReason } from './topology-requests.js';
+import { findTopologyTask, waitTopologyTask, withCoordinatorReason } from './topology-requests.js';
 
 /** Parameters of {@link ScyllaRemoveNode}. */
 export interface ScyllaRemoveNodeOptions {
@@ -29,8 +29,9 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  *
  * No preconditions; checks in `execute`, from the coordinator's node-status view:
  * the host id absent from the view → already removed, done (idempotent); the node `DL` (being
- * removed: a resume after the blocking call was lost) → waits until it is gone, without a
- * second POST; the node `U` (alive)
+ * removed: a resume after the blocking call was lost) → waits on its `removenode` topology
+ * request (failed: `TOPOLOGY_REQUEST_FAILED` with the coordinator's reason), then until it is
+ * gone, without a second POST; the node `U` (alive)
  * → `UnrecoverableError` code `REMOVENODE_NODE_ALIVE` (decommission a live node instead);
  * any other node not `UN`, other than `ignore_nodes`, → `RecoverableError` code
  * `REMOVENODE_CLUSTER_NOT_READY`. After the POST the host id must be gone.
@@ -56,7 +57,18 @@ export class ScyllaRemoveNode implements ExecuteNodeTask, ExecuteClusterTask {
     const view = await client.nodeStatus(o);
     let row = view.byHostId(this.options.hostId);
     if (!row) return { alreadyRemoved: true, coordinator: node.id };
-    // already being removed (a resume after the blocking call was lost): wait, do not POST again
+    // already being removed (a resume after the blocking call was lost): wait, do not POST again;
+    // on its topology request first, so that a rollback fails with the coordinator's reason
+    if (row.state === 'L' && row.status !== 'U') {
+      const request = await findTopologyTask(ctx, undefined, this.options.hostId, ['removenode']).catch((e: unknown) => {
+        if (ctx.signal.aborted) throw e;
+        return undefined;
+      });
+      if (request) {
+        await waitTopologyTask(ctx, request.taskId, { what: `removenode of ${this.options.hostId}`, pollMs: (this.options.pollIntervalSeconds ?? 10) * 1000 });
+        row = (await client.nodeStatus(o)).byHostId(this.options.hostId);
+      }
+    }
     while (row && row.state === 'L' && row.status !== 'U') {
       await ctx.clock.sleep((this.options.pollIntervalSeconds ?? 10) * 1000, ctx.signal);
       row = (await client.nodeStatus(o)).byHostId(this.options.hostId);
