@@ -5,7 +5,7 @@ import { checkStart, openRequests } from './topology-admission.js';
 import { SystemClock, type Clock } from '../server/clock.js';
 import { sleepOn, WakeSignal } from './topology-clock.js';
 import type { SagaStep, StepGuard, TopologyCommandResult } from './topology-command.js';
-import { TopologyError, TopologyRpcError, TopologyStoppedError } from './topology-errors.js';
+import { ReplicatedLogError, TopologyError, TopologyRpcError, TopologyStoppedError } from './topology-errors.js';
 import type { AgentCommand, StreamRangesCommand, TopologyNodeAgent } from './topology-node-agent.js';
 import type { TopologyStateMachine } from './topology-state-machine.js';
 import type { TopologyNode, TopologyRequest, TopologyState } from './topology-types.js';
@@ -356,8 +356,9 @@ export class TopologyCoordinator {
         try {
           g = await this.#globalBarrier(run, s, guard);
         } catch (e) {
-          if (!run.active || e instanceof Conflict || e instanceof Deposed) throw e;
-          // ScyllaDB continues after a failed barrier here.
+          // ScyllaDB continues after a failed barrier here; not after a failed fence command
+          // (a lost leadership drops it, and finishing without it would skip the fence).
+          if (!run.active || e instanceof Conflict || e instanceof Deposed || e instanceof ReplicatedLogError) throw e;
         }
         if (t.kind === 'leave' || joining) {
           await this.#call(run, node.id, 'shutdown', (a, c) => a.shutdown(c), this.#o.rpcTimeoutMs ?? 2000).catch(() => {});
@@ -371,7 +372,7 @@ export class TopologyCoordinator {
         try {
           g = await this.#globalBarrier(run, s, guard);
         } catch (e) {
-          if (!run.active || e instanceof Conflict || e instanceof Deposed) throw e;
+          if (!run.active || e instanceof Conflict || e instanceof Deposed || e instanceof ReplicatedLogError) throw e;
         }
         if (t.kind === 'remove') await this.#race(run, this.#membership.addNonVoter(node));
         await this.#step(run, g, { kind: 'finish_rollback', requestId: rid });
