@@ -7,6 +7,8 @@ import { killChildMain } from '@scylla-cp/store-sql/test-support';
 import { PostgresStore } from '@scylla-cp/store-postgres';
 
 const [connectionString, schema, effects, jobId, cluster] = process.argv.slice(2) as [string, string, string, string, string];
-const store = await PostgresStore.open({ connectionString, schema, maxConnections: 4 });
+// Tagged with the job id so that the parent can wait, after a kill, until this child's
+// server backends have exited (see `afterKill` in kill-resume.test.ts).
+const store = await PostgresStore.open({ connectionString, schema, maxConnections: 4, poolConfig: { application_name: `kill-child:${jobId}` } });
 console.log('ready');
 await killChildMain(store, effects, jobId, cluster);

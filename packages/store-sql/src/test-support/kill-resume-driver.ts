@@ -38,6 +38,14 @@ export interface KillResumeOptions {
   maxKillDelayMs?: number;
   /** Wait before retrying a run refused because the killed runner's lease is still valid, ms. @default 100 */
   leaseWaitMs?: number;
+  /**
+   * Called after each kill, before the store is inspected: resolves once nothing the
+   * dead child sent can still be applied. A database server (PostgreSQL) may still
+   * commit a statement that a client sent just before it died; inspecting earlier
+   * would record a step as `running` that then commits `succeeded`. Not needed for
+   * an embedded store (SQLite), whose writes die with the process.
+   */
+  afterKill?: (jobId: string) => Promise<void>;
 }
 
 /** What {@link runKillResume} did. */
@@ -168,6 +176,7 @@ export async function runKillResume(o: KillResumeOptions): Promise<KillResumeRep
           expect(killed).toBe(true);
           shared.kills++;
           report.kills++;
+          await o.afterKill?.(jobId);
           const offset = fs.existsSync(effects) ? fs.statSync(effects).size : 0;
           const { steps, integrity } = await inspect(jobId);
           expect(integrity, `integrity after kill ${shared.kills} (SEED=${o.seed})`).toBe('ok');
