@@ -11,6 +11,8 @@ export * from './raft-sim-topology.js';
 export { simGroup0Leader, simGroup0LeaderNow, simTabletBalancing } from './raft-tablet-routes.js';
 export * from './replication.js';
 export * from './sim-cluster.js';
+export * from './sim-cluster-view.js';
+export { SCYLLA_UNIT, SCYLLA_YAML_PATH } from './node-provisioning.js';
 export * from './rest-api.js';
 export { nodeOpsTasks, topologyTaskId } from './topology-task-routes.js';
 export type { StreamingPercent } from './streaming-progress.js';

@@ -1,4 +1,4 @@
-import type { SimCluster } from './sim-cluster.js';
+import type { SimClusterView } from './sim-cluster-view.js';
 import { hash } from './util.js';
 import { OPERATION_MODE_METRIC, type SimNode } from './sim-node.js';
 
@@ -29,7 +29,7 @@ const QUANTILES = ['0.500000', '0.950000', '0.990000'];
  * labels: `shard="N"` on per-shard metrics, `shard="0"` on node-level ones, summaries with
  * `quantile="0.950000"`-style labels. Values are deterministic functions of the simulated state.
  */
-export function renderMetrics(cluster: SimCluster, node: SimNode): string {
+export function renderMetrics(cluster: SimClusterView, node: SimNode): string {
   cluster.sync();
   const now = cluster.clock.now();
   const shards = [...Array(node.shards).keys()].map(String);

@@ -1,6 +1,7 @@
 import { RaftSimTopology } from './raft-sim-topology.js';
-import type { SimRoute } from './rest-api.js';
-import type { SimCluster } from './sim-cluster.js';
+import { VOID } from './rest/rest-reply.js';
+import type { SimRoute } from './rest/sim-route.js';
+import type { SimClusterView } from './sim-cluster-view.js';
 import { runtimeError, SimHttpError } from './sim-errors.js';
 import type { SimNode } from './sim-node.js';
 
@@ -12,9 +13,9 @@ interface RoleState {
   leader?: string;
 }
 
-const states = new WeakMap<SimCluster, RoleState>();
+const states = new WeakMap<SimClusterView, RoleState>();
 
-function stateOf(cluster: SimCluster): RoleState {
+function stateOf(cluster: SimClusterView): RoleState {
   let s = states.get(cluster);
   if (!s) {
     s = { balancing: true };
@@ -24,7 +25,7 @@ function stateOf(cluster: SimCluster): RoleState {
 }
 
 /** Whether tablet load balancing is on in `cluster` (`POST /storage_service/tablets/balancing` sets it). */
-export function simTabletBalancing(cluster: SimCluster): boolean {
+export function simTabletBalancing(cluster: SimClusterView): boolean {
   return stateOf(cluster).balancing;
 }
 
@@ -33,7 +34,7 @@ export function simTabletBalancing(cluster: SimCluster): boolean {
  * group, or (with `{ topology: 'memory' }`) a stand-in: the first node by id
  * whose process runs, kept until it stops or steps down.
  */
-export function simGroup0Leader(cluster: SimCluster): SimNode | undefined {
+export function simGroup0Leader(cluster: SimClusterView): SimNode | undefined {
   if (cluster.topology instanceof RaftSimTopology) {
     const id = cluster.topology.group.leaderId;
     return id === undefined ? undefined : cluster.nodes.find((n) => n.id === id && n.process);
@@ -51,7 +52,7 @@ export function simGroup0Leader(cluster: SimCluster): SimNode | undefined {
  * the group runs on its own clock only while it has work, so a quiet group
  * may not have elected yet (its steps take no simulated time).
  */
-export async function simGroup0LeaderNow(cluster: SimCluster): Promise<SimNode | undefined> {
+export async function simGroup0LeaderNow(cluster: SimClusterView): Promise<SimNode | undefined> {
   if (cluster.topology instanceof RaftSimTopology && simGroup0Leader(cluster) === undefined) {
     const group = cluster.topology.group;
     let finished = false;
@@ -65,7 +66,7 @@ export async function simGroup0LeaderNow(cluster: SimCluster): Promise<SimNode |
   return simGroup0Leader(cluster);
 }
 
-async function stepDown(cluster: SimCluster, node: SimNode): Promise<void> {
+async function stepDown(cluster: SimClusterView, node: SimNode): Promise<void> {
   const leader = await simGroup0LeaderNow(cluster);
   if (leader?.id !== node.id) throw runtimeError(`Node ${node.hostId} is not a leader of group0`);
   if (cluster.topology instanceof RaftSimTopology) {
@@ -86,12 +87,11 @@ async function stepDown(cluster: SimCluster, node: SimNode): Promise<void> {
  * ScyllaDB declares them: `GET /raft/leader_host` (a JSON string host id),
  * `POST /raft/trigger_stepdown/` (`""`, its declared `string`; 500 `std::runtime_error` on a
  * node that does not lead), `POST /storage_service/tablets/balancing`
- * (`enabled` required; void). `VOID` is the simulator's marker of an empty
- * reply. The raft routes answer once `storage_service` is registered (ScyllaDB
+ * (`enabled` required; void). The raft routes answer once `storage_service` is registered (ScyllaDB
  * registers its raft API after group0 starts, later than that; close enough
  * for the tasks, which only call them on started nodes).
  */
-export function raftTabletRoutes(VOID: symbol): SimRoute[] {
+export function raftTabletRoutes(): SimRoute[] {
   return [
     {
       method: 'GET',

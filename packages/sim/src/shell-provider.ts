@@ -1,6 +1,6 @@
 import { InvalidInputError, type ScyllaCpPlugin, type ServiceProvider } from '@scylla-cp/core';
 import { NodeShellService, type NodeShell } from '@scylla-cp/tasks-scylla';
-import type { SimCluster } from './sim-cluster.js';
+import type { SimClusterControl } from './sim-cluster-view.js';
 import { SimShell } from './sim-shell.js';
 import { simHttpShellFor } from './sim-http-shell.js';
 
@@ -15,7 +15,7 @@ function noNode(): never {
  * {@link SimShell} of its node in `cluster` (inventory node ids must be the cluster's):
  * `registry.provide(simShellProvider(cluster))`.
  */
-export function simShellProvider(cluster: SimCluster): ServiceProvider<NodeShell> {
+export function simShellProvider(cluster: SimClusterControl): ServiceProvider<NodeShell> {
   const cache = new Map<string, SimShell>();
   return {
     key: NodeShellService,

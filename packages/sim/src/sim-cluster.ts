@@ -3,10 +3,9 @@ import { writeInventoryFile } from './inventory-output.js';
 import { renderMetrics } from './metrics-exposition.js';
 import { handleRestRequest, type SimRestReply } from './rest-api.js';
 import { SimHttpServers } from './sim-http.js';
+import { SCYLLA_UNIT, SCYLLA_YAML_PATH } from './node-provisioning.js';
+import type { ShardCompactions, SimClusterControl, SimInventoryOptions, SimNodeSummary, SystemctlResult } from './sim-cluster-view.js';
 import { flipUuid, hash, uuid } from './util.js';
-import type { simRequestPool } from './sim-request-pool.js';
-import type { simShellProvider } from './shell-provider.js';
-import type { SimHttpShell } from './sim-http-shell.js';
 import { parse as parseYaml } from 'yaml';
 import { SimFaultInjector } from './fault-injector.js';
 import { isLocalStrategy, replicasOf, type PlacementNode } from './replication.js';
@@ -20,53 +19,6 @@ import { StreamingProgress, type StreamingPercent } from './streaming-progress.j
 import { TokenRingTopology, type SimTopology } from './topology.js';
 import { RaftSimTopology } from './raft-sim-topology.js';
 import type { StreamRangesCommand } from '@scylla-cp/raft';
-
-/** Path of the Scylla configuration file in each node's virtual filesystem. */
-export const SCYLLA_YAML_PATH = '/etc/scylla/scylla.yaml';
-
-/** The systemd unit of Scylla. */
-export const SCYLLA_UNIT = 'scylla-server';
-
-/** Outcome of an emulated `systemctl` command. */
-export interface SystemctlResult {
-  exitCode: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Per-shard compaction figures of a node at one instant. */
-export interface ShardCompactions {
-  /** Compactions running (gauge `scylla_compaction_manager_compactions`). */
-  active: number;
-  /** Compaction tasks waiting (gauge `scylla_compaction_manager_pending_compactions`). */
-  pending: number;
-  /** Completed since the process started (counter). */
-  completed: number;
-}
-
-/** Options of {@link SimCluster.inventory}. */
-export interface SimInventoryOptions {
-  /** Sets the inventory's `connection.prometheus.url` (the Prometheus the conditions query). @default unset */
-  prometheusUrl?: string;
-}
-
-/** A summary of a node for tests and `GET /_sim/state`. */
-export interface SimNodeSummary {
-  id: string;
-  address: string;
-  dc: string;
-  rack: string;
-  hostId: string;
-  hostUp: boolean;
-  unit: string;
-  process: boolean;
-  mode: string;
-  gossip: boolean;
-  nativeTransport: boolean;
-  left: boolean;
-  pendingCompactions: number;
-  activeCompactions: number;
-}
 
 const SYSTEM_KEYSPACES: SimKeyspaceSpec[] = [
   { name: 'system', replication: { class: 'org.apache.cassandra.locator.LocalStrategy' }, tables: ['local', 'peers', 'compaction_history'] },
@@ -88,7 +40,7 @@ const SYSTEM_KEYSPACES: SimKeyspaceSpec[] = [
  * await cluster.stop();
  * ```
  */
-export class SimCluster {
+export class SimCluster implements SimClusterControl {
   /** Options with defaults applied (timings already multiplied by `timeScale`). */
   readonly options: ResolvedSimOptions;
   /** The clock driving the simulation. */
@@ -1405,10 +1357,10 @@ export class SimCluster {
    * `rack`, `zone`, `labels: { sim: 'true' }` and `connection`:
    * - after {@link start}: `scylla_api: { host, port }` (the node's REST server),
    *   `prometheus_target: 'host:port'` (its metrics server, the Prometheus `instance` label) and
-   *   `shell: { kind: 'sim', url }` (its control server, for {@link SimHttpShell});
+   *   `shell: { kind: 'sim', url }` (its control server, for `SimHttpShell`);
    * - before (in-process use): `scylla_api: { host: <address>, port: 10000 }`,
    *   `prometheus_target: '<address>:9180'`, `shell: { kind: 'sim' }`; reach the nodes with
-   *   {@link request}, {@link scrape}, {@link simRequestPool} and {@link simShellProvider}.
+   *   {@link request}, {@link scrape}, `simRequestPool` and `simShellProvider`.
    */
   inventory(options: SimInventoryOptions = {}): ClusterInventory {
     const started = this.#http !== undefined;

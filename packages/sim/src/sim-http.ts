@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { renderMetrics } from './metrics-exposition.js';
 import { handleRestRequest } from './rest-api.js';
-import type { SimCluster } from './sim-cluster.js';
+import type { SimClusterControl } from './sim-cluster-view.js';
 import { SimConnectionError } from './sim-errors.js';
 import { validateFault, type SimFault } from './sim-faults.js';
 import type { SimNode } from './sim-node.js';
@@ -110,18 +110,18 @@ function sendJson(res: ServerResponse, status: number, value: unknown): void {
 }
 
 /**
- * The HTTP shell around a {@link SimCluster}: per node a REST API server, a Prometheus metrics
+ * The HTTP shell around a simulated cluster (`SimCluster`): per node a REST API server, a Prometheus metrics
  * server and a control server (`/_sim/*`), each on its own ephemeral port. Created by
  * `SimCluster.start()`.
  */
 export class SimHttpServers {
-  readonly #cluster: SimCluster;
+  readonly #cluster: SimClusterControl;
   readonly #servers = new Map<SimNode, NodeServers>();
   #unsubscribe: (() => void) | undefined;
   #pumpAbort = new AbortController();
   #pumpDone: Promise<void> = Promise.resolve();
 
-  constructor(cluster: SimCluster) {
+  constructor(cluster: SimClusterControl) {
     this.#cluster = cluster;
   }
 

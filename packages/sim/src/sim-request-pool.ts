@@ -1,4 +1,4 @@
-import type { SimCluster } from './sim-cluster.js';
+import type { SimClusterControl } from './sim-cluster-view.js';
 import { onAbort } from './util.js';
 
 /** A request as an undici `Pool.request` takes it (the subset the simulator reads). */
@@ -32,7 +32,7 @@ export interface SimRequestPool {
  * `signal` rejects with its reason. `headersTimeout` is measured on the cluster's clock and rejects
  * with code `UND_ERR_HEADERS_TIMEOUT`.
  */
-export function simRequestPool(cluster: SimCluster, nodeId: string): SimRequestPool {
+export function simRequestPool(cluster: SimClusterControl, nodeId: string): SimRequestPool {
   cluster.node(nodeId);
   return {
     async request(o) {

@@ -1,6 +1,6 @@
 import type { ServiceProvider } from '@scylla-cp/core';
 import { ScyllaApiProviders } from '@scylla-cp/tasks-scylla';
-import type { SimCluster } from './sim-cluster.js';
+import type { SimClusterControl } from './sim-cluster-view.js';
 import { simShellProvider } from './shell-provider.js';
 import { simRequestPool } from './sim-request-pool.js';
 
@@ -15,13 +15,13 @@ export interface ServiceTarget {
  * `ScyllaApiClientsService`) over {@link simRequestPool}, and the node shell over
  * {@link SimShell}. Inventory nodes that are not nodes of `cluster` get real undici clients.
  */
-export function simServiceProviders(cluster: SimCluster): ServiceProvider<unknown>[] {
+export function simServiceProviders(cluster: SimClusterControl): ServiceProvider<unknown>[] {
   const ids = new Set(cluster.nodes.map((n) => n.id));
   const api = new ScyllaApiProviders({ poolFactory: (node) => (ids.has(node.id) ? simRequestPool(cluster, node.id) : undefined) });
   return [api.nodeProvider(), api.clientsProvider(), simShellProvider(cluster)] as ServiceProvider<unknown>[];
 }
 
 /** Registers {@link simServiceProviders} on a registry (after the plugins, so they override their defaults). */
-export function provideSimServices(registry: ServiceTarget, cluster: SimCluster): void {
+export function provideSimServices(registry: ServiceTarget, cluster: SimClusterControl): void {
   for (const p of simServiceProviders(cluster)) registry.provide(p);
 }

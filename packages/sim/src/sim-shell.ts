@@ -1,6 +1,7 @@
 import { RecoverableError } from '@scylla-cp/core';
 import type { NodeShell, ShellResult, ShellRunOptions } from '@scylla-cp/tasks-scylla';
-import { SCYLLA_UNIT, type SimCluster } from './sim-cluster.js';
+import { SCYLLA_UNIT } from './node-provisioning.js';
+import type { SimClusterControl } from './sim-cluster-view.js';
 import type { SimNode } from './sim-node.js';
 import { onAbort } from './util.js';
 
@@ -23,7 +24,7 @@ function unitName(u: string): string {
  * Unknown commands exit 127 (`bash: <cmd>: command not found`). A powered-off host throws
  * `RecoverableError` (code `SHELL_UNREACHABLE`), like an ssh connection failure.
  */
-export async function runSimCommand(cluster: SimCluster, node: SimNode, argv: readonly string[], stdin?: string | Uint8Array): Promise<ShellResult> {
+export async function runSimCommand(cluster: SimClusterControl, node: SimNode, argv: readonly string[], stdin?: string | Uint8Array): Promise<ShellResult> {
   cluster.sync();
   if (!node.hostUp) {
     throw new RecoverableError(`ssh: connect to host ${node.address} port 22: No route to host (simulated host ${node.id} is powered off)`, {
@@ -110,7 +111,7 @@ export async function runSimCommand(cluster: SimCluster, node: SimNode, argv: re
   }
 }
 
-async function packageManager(cluster: SimCluster, node: SimNode, tool: string, args: string[]): Promise<ShellResult> {
+async function packageManager(cluster: SimClusterControl, node: SimNode, tool: string, args: string[]): Promise<ShellResult> {
   const action = args.find((a) => !a.startsWith('-') && !a.includes('='));
   if (action === 'update' && (tool === 'apt-get' || tool === 'apt')) {
     return result(0, 'Reading package lists... Done\n');
@@ -131,7 +132,7 @@ function parentExists(files: Map<string, unknown>, path: string): boolean {
   return false;
 }
 
-async function systemctl(cluster: SimCluster, node: SimNode, args: string[]): Promise<ShellResult> {
+async function systemctl(cluster: SimClusterControl, node: SimNode, args: string[]): Promise<ShellResult> {
   const positional = args.filter((a) => !a.startsWith('-'));
   const [verb, rawUnit] = positional;
   if (verb === undefined) return result(1, '', 'systemctl: missing verb\n');
@@ -169,11 +170,11 @@ async function systemctl(cluster: SimCluster, node: SimNode, args: string[]): Pr
 
 /** The in-process {@link NodeShell} of one simulated node. */
 export class SimShell implements NodeShell {
-  readonly #cluster: SimCluster;
+  readonly #cluster: SimClusterControl;
   readonly #node: SimNode;
 
   /** @param cluster the simulated cluster @param nodeId the node's inventory id */
-  constructor(cluster: SimCluster, nodeId: string) {
+  constructor(cluster: SimClusterControl, nodeId: string) {
     this.#cluster = cluster;
     this.#node = cluster.node(nodeId);
   }

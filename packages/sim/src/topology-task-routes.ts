@@ -1,7 +1,7 @@
 import type { TopologyRequest } from '@scylla-cp/raft';
 import { RaftSimTopology } from './raft-sim-topology.js';
-import type { SimRoute } from './rest-api.js';
-import type { SimCluster } from './sim-cluster.js';
+import type { SimRoute } from './rest/sim-route.js';
+import type { SimClusterView as SimCluster } from './sim-cluster-view.js';
 import { SimHttpError } from './sim-errors.js';
 import { hash } from './util.js';
 

@@ -1,0 +1,163 @@
+import type { Clock, ClusterInventory } from '@scylla-cp/core';
+import type { SimFaultInjector } from './fault-injector.js';
+import type { SimRestReply } from './rest/rest-reply.js';
+import type { Scheduler } from './scheduler.js';
+import type { SimNode } from './sim-node.js';
+import type { SimActor, SimOpLog } from './sim-oplog.js';
+import type { ResolvedSimOptions, SimKeyspaceSpec, SimTiming } from './sim-options.js';
+import type { StreamingPercent } from './streaming-progress.js';
+import type { SimTopology } from './topology.js';
+
+// The layers around the simulation (REST routes, metrics, shells, HTTP servers, service
+// providers) see a cluster through these interfaces, never through the `SimCluster` class: the
+// class imports those layers, and they import only this file.
+
+/** Outcome of an emulated `systemctl` command. */
+export interface SystemctlResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Per-shard compaction figures of a node at one instant. */
+export interface ShardCompactions {
+  /** Compactions running (gauge `scylla_compaction_manager_compactions`). */
+  active: number;
+  /** Compaction tasks waiting (gauge `scylla_compaction_manager_pending_compactions`). */
+  pending: number;
+  /** Completed since the process started (counter). */
+  completed: number;
+}
+
+/** Options of `SimCluster.inventory`. */
+export interface SimInventoryOptions {
+  /** Sets the inventory's `connection.prometheus.url` (the Prometheus the conditions query). @default unset */
+  prometheusUrl?: string;
+}
+
+/** A summary of a node for tests and `GET /_sim/state`. */
+export interface SimNodeSummary {
+  id: string;
+  address: string;
+  dc: string;
+  rack: string;
+  hostId: string;
+  hostUp: boolean;
+  unit: string;
+  process: boolean;
+  mode: string;
+  gossip: boolean;
+  nativeTransport: boolean;
+  left: boolean;
+  pendingCompactions: number;
+  activeCompactions: number;
+}
+
+/**
+ * What a reader of a simulated cluster sees: its settings, clock, nodes and keyspaces, the ring,
+ * each node's view of the others, and the figures metrics and read-only routes report. Every
+ * read brings the simulation up to the clock first (see `sync`). Implemented by `SimCluster`.
+ */
+export interface SimClusterView {
+  /** Options with defaults applied (timings in milliseconds, already scaled). */
+  readonly options: ResolvedSimOptions;
+  /** The clock driving the simulation. */
+  readonly clock: Clock;
+  /** The timing knobs in effect (milliseconds, already scaled). */
+  readonly timing: Readonly<SimTiming>;
+  /** The operation log. */
+  readonly oplog: SimOpLog;
+  /** Fault injection. */
+  readonly faults: SimFaultInjector;
+  /** Token ownership and membership changes. */
+  readonly topology: SimTopology;
+  /** Every keyspace (user keyspaces, then system keyspaces if enabled). */
+  readonly keyspaces: readonly SimKeyspaceSpec[];
+  /** Every node, in inventory order. */
+  readonly nodes: readonly SimNode[];
+  /** The node with this id; throws naming the known ids if there is none. */
+  node(id: string): SimNode;
+  /** The node with this simulated address, if any. */
+  nodeByAddress(address: string): SimNode | undefined;
+  /** The keyspace with this name, if any. */
+  keyspace(name: string): SimKeyspaceSpec | undefined;
+  /** Applies every state change due by now (clock time). */
+  sync(): void;
+  /** Whether `viewer` currently sees `target` up through gossip. */
+  seesUp(viewer: SimNode, target: SimNode): boolean;
+  /** Nodes that are gossip members. */
+  members(): SimNode[];
+  /** Addresses `viewer` lists in `/gossiper/endpoint/live`, sorted. */
+  liveEndpoints(viewer: SimNode): string[];
+  /** Addresses `viewer` lists in `/gossiper/endpoint/down`, sorted. */
+  downEndpoints(viewer: SimNode): string[];
+  /** Replica node ids of every token range of a keyspace, by ring position. */
+  replicaSets(ks: SimKeyspaceSpec, localNode?: string): { start: string; end: string; replicas: string[] }[];
+  /** The node's settings from scylla.yaml as read at its last start. */
+  configOf(node: SimNode): Record<string, unknown>;
+  /** The schema version a node reports. */
+  schemaVersionOf(node: SimNode): string;
+  /** Whether the node's REST API accepts connections now. */
+  apiAccepting(node: SimNode): boolean;
+  /** Whether the node's metrics endpoint accepts connections now. */
+  metricsAccepting(node: SimNode): boolean;
+  /** Compaction figures per shard at the current instant. */
+  compactions(node: SimNode): ShardCompactions[];
+  /** Progress (0..1) of the running compaction of a shard. */
+  compactionProgress(node: SimNode): number;
+  /** `"Drained <remaining>/<total> ColumnFamilies"` numbers. */
+  drainProgress(node: SimNode): { remaining: number; total: number };
+  /** A topology request's streaming progress now, in percent (`undefined` before it streams). */
+  streamingPercent(requestId: string): StreamingPercent | undefined;
+}
+
+/**
+ * What the REST routes, the emulated shell and the HTTP control server may ask of a simulated
+ * cluster: the {@link SimClusterView} and the operations behind each endpoint and command.
+ * Implemented by `SimCluster`, whose methods document each operation.
+ */
+export interface SimClusterControl extends SimClusterView {
+  /** The events scheduled on the simulated timeline. */
+  readonly scheduler: Scheduler;
+  /** Registers a listener called after state changes; returns its removal. */
+  onChange(listener: () => void): () => void;
+  /** Appends to the oplog at the current simulated instant. */
+  log(node: SimNode, actor: SimActor, action: string, detail?: Record<string, unknown>): void;
+  /** Waits `ms` of clock time. */
+  pause(ms: number): Promise<void>;
+  /** Sends a REST request to a node in-process. */
+  request(nodeId: string, method: string, url: string): Promise<SimRestReply>;
+  /** A one-line-per-node summary. */
+  summary(): SimNodeSummary[];
+  /** The cluster as core's `ClusterInventory`. */
+  inventory(options?: SimInventoryOptions): ClusterInventory;
+  /** Ports of a node's servers (after `start`). */
+  ports(nodeId: string): { api: number; metrics: number; control: number };
+  // ---- process life (emulated systemd)
+  systemctlStart(nodeOrId: SimNode | string, actor?: SimActor): Promise<SystemctlResult>;
+  systemctlStop(nodeOrId: SimNode | string, actor?: SimActor): Promise<SystemctlResult>;
+  systemctlRestart(nodeOrId: SimNode | string, actor?: SimActor): Promise<SystemctlResult>;
+  reboot(nodeOrId: SimNode | string, actor?: SimActor): void;
+  kill(nodeOrId: SimNode | string, options?: { host?: boolean }): void;
+  powerOn(nodeOrId: SimNode | string): void;
+  // ---- storage service
+  drain(nodeOrId: SimNode | string, actor?: SimActor): Promise<void>;
+  setGossip(node: SimNode, on: boolean, actor: SimActor): void;
+  setNativeTransport(node: SimNode, on: boolean, actor: SimActor): void;
+  cleanup(node: SimNode, keyspace: string, actor?: SimActor): Promise<number>;
+  flush(node: SimNode, keyspace: string | undefined, actor?: SimActor): Promise<void>;
+  snapshot(node: SimNode, tag: string, keyspaces: string[] | undefined, actor?: SimActor): Promise<void>;
+  deleteSnapshot(node: SimNode, tag: string | undefined, keyspaces: string[] | undefined, actor?: SimActor): void;
+  // ---- repair
+  startRepair(node: SimNode, keyspace: string, actor?: SimActor): number;
+  repairStatus(node: SimNode, id: number): 'RUNNING' | 'SUCCESSFUL' | 'FAILED';
+  awaitRepair(node: SimNode, id: number, timeoutMs: number | undefined): Promise<'RUNNING' | 'SUCCESSFUL' | 'FAILED'>;
+  activeRepairs(node: SimNode): number[];
+  terminateRepairs(node: SimNode, actor?: SimActor): void;
+  // ---- membership
+  decommission(node: SimNode, actor?: SimActor): Promise<void>;
+  removeNode(coordinator: SimNode, hostId: string, actor?: SimActor): Promise<void>;
+  rebuild(node: SimNode, sourceDc: string | undefined, actor?: SimActor): Promise<void>;
+  bootstrapNode(spec: { dc: string; rack: string }, actor?: SimActor): Promise<SimNode>;
+  replaceNode(deadId: string, actor?: SimActor): Promise<SimNode>;
+}
