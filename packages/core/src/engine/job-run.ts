@@ -19,7 +19,8 @@ import { LeaseKeeper } from './lease-keeper.js';
 import type { ResumeState } from './resume-state.js';
 import { runRollingWindow } from './rolling-window.js';
 import { RunControls } from './run-controls.js';
-import { StepRunner, type StepHost, type StepToRun } from './step-runner.js';
+import { StepLane } from './step-lane.js';
+import { StepRunner, type StepHost, type StepInLane, type StepToRun } from './step-runner.js';
 import { MaintenanceWindow } from '../util/maintenance-window.js';
 import { APPROVAL_TAG, CANARY_APPROVAL_STEP_ID, approvalSteps, awaitingApprovalDetail, outsideWindowDetail } from './human-gates.js';
 
@@ -577,18 +578,36 @@ export class JobRun {
     }
   }
 
+  /**
+   * Runs a node's steps in order, as one {@link StepLane}: a step's success is
+   * committed with the next step's start when that one follows at once, and on
+   * its own otherwise (the lane is flushed on every way out).
+   */
   async #runNode(step: NodeWorkflowStep, nodeId: string): Promise<void> {
+    const lane = new StepLane((t) => this.#commit(t), () => this.#d.clock.now());
+    try {
+      await this.#runLane(step, nodeId, lane);
+    } finally {
+      await lane.flush();
+    }
+  }
+
+  async #runLane(step: NodeWorkflowStep, nodeId: string, lane: StepLane): Promise<void> {
     const tasks = step.tasks;
     for (let t = 0; t < tasks.length; t++) {
       const id = nodeStepId(step.id, nodeId, t);
       const resume = this.#resume;
-      if (resume?.isCompleted(id)) continue;
+      if (resume?.isCompleted(id)) {
+        if (!(await lane.flush())) return;
+        continue;
+      }
       const record = resume?.openRecord(id);
       if (!this.#canStartStep()) {
+        await lane.flush();
         this.#incomplete = true;
         return;
       }
-      const r = await this.#runStepIfNeeded({ stepId: id, spec: tasks[t]!, nodeId, ...(record ? { record } : {}) });
+      const r = await this.#runStepIfNeeded({ stepId: id, spec: tasks[t]!, nodeId, ...(record ? { record } : {}) }, { lane, holdSuccess: t < tasks.length - 1 });
       if (r === 'stopped') return;
       if (r === 'failed') {
         if (this.#storeError !== undefined) return;
@@ -602,15 +621,19 @@ export class JobRun {
     }
   }
 
-  /** Runs one step unless already done. */
-  async #runStepIfNeeded(s: StepToRun): Promise<'succeeded' | 'failed' | 'stopped'> {
-    if (this.#resume?.isCompleted(s.stepId)) return 'succeeded';
+  /** Runs one step unless already done (in a lane: see {@link StepRunner.run}). */
+  async #runStepIfNeeded(s: StepToRun, inLane?: StepInLane): Promise<'succeeded' | 'failed' | 'stopped'> {
+    if (this.#resume?.isCompleted(s.stepId)) {
+      if (inLane && !(await inLane.lane.flush())) return 'stopped';
+      return 'succeeded';
+    }
     const rec = s.record ?? this.#resume?.openRecord(s.stepId);
     if (rec?.state === 'failed') {
+      if (inLane && !(await inLane.lane.flush())) return 'stopped';
       // Failed in an earlier run and not reset (no retryFailed): it stays failed.
       this.#failures.step(s.stepId, s.nodeId, s.spec.tag, rec.lastError ?? { name: 'Error', message: 'failed in an earlier run', classification: 'unrecoverable' });
       return 'failed';
     }
-    return this.#steps.run(rec ? { ...s, record: rec } : s);
+    return this.#steps.run(rec ? { ...s, record: rec } : s, inLane);
   }
 }

@@ -13,6 +13,7 @@ import type { AttemptEvent, EngineEvents, LogLevel, RetryEvent, StepEvent } from
 import type { InFlightRegistry } from './in-flight-registry.js';
 import { computeRetryDelay } from './retry-policy.js';
 import { runAttempt } from './step-attempt.js';
+import type { StepLane } from './step-lane.js';
 import { waitForCondition, type AttemptWorkTracker } from './wait-for-condition.js';
 
 type Task = ExecuteNodeTask | ExecuteClusterTask;
@@ -69,6 +70,17 @@ export interface StepHost {
 /** What {@link StepRunner.run} reports. */
 export type StepResult = 'succeeded' | 'failed' | 'stopped';
 
+/** Where a step runs: its node's lane, and whether the lane's next step follows it. */
+export interface StepInLane {
+  lane: StepLane;
+  /**
+   * The lane has a next step: on success, hold this step's record for the
+   * next step's start instead of committing it (the lane's owner flushes it
+   * when the next step does not start). @default false
+   */
+  holdSuccess?: boolean;
+}
+
 /**
  * Runs one step: attempts (each settles before the next starts, see
  * `runAttempt`) with retries of recoverable errors by the step's policy.
@@ -99,9 +111,18 @@ export class StepRunner {
     return 'failed';
   }
 
-  /** Runs the step to success, failure, or a stop (pause before it, interrupt, store failure). */
-  async run(s: StepToRun): Promise<StepResult> {
+  /**
+   * Runs the step to success, failure, or a stop (pause before it, interrupt,
+   * store failure). In a lane (`inLane`), a success the lane holds from the
+   * previous step is committed with this step's first `running` record, or
+   * on its own before anything else when this step does not start; this
+   * step's own success is held when `inLane.holdSuccess`.
+   */
+  async run(s: StepToRun, inLane?: StepInLane): Promise<StepResult> {
     const h = this.h;
+    const lane = inLane?.lane;
+    /** Commits the previous step's held success on its own: this step does not start at once. */
+    const flush = async (): Promise<boolean> => (lane ? lane.flush() : true);
     const { clock } = h;
     const task = s.spec.tag;
     const startedAt = clock.now();
@@ -119,9 +140,11 @@ export class StepRunner {
     try {
       instance = s.nodeId !== undefined ? h.registry.create('nodeTask', task, s.spec.params) : h.registry.create('clusterTask', task, s.spec.params);
     } catch (e) {
+      if (!(await flush())) return 'stopped';
       return this.#fail(s, previousAttempts, toErrorDetail(e), startedAt);
     }
     if (firstAttempt > maxAttempts) {
+      if (!(await flush())) return 'stopped';
       const err = new UnrecoverableError(
         `step ${s.stepId} (!${task}) already used its ${maxAttempts} attempt(s) (retries: ${s.spec.retries}) in earlier runs. Retry the job to give failed steps a fresh budget.`,
         { code: 'RETRIES_EXHAUSTED', details: { stepId: s.stepId, attempts: previousAttempts, retries: s.spec.retries } },
@@ -132,6 +155,7 @@ export class StepRunner {
     for (let n = 0; ; n++) {
       const attempt = firstAttempt + n;
       if (!(await h.mayStart())) {
+        await flush();
         h.leftIncomplete();
         return 'stopped';
       }
@@ -140,18 +164,22 @@ export class StepRunner {
       const running: StepUpdate = { stepId: s.stepId, state: 'running', attempts: attempt, lastError: null };
       if (s.nodeId !== undefined) running.nodeId = s.nodeId;
       if (n === 0) running.startedAt = startedAt; // the store keeps the first one ever
+      const startEvent = {
+        type: n === 0 ? 'step.started' : 'step.attempt',
+        stepId: s.stepId,
+        data: s.nodeId !== undefined ? { attempt, nodeId: s.nodeId, task } : { attempt, task },
+      };
+      // The previous step's held success and this start: one transaction, the
+      // success's event first. Refused (stale token, store failure): neither is
+      // recorded, and the previous step stays `running` for a resume.
+      const held = n === 0 ? lane?.take() : undefined;
       const started = await h.commit({
         at: clock.now(),
-        steps: [running],
-        events: [
-          {
-            type: n === 0 ? 'step.started' : 'step.attempt',
-            stepId: s.stepId,
-            data: s.nodeId !== undefined ? { attempt, nodeId: s.nodeId, task } : { attempt, task },
-          },
-        ],
+        steps: held ? [held.update, running] : [running],
+        events: held ? [held.event, startEvent] : [startEvent],
       });
       if (!started) return 'stopped';
+      held?.settle();
       if (n === 0) this.#stepEvent(s, 'running', attempt, startedAt);
       const attemptEv: AttemptEvent = { jobId: h.jobId, at: clock.now(), stepId: s.stepId, task, attempt };
       if (s.nodeId !== undefined) attemptEv.nodeId = s.nodeId;
@@ -164,11 +192,19 @@ export class StepRunner {
         const u: StepUpdate = { stepId: s.stepId, state: 'succeeded', attempts: attempt, finishedAt: clock.now(), lastError: null };
         if (s.nodeId !== undefined) u.nodeId = s.nodeId;
         if (outcome.value !== undefined) u.result = jsonSafe(outcome.value);
-        const ok = await h.commit({ at: clock.now(), steps: [u], events: [{ type: 'step.succeeded', stepId: s.stepId, data: { attempt } }] });
+        const event = { type: 'step.succeeded', stepId: s.stepId, data: { attempt } };
+        const settle = (): void => {
+          h.gate.succeeded(s, instance);
+          h.stepSucceeded();
+          this.#stepEvent(s, 'succeeded', attempt, startedAt);
+        };
+        if (lane && inLane?.holdSuccess === true) {
+          lane.hold({ update: u, event, settle });
+          return 'succeeded';
+        }
+        const ok = await h.commit({ at: clock.now(), steps: [u], events: [event] });
         if (!ok) return 'stopped';
-        h.gate.succeeded(s, instance);
-        h.stepSucceeded();
-        this.#stepEvent(s, 'succeeded', attempt, startedAt);
+        settle();
         return 'succeeded';
       }
 

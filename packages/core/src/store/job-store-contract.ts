@@ -1,6 +1,6 @@
 import { ClusterLockedError, JobFinishedError, JobNotFoundError, LeaseHeldError, StaleFencingTokenError } from '../errors/store-errors.js';
 import type { JobPlan } from '../plan/job-plan.js';
-import { isCompletedStepState, type JobStore, type Lease, type NewJob } from './job-store.js';
+import { isCompletedStepState, type JobStore, type Lease, type NewJob, type Transition } from './job-store.js';
 
 /** The assertions the contract suite uses (a subset of vitest's / jest's `expect`). */
 export interface ContractAssertion {
@@ -391,6 +391,78 @@ export function jobStoreContract(name: string, makeStore: () => Promise<JobStore
         step!.state = 'succeeded';
         (step!.result as { a: number }).a = 2;
         expect((await store.getSteps('j'))[0]).toMatchObject({ state: 'running', result: { a: 1 } });
+      });
+    });
+
+    describe('step hand-off: a step\'s success and the next step\'s start in one commit', () => {
+      /** What the engine commits when step t0 of node n1 succeeds and t1 starts at once. */
+      const handOff = (at: number): Transition => ({
+        at,
+        steps: [
+          { stepId: 's0/n1/t0', nodeId: 'n1', state: 'succeeded', attempts: 1, finishedAt: at, lastError: null },
+          { stepId: 's0/n1/t1', nodeId: 'n1', state: 'running', attempts: 1, startedAt: at, lastError: null },
+        ],
+        events: [
+          { type: 'step.succeeded', stepId: 's0/n1/t0', data: { attempt: 1 } },
+          { type: 'step.started', stepId: 's0/n1/t1', data: { attempt: 1, nodeId: 'n1', task: 'noop' } },
+        ],
+      });
+      const startT0 = (lease: Lease, at: number) =>
+        store.commit(lease, {
+          at,
+          steps: [{ stepId: 's0/n1/t0', nodeId: 'n1', state: 'running', attempts: 1, startedAt: at, lastError: null }],
+          events: [{ type: 'step.started', stepId: 's0/n1/t0', data: { attempt: 1 } }],
+        });
+
+      it('records both steps and both events, the success first, at the commit time', async () => {
+        const lease = await jobIn('j', 'running');
+        await startT0(lease, 5_000);
+        await store.commit(lease, handOff(6_000));
+        const steps = (await store.getSteps('j')).sort((a, b) => a.stepId.localeCompare(b.stepId));
+        expect(steps).toEqual([
+          { jobId: 'j', stepId: 's0/n1/t0', nodeId: 'n1', state: 'succeeded', attempts: 1, startedAt: 5_000, finishedAt: 6_000 },
+          { jobId: 'j', stepId: 's0/n1/t1', nodeId: 'n1', state: 'running', attempts: 1, startedAt: 6_000 },
+        ]);
+        const events = (await store.listEvents('j')).slice(-2);
+        expect(events.map((e) => [e.type, e.stepId, e.at])).toEqual([
+          ['step.succeeded', 's0/n1/t0', 6_000],
+          ['step.started', 's0/n1/t1', 6_000],
+        ]);
+        expect(events[1]!.seq).toBeGreaterThan(events[0]!.seq);
+      });
+
+      it('a zombie runner\'s hand-off is refused wholly (StaleFencingTokenError): neither the success nor the start is written', async () => {
+        await store.createJob(newJob('j'));
+        const zombie = await store.acquireLease('j', 'h1', 1_000, 10_000);
+        await store.commit(zombie, { at: 10_000, job: { state: 'running' } });
+        await startT0(zombie, 10_100);
+        const fresh = await store.acquireLease('j', 'h2', 1_000, 20_000); // h1's lease expired
+        const stepsBefore = await store.getSteps('j');
+        const eventsBefore = await store.listEvents('j');
+        const jobBefore = await store.getJob('j');
+
+        const err = await rejects(store.commit(zombie, handOff(20_100)), StaleFencingTokenError);
+        expect(err).toMatchObject({ jobId: 'j', presentedToken: 1, currentToken: 2 });
+        expect(await store.getSteps('j')).toEqual(stepsBefore);
+        expect(await store.listEvents('j')).toEqual(eventsBefore);
+        expect(await store.getJob('j')).toEqual(jobBefore);
+        if (store.getResumeRecords) expect((await store.getResumeRecords('j')).completedStepIds).toEqual([]);
+
+        // The new holder, which runs t0 again, hands off under its own token.
+        await store.commit(fresh, handOff(20_200));
+        const states = Object.fromEntries((await store.getSteps('j')).map((s) => [s.stepId, s.state]));
+        expect(states).toEqual({ 's0/n1/t0': 'succeeded', 's0/n1/t1': 'running' });
+      });
+
+      it('a hand-off to a job that ended meanwhile is refused wholly (JobFinishedError)', async () => {
+        const lease = await jobIn('j', 'running');
+        await startT0(lease, 5_000);
+        await store.commit(lease, { at: 5_500, job: { state: 'cancelled' } });
+        const stepsBefore = await store.getSteps('j');
+        const eventsBefore = await store.listEvents('j');
+        await rejects(store.commit(lease, handOff(6_000)), JobFinishedError);
+        expect(await store.getSteps('j')).toEqual(stepsBefore);
+        expect(await store.listEvents('j')).toEqual(eventsBefore);
       });
     });
 
