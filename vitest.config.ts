@@ -7,6 +7,7 @@ export default defineConfig({
   resolve: {
     alias: {
       '@scylla-cp/core': pkg('core'),
+      '@scylla-cp/raft/rafttest': fileURLToPath(new URL('./packages/raft/src/rafttest/index.ts', import.meta.url)),
       '@scylla-cp/raft': pkg('raft'),
       '@scylla-cp/conditions': pkg('conditions'),
       '@scylla-cp/tasks-scylla': pkg('tasks-scylla'),

@@ -12,7 +12,8 @@
 // time out in the same tick and split the vote, and a split vote costs another full timeout.
 import { SystemClock } from '../packages/raft/src/server/clock.js';
 import { TcpTransport } from '../packages/raft/src/transport/tcp-transport.js';
-import { RaftTopologyCluster, type CoordinatorEvent, type InitialNode } from '../packages/raft/src/topology/index.js';
+import { RaftTopologyCluster } from '../packages/raft/src/rafttest/index.js';
+import type { CoordinatorEvent, InitialNode } from '../packages/raft/src/topology/index.js';
 
 const TRIALS = Number(process.env['BENCH_TRIALS'] ?? 10);
 const TICK_MS = Number(process.env['BENCH_TICK_MS'] ?? 5);

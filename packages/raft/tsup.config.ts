@@ -1,7 +1,8 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts'],
+  // `rafttest` is the harness subpath (@scylla-cp/raft/rafttest): dist/rafttest.*
+  entry: { index: 'src/index.ts', rafttest: 'src/rafttest/index.ts' },
   format: ['esm', 'cjs'],
   dts: true,
   sourcemap: true,

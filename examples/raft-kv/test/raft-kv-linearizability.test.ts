@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Prng } from '../../../packages/raft/src/index.js';
+import { RaftPrng as Prng } from '../../../packages/raft/src/index.js';
 import { call, freePort, spawnMember, waitFor } from './helpers.js';
 import { LinkProxy, type CutMode } from './link-proxy.js';
 import { checkRegisters, type RegisterOp } from './register-checker.js';

@@ -1,4 +1,7 @@
-export * from './prng.js';
+// The production surface of @scylla-cp/raft. Test and simulation harnesses
+// (the deterministic simulator, the virtual clock, the topology clusters) are
+// exported from the `@scylla-cp/raft/rafttest` subpath instead (src/rafttest/).
+export * from './raft-prng.js';
 export * from './errors.js';
 export * from './core/messages.js';
 export type * from './core/ready.js';
@@ -14,18 +17,10 @@ export type * from './storage/storage.js';
 export * from './storage/memory-storage.js';
 export type * from './transport/transport.js';
 export type * from './server/state-machine.js';
-export * from './server/clock.js';
+// Exported under Raft* names: `Clock` and `SystemClock` are @scylla-cp/core's names.
+export { type Clock as RaftClock, type TimerHandle, SystemClock as RaftSystemClock } from './server/clock.js';
 export * from './server/events.js';
 export * from './server/raft-server.js';
-export * from './sim/virtual-clock.js';
-export * from './sim/sim-network.js';
-export * from './sim/sim-disk.js';
-export * from './sim/sim-failure.js';
-export * from './sim/sim-kv.js';
-export * from './sim/safety-checker.js';
-export * from './sim/linearizability.js';
-export * from './sim/sim-cluster.js';
-export * from './sim/simulator.js';
 export * from './storage/sqlite-storage.js';
 export * from './transport/message-codec.js';
 export * from './transport/tcp-transport.js';

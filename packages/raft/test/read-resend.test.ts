@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { SimCluster, type RaftError } from '../src/index.js';
+import { type RaftError } from '../src/index.js';
+import { RaftSimCluster } from '../src/rafttest/index.js';
 
 describe('ReadIndex requests lost on a cut link are sent again', () => {
   it('a follower read issued while it cannot reach the leader completes soon after the link heals', () => {
-    const c = new SimCluster({ seed: 7, nodes: ['n1', 'n2', 'n3'], voters: ['n1', 'n2', 'n3'] });
+    const c = new RaftSimCluster({ seed: 7, nodes: ['n1', 'n2', 'n3'], voters: ['n1', 'n2', 'n3'] });
     c.net.faults.minDelayMs = 1;
     c.net.faults.maxDelayMs = 3;
     expect(c.runUntil(() => c.leader() !== null, 2000)).toBe(true);
-    const leader = (c.leader() as NonNullable<ReturnType<SimCluster['leader']>>).id;
+    const leader = (c.leader() as NonNullable<ReturnType<RaftSimCluster['leader']>>).id;
     c.write(leader, 'k');
     c.runFor(100);
     const follower = c.ids.find((id) => id !== leader) as string;

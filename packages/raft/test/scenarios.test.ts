@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { SimCluster, type Message } from '../src/index.js';
+import { type Message } from '../src/index.js';
+import { RaftSimCluster } from '../src/rafttest/index.js';
 import { CoreNet } from './helpers/core-net.js';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -67,17 +68,17 @@ describe('scenario: figure 8 (commit only by counting replicas of current-term e
   });
 });
 
-function cluster(seed: number, extra: Partial<ConstructorParameters<typeof SimCluster>[0]> = {}): SimCluster {
-  return new SimCluster({ seed, nodes: ['n1', 'n2', 'n3', 'n4', 'n5'], voters: ['n1', 'n2', 'n3', 'n4', 'n5'], ...extra });
+function cluster(seed: number, extra: Partial<ConstructorParameters<typeof RaftSimCluster>[0]> = {}): RaftSimCluster {
+  return new RaftSimCluster({ seed, nodes: ['n1', 'n2', 'n3', 'n4', 'n5'], voters: ['n1', 'n2', 'n3', 'n4', 'n5'], ...extra });
 }
 
-function awaitLeader(c: SimCluster, exclude: string[] = []): string {
+function awaitLeader(c: RaftSimCluster, exclude: string[] = []): string {
   const ok = c.runUntil(() => {
     const l = c.leader();
     return l !== null && !exclude.includes(l.id) && l.raft.log.term(l.raft.log.committed) === l.raft.currentTerm;
   }, 5000);
   expect(ok).toBe(true);
-  return (c.leader() as NonNullable<ReturnType<SimCluster['leader']>>).id;
+  return (c.leader() as NonNullable<ReturnType<RaftSimCluster['leader']>>).id;
 }
 
 describe('scenario: partitioned leader', () => {
@@ -112,7 +113,7 @@ describe('scenario: partitioned leader', () => {
 
 describe('scenario: lagging follower catches up by snapshot', () => {
   it('a follower that was down while the log was compacted receives InstallSnapshot', () => {
-    const c = new SimCluster({ seed: 5, nodes: ['n1', 'n2', 'n3'], voters: ['n1', 'n2', 'n3'], snapshotThresholdEntries: 10 });
+    const c = new RaftSimCluster({ seed: 5, nodes: ['n1', 'n2', 'n3'], voters: ['n1', 'n2', 'n3'], snapshotThresholdEntries: 10 });
     const l = awaitLeader(c);
     const lagger = c.ids.find((id) => id !== l) as string;
     c.crash(lagger);
@@ -139,7 +140,7 @@ describe('scenario: lagging follower catches up by snapshot', () => {
 
 describe('scenario: membership change during a partition', () => {
   it('joint consensus completes with a minority cut off; the cut-off member learns the result on heal', () => {
-    const c = new SimCluster({ seed: 3, nodes: ['n1', 'n2', 'n3', 'n4', 'n5'], voters: ['n1', 'n2', 'n3'] });
+    const c = new RaftSimCluster({ seed: 3, nodes: ['n1', 'n2', 'n3', 'n4', 'n5'], voters: ['n1', 'n2', 'n3'] });
     const l = awaitLeader(c);
     const cut = ['n1', 'n2', 'n3'].find((id) => id !== l) as string;
     c.net.partition([cut], c.ids.filter((id) => id !== cut));
@@ -176,7 +177,7 @@ describe('scenario: membership change during a partition', () => {
   });
 
   it('a leader partitioned in the middle of a change: the majority side settles on one configuration', () => {
-    const c = new SimCluster({ seed: 9, nodes: ['n1', 'n2', 'n3', 'n4'], voters: ['n1', 'n2', 'n3'] });
+    const c = new RaftSimCluster({ seed: 9, nodes: ['n1', 'n2', 'n3', 'n4'], voters: ['n1', 'n2', 'n3'] });
     const l = awaitLeader(c);
     c.server(l)?.changeMembershipWith([{ type: 'addVoter', node: 'n4' }], () => {});
     c.runFor(3); // the entry may or may not have left the leader

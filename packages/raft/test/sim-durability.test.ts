@@ -1,20 +1,20 @@
 import { describe, expect, it } from 'vitest';
+import { RaftPrng } from '../src/index.js';
 import {
-  Prng,
   runSimulation,
   SimDisk,
   simOptionsFromSeed,
-  VirtualClock,
+  RaftVirtualClock,
   type SimDiskMutation,
   type SimRunOptions,
-} from '../src/index.js';
+} from '../src/rafttest/index.js';
 import { seedReport } from './helpers/seed-shard.js';
 
 const entry = (index: number, term: number) => ({ index, term, type: 'normal' as const, data: new TextEncoder().encode(`e${index}`) });
 
-function disk(syncMaxMs = 10, seed = 1): { clock: VirtualClock; d: SimDisk } {
-  const clock = new VirtualClock();
-  return { clock, d: new SimDisk({ clock, prng: new Prng(seed), syncMaxMs }) };
+function disk(syncMaxMs = 10, seed = 1): { clock: RaftVirtualClock; d: SimDisk } {
+  const clock = new RaftVirtualClock();
+  return { clock, d: new SimDisk({ clock, prng: new RaftPrng(seed), syncMaxMs }) };
 }
 
 describe('SimDisk: only synced writes survive a crash', () => {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Prng, SqliteStorage, type Entry } from '../src/index.js';
+import { RaftPrng, SqliteStorage, type Entry } from '../src/index.js';
 import { expectedData } from './fixtures/storage-writer-data.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'raft-sqlite-'));
@@ -34,7 +34,7 @@ describe('SqliteStorage', () => {
   it('crash test: SIGKILL mid-write (sync and async fsync) keeps the log intact up to the last acknowledged entry', async () => {
     const seed = Number(process.env['SEED'] ?? 20261121);
     console.log(`SEED=${seed}`);
-    const prng = new Prng(seed);
+    const prng = new RaftPrng(seed);
     const path = join(dir, 'crash.db');
     const writer = fileURLToPath(new URL('./fixtures/storage-writer.ts', import.meta.url));
     for (let round = 0; round < 6; round++) {

@@ -1,15 +1,14 @@
 import type { Clock } from '@scylla-cp/core';
 import {
   isFinalStatus,
-  SimulatedTopologyCluster,
   TopologyTimeoutError,
-  VirtualClock as RaftVirtualClock,
   type NodeState,
   type StreamRangesCommand,
   type TopologyOutcome,
   type TopologyState,
   type TransitionState,
 } from '@scylla-cp/raft';
+import { RaftVirtualClock, SimulatedTopologyCluster } from '@scylla-cp/raft/rafttest';
 import type { RingEntry, RingState, SimTopology } from './topology.js';
 
 /** A founding member of a {@link RaftSimTopology}. */

@@ -1,5 +1,5 @@
 import { ConfChangeInProgressError, InvalidConfChangeError, NotLeaderError } from '../errors.js';
-import { Prng } from '../prng.js';
+import { RaftPrng } from '../raft-prng.js';
 import { JointQuorum } from '../quorum/joint.js';
 import { Progress } from '../tracker/progress.js';
 import { allMembers, applyConfChange, isVoterIn } from './confchange.js';
@@ -129,7 +129,7 @@ export class RaftCore {
   private msgs: Message[] = [];
   private prevHard: HardState;
   private prevSoft: SoftState;
-  private readonly prng: Prng;
+  private readonly prng: RaftPrng;
   private readonly electionTicks: number;
   private readonly heartbeatTicks: number;
   private readonly preVote: boolean;
@@ -142,7 +142,7 @@ export class RaftCore {
 
   constructor(options: RaftCoreOptions, boot: CoreBootState) {
     this.id = options.id;
-    this.prng = new Prng(options.seed);
+    this.prng = new RaftPrng(options.seed);
     this.electionTicks = options.electionTicks ?? 10;
     this.heartbeatTicks = options.heartbeatTicks ?? 1;
     this.preVote = options.preVote ?? true;

@@ -12,7 +12,4 @@ export * from './topology-node-agent.js';
 export * from './topology-coordinator.js';
 export * from './topology-client.js';
 export * from './in-memory-replicated-log.js';
-export * from './virtual-raft-group.js';
-export * from './simulated-topology-cluster.js';
 export * from './raft-server-log.js';
-export * from './raft-topology-cluster.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeOptions, runSimulation, simOptionsFromSeed } from '../../src/index.js';
+import { describeOptions, runSimulation, simOptionsFromSeed } from '../../src/rafttest/index.js';
 
 /**
  * Seeds per shard; four shard files give the suite's 2,000 seeds, run in parallel by

@@ -1,10 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  settle,
-  SimulatedTopologyCluster,
-  type SimulatedTopologyClusterOptions,
-  type StreamRangesCommand,
-} from '../../src/topology/index.js';
+import { type StreamRangesCommand } from '../../src/index.js';
+import { settle, SimulatedTopologyCluster, type SimulatedTopologyClusterOptions } from '../../src/rafttest/index.js';
 
 const founders = ['n1', 'n2', 'n3', 'n4', 'n5'].map((id, i) => ({ id, address: `10.0.0.${i + 1}`, dc: 'dc1', rack: 'r1' }));
 

@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { Prng } from '../../src/prng.js';
-import { VirtualClock } from '../../src/sim/virtual-clock.js';
-import { runVirtualClock, SimulatedTopologyCluster, VirtualRaftGroup, type SimulatedTopologyClusterOptions } from '../../src/topology/index.js';
+import { RaftPrng } from '../../src/index.js';
+import {
+  RaftVirtualClock,
+  runVirtualClock,
+  SimulatedTopologyCluster,
+  VirtualRaftGroup,
+  type SimulatedTopologyClusterOptions,
+} from '../../src/rafttest/index.js';
 
 const founders = ['n1', 'n2', 'n3', 'n4', 'n5'].map((id, i) => ({ id, address: `10.0.0.${i + 1}`, dc: 'dc1', rack: `r${(i % 3) + 1}` }));
 
@@ -13,8 +18,8 @@ async function cluster(options: Partial<SimulatedTopologyClusterOptions> = {}): 
 
 describe('VirtualRaftGroup membership changes', () => {
   it('adds and removes voters through the leader, one change at a time; a removed leader steps down', async () => {
-    const clock = new VirtualClock();
-    const g = new VirtualRaftGroup({ voters: ['a', 'b', 'c'], learners: ['d'], initialNodes: [], clock, prng: new Prng(3) });
+    const clock = new RaftVirtualClock();
+    const g = new VirtualRaftGroup({ voters: ['a', 'b', 'c'], learners: ['d'], initialNodes: [], clock, prng: new RaftPrng(3) });
     await runVirtualClock(clock, clock.now() + 500);
     const leader = g.leaderId!;
     expect(leader).toBeDefined();
@@ -47,8 +52,8 @@ describe('VirtualRaftGroup membership changes', () => {
   });
 
   it('refuses to remove the last voter', async () => {
-    const clock = new VirtualClock();
-    const g = new VirtualRaftGroup({ voters: ['a'], initialNodes: [], clock, prng: new Prng(1) });
+    const clock = new RaftVirtualClock();
+    const g = new VirtualRaftGroup({ voters: ['a'], initialNodes: [], clock, prng: new RaftPrng(1) });
     await runVirtualClock(clock, clock.now() + 300);
     await expect(g.removeVoter('a', 'a')).rejects.toThrow(/last voter/);
     g.stop();

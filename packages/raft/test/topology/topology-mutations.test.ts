@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { TopologyTestingKnobs } from '../../src/topology/index.js';
+import { type TopologyTestingKnobs } from '../../src/index.js';
 import { runTopologySeed } from './topology-sim-harness.js';
 import { raftTargetWith } from './topology-sim-raft-target.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { VirtualClock } from '../../src/sim/virtual-clock.js';
+import { RaftVirtualClock, runVirtualClock } from '../../src/rafttest/index.js';
 import {
   FencingGuard,
   InMemoryReplicatedLog,
@@ -10,10 +10,9 @@ import {
   TopologyClient,
   TopologyCoordinator,
   TopologyStateMachine,
-  runVirtualClock,
   type StreamRangesCommand,
   type TopologyNodeAgent,
-} from '../../src/topology/index.js';
+} from '../../src/index.js';
 
 const founders = ['n1', 'n2', 'n3'].map((id, i) => ({ id, address: `10.0.0.${i + 1}`, dc: 'dc1', rack: 'r1' }));
 
@@ -86,7 +85,7 @@ describe('LocalNodeAgent', () => {
 
 describe('TopologyCoordinator over the one-replica log', () => {
   function setup(streamMs: number) {
-    const clock = new VirtualClock();
+    const clock = new RaftVirtualClock();
     const sm = new TopologyStateMachine({ initialNodes: founders });
     const log = new InMemoryReplicatedLog(sm, 1);
     const fd = new ManualFailureDetector();

@@ -1,15 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { Prng } from '../../src/prng.js';
-import { SimNetwork } from '../../src/sim/sim-network.js';
-import { VirtualClock } from '../../src/sim/virtual-clock.js';
-import { RaftTopologyCluster, type CoordinatorEvent } from '../../src/topology/index.js';
+import { RaftPrng, type CoordinatorEvent } from '../../src/index.js';
+import { SimNetwork, RaftVirtualClock, RaftTopologyCluster } from '../../src/rafttest/index.js';
 
 const founders = ['n1', 'n2', 'n3'].map((id, i) => ({ id, address: `10.0.0.${i + 1}`, dc: 'dc1', rack: 'r1' }));
 const spec = (id: string) => ({ id, address: `10.0.1.${id.slice(1)}`, dc: 'dc1', rack: 'r1' });
 
 function make(seed: number, onCoordinatorEvent?: (id: string, e: CoordinatorEvent) => void): { c: RaftTopologyCluster; net: SimNetwork } {
-  const clock = new VirtualClock();
-  const net = new SimNetwork(clock, new Prng(seed));
+  const clock = new RaftVirtualClock();
+  const net = new SimNetwork(clock, new RaftPrng(seed));
   const c = new RaftTopologyCluster({
     nodes: founders,
     clock,

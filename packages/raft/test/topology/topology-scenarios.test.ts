@@ -1,14 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { SystemClock } from '../../src/server/clock.js';
 import {
-  SimulatedTopologyCluster,
+  RaftSystemClock as SystemClock,
   StaleTopologyError,
   TRANSITION_NODE_STATES,
   type CoordinatorEvent,
-  type SimulatedTopologyClusterOptions,
   type StepCommand,
   type TopologyState,
-} from '../../src/topology/index.js';
+} from '../../src/index.js';
+import { SimulatedTopologyCluster, type SimulatedTopologyClusterOptions } from '../../src/rafttest/index.js';
 
 const founders = ['n1', 'n2', 'n3'].map((id, i) => ({ id, address: `10.0.0.${i + 1}`, dc: 'dc1', rack: 'r1' }));
 const spec = (id: string) => ({ id, address: `10.0.1.${id.slice(1)}`, dc: 'dc1', rack: 'r1' });

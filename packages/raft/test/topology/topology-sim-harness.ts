@@ -5,9 +5,8 @@
  * on every apply of every replica. One seed = one run; `runTopologySeed`
  * returns the violations (empty when the run passed).
  */
-import { Prng } from '../../src/prng.js';
 import {
-  SimulatedTopologyCluster,
+  RaftPrng,
   type CoordinatorEvent,
   type InitialNode,
   type TopologyStateMachine,
@@ -19,7 +18,8 @@ import {
   type TopologyRequestSpec,
   type TopologyState,
   type AgentCommand,
-} from '../../src/topology/index.js';
+} from '../../src/index.js';
+import { SimulatedTopologyCluster } from '../../src/rafttest/index.js';
 
 export interface SeedReport {
   readonly seed: number;
@@ -162,7 +162,7 @@ const virtualGroupTarget: SimTargetFactory = (nodes, seed, onCoordinatorEvent) =
   new SimulatedTopologyCluster({ nodes, seed, staleCommitProbability: 0.5, onCoordinatorEvent });
 
 export async function runTopologySeed(seed: number, options: SimOptions = {}, factory: SimTargetFactory = virtualGroupTarget): Promise<SeedReport> {
-  const prng = new Prng(seed);
+  const prng = new RaftPrng(seed);
   const founders = prng.int(3, 6);
   const dcs = ['dc1', 'dc2'];
   const nodes = Array.from({ length: founders }, (_, i) => ({ id: `n${i + 1}`, address: `10.0.0.${i + 1}`, dc: dcs[i % 2]!, rack: 'r1' }));

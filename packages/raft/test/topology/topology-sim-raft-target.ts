@@ -1,8 +1,5 @@
-import { Prng } from '../../src/prng.js';
-import { SimDisk } from '../../src/sim/sim-disk.js';
-import { SimNetwork } from '../../src/sim/sim-network.js';
-import { VirtualClock } from '../../src/sim/virtual-clock.js';
-import { RaftTopologyCluster, type TopologyTestingKnobs } from '../../src/topology/index.js';
+import { RaftPrng, type TopologyTestingKnobs } from '../../src/index.js';
+import { SimDisk, SimNetwork, RaftVirtualClock, RaftTopologyCluster } from '../../src/rafttest/index.js';
 import type { SimTarget, SimTargetFactory } from './topology-sim-harness.js';
 
 /**
@@ -13,8 +10,8 @@ import type { SimTarget, SimTargetFactory } from './topology-sim-harness.js';
  */
 export function raftTargetWith(knobs?: TopologyTestingKnobs): SimTargetFactory {
   return (nodes, seed, onCoordinatorEvent, onAgentExecute) => {
-    const clock = new VirtualClock();
-    const prng = new Prng(seed);
+    const clock = new RaftVirtualClock();
+    const prng = new RaftPrng(seed);
     const net = new SimNetwork(clock, prng.fork());
     const diskPrng = prng.fork();
     const syncMaxMs = diskPrng.int(0, 4);

@@ -6,7 +6,7 @@ import {
   type SagaStep,
   type TopologyCommandResult,
   type TopologyRequestSpec,
-} from '../../src/topology/index.js';
+} from '../../src/index.js';
 
 const founders = ['n1', 'n2', 'n3'].map((id, i) => ({ id, address: `10.0.0.${i + 1}`, dc: 'dc1', rack: `r${i + 1}` }));
 const fresh = (id: string, rack = 'r1') => ({ id, address: `10.0.1.${id}`, dc: 'dc1', rack });

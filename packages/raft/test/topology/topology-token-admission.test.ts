@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TopologyStateMachine, type SagaStep, type TopologyCommandResult, type TopologyRequestSpec } from '../../src/topology/index.js';
+import { TopologyStateMachine, type SagaStep, type TopologyCommandResult, type TopologyRequestSpec } from '../../src/index.js';
 
 const founders = ['n1', 'n2', 'n3'].map((id, i) => ({ id, address: `10.0.0.${i + 1}`, dc: 'dc1', rack: `r${i + 1}` }));
 const fresh = (id: string) => ({ id, address: `10.0.1.${id}`, dc: 'dc1', rack: 'r1' });

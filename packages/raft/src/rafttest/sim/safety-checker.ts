@@ -1,7 +1,7 @@
-import type { Entry, Message, NodeId } from '../core/messages.js';
-import { canSendBeforePersist } from '../core/ready.js';
-import type { RaftCore } from '../core/raft-core.js';
-import type { StorageUpdate } from '../storage/storage.js';
+import type { Entry, Message, NodeId } from '../../core/messages.js';
+import { canSendBeforePersist } from '../../core/ready.js';
+import type { RaftCore } from '../../core/raft-core.js';
+import type { StorageUpdate } from '../../storage/storage.js';
 import { SimFailure } from './sim-failure.js';
 
 const decoder = new TextDecoder();

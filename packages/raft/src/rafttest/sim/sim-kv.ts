@@ -1,4 +1,4 @@
-import type { StateMachine } from '../server/state-machine.js';
+import type { StateMachine } from '../../server/state-machine.js';
 import { chainDigest } from './safety-checker.js';
 
 const enc = new TextEncoder();

@@ -1,13 +1,13 @@
-import type { NodeId } from '../core/messages.js';
-import { NotLeaderError } from '../errors.js';
-import { Prng } from '../prng.js';
-import { SimCluster, type SimClusterOptions } from './sim-cluster.js';
+import type { NodeId } from '../../core/messages.js';
+import { NotLeaderError } from '../../errors.js';
+import { RaftPrng } from '../../raft-prng.js';
+import { RaftSimCluster, type RaftSimClusterOptions } from './raft-sim-cluster.js';
 import { SimFailure, type SimFailureKind } from './sim-failure.js';
 
 /** Every knob of one simulator run; derived from the seed ("swarm testing"). */
 export interface SimRunOptions {
   readonly seed: number;
-  readonly cluster: SimClusterOptions;
+  readonly cluster: RaftSimClusterOptions;
   readonly dropRate: number;
   readonly duplicateRate: number;
   readonly minDelayMs: number;
@@ -38,7 +38,7 @@ export interface SimRunOptions {
   /** Largest tick drift: each start of a member draws its tick length in tickMs·(1 ± this). */
   readonly tickDrift: number;
   /** Test hook: called once after the cluster is built, before the run (inject extra faults). */
-  readonly inject?: (cluster: SimCluster) => void;
+  readonly inject?: (cluster: RaftSimCluster) => void;
 }
 
 /** Wall-clock limits of one run (a watchdog, outside the deterministic simulation). */
@@ -67,7 +67,7 @@ export interface SimRunResult {
 
 /** Derives the run options from `seed`. */
 export function simOptionsFromSeed(seed: number): SimRunOptions {
-  const p = new Prng(seed ^ 0x5eed);
+  const p = new RaftPrng(seed ^ 0x5eed);
   const pool = p.int(3, 6);
   const nodes = Array.from({ length: pool }, (_, i) => `n${i + 1}`);
   const voterCount = p.chance(0.1) ? 1 : Math.min(pool, p.pick([3, 3, 3, 5]));
@@ -145,10 +145,10 @@ export function describeOptions(o: SimRunOptions): string {
  * on every member of the configuration within `livenessMs`. Checks run continuously.
  */
 export function runSimulation(options: SimRunOptions, limits?: SimRunLimits): SimRunResult {
-  let cluster: SimCluster | null = null;
+  let cluster: RaftSimCluster | null = null;
   let failure: SimRunResult['failure'];
   try {
-    cluster = new SimCluster(options.cluster);
+    cluster = new RaftSimCluster(options.cluster);
     if (limits) {
       const c = cluster;
       const deadline = limits.wallNow() + limits.wallBudgetMs;
@@ -183,7 +183,7 @@ export function runSimulation(options: SimRunOptions, limits?: SimRunLimits): Si
   };
 }
 
-function runPhases(c: SimCluster, o: SimRunOptions): void {
+function runPhases(c: RaftSimCluster, o: SimRunOptions): void {
   const p = c.prng.fork();
   c.net.faults.dropRate = o.dropRate;
   c.net.faults.duplicateRate = o.duplicateRate;

@@ -1,4 +1,4 @@
-import type { Clock, TimerHandle } from '../server/clock.js';
+import type { Clock, TimerHandle } from '../../server/clock.js';
 
 interface Timer {
   readonly time: number;
@@ -11,7 +11,7 @@ interface Timer {
  * Virtual time for the simulator: callbacks run in (time, scheduling order) order, and
  * time jumps straight to the next callback. Deterministic by construction.
  */
-export class VirtualClock implements Clock {
+export class RaftVirtualClock implements Clock {
   private nowMs = 0;
   private seq = 0;
   private heap: Timer[] = [];

@@ -1,20 +1,20 @@
-import type { NodeId } from '../core/messages.js';
-import type { RaftCore } from '../core/raft-core.js';
-import { NotLeaderError, ProposalDroppedError, type RaftError } from '../errors.js';
-import { Prng } from '../prng.js';
-import { RaftServer } from '../server/raft-server.js';
+import type { NodeId } from '../../core/messages.js';
+import type { RaftCore } from '../../core/raft-core.js';
+import { NotLeaderError, ProposalDroppedError, type RaftError } from '../../errors.js';
+import { RaftPrng } from '../../raft-prng.js';
+import { RaftServer } from '../../server/raft-server.js';
 import { checkLinearizable, type HistoryOp } from './linearizability.js';
 import { SafetyChecker } from './safety-checker.js';
-import type { StorageUpdate } from '../storage/storage.js';
-import type { Transport } from '../transport/transport.js';
+import type { StorageUpdate } from '../../storage/storage.js';
+import type { Transport } from '../../transport/transport.js';
 import { SimDisk, type SimCrashLoss, type SimDiskMutation } from './sim-disk.js';
 import { SimFailure } from './sim-failure.js';
 import { encodeWrite, SimKv } from './sim-kv.js';
 import { SimNetwork } from './sim-network.js';
-import { VirtualClock } from './virtual-clock.js';
+import { RaftVirtualClock } from './raft-virtual-clock.js';
 
-/** Configuration of a {@link SimCluster}. Times are virtual milliseconds. */
-export interface SimClusterOptions {
+/** Configuration of a {@link RaftSimCluster}. Times are virtual milliseconds. */
+export interface RaftSimClusterOptions {
   readonly seed: number;
   /** Every server that exists (members and future joiners). */
   readonly nodes: readonly NodeId[];
@@ -61,14 +61,14 @@ export interface SimClusterOptions {
 }
 
 /**
- * N {@link RaftServer}s on a {@link VirtualClock} and a {@link SimNetwork}, each on a
+ * N {@link RaftServer}s on a {@link RaftVirtualClock} and a {@link SimNetwork}, each on a
  * {@link SimDisk} whose synced part survives crashes, a register-map state machine, a client
  * history and the {@link SafetyChecker} wired in. Used by the random simulator and by
  * scenario tests.
  */
-export class SimCluster {
-  readonly clock = new VirtualClock();
-  readonly prng: Prng;
+export class RaftSimCluster {
+  readonly clock = new RaftVirtualClock();
+  readonly prng: RaftPrng;
   readonly net: SimNetwork;
   readonly checker = new SafetyChecker();
   readonly history: HistoryOp[] = [];
@@ -90,8 +90,8 @@ export class SimCluster {
   private events = 0;
   private readonly tickMs = new Map<NodeId, number>();
 
-  constructor(readonly options: SimClusterOptions) {
-    this.prng = new Prng(options.seed);
+  constructor(readonly options: RaftSimClusterOptions) {
+    this.prng = new RaftPrng(options.seed);
     this.net = new SimNetwork(this.clock, this.prng.fork());
     for (const id of options.nodes) {
       this.storages.set(

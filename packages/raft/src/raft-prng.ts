@@ -3,7 +3,7 @@
  * Deterministic across platforms: the same seed yields the same sequence. Never use
  * `Math.random()` in the core or the simulator; take one of these instead.
  */
-export class Prng {
+export class RaftPrng {
   private s0: number;
   private s1: number;
   private s2: number;
@@ -60,7 +60,7 @@ export class Prng {
 
   /** A uniformly chosen element; throws on an empty array. */
   pick<T>(items: readonly T[]): T {
-    if (items.length === 0) throw new RangeError('Prng.pick: empty array');
+    if (items.length === 0) throw new RangeError('RaftPrng.pick: empty array');
     return items[this.int(0, items.length)] as T;
   }
 
@@ -77,8 +77,8 @@ export class Prng {
   }
 
   /** An independent generator derived from this one (for per-component streams). */
-  fork(): Prng {
-    return new Prng(this.nextUint32());
+  fork(): RaftPrng {
+    return new RaftPrng(this.nextUint32());
   }
 }
 

@@ -1,7 +1,7 @@
-import type { Message, NodeId } from '../core/messages.js';
-import type { Prng } from '../prng.js';
-import type { Transport } from '../transport/transport.js';
-import type { Clock } from '../server/clock.js';
+import type { Message, NodeId } from '../../core/messages.js';
+import type { RaftPrng } from '../../raft-prng.js';
+import type { Transport } from '../../transport/transport.js';
+import type { Clock } from '../../server/clock.js';
 
 /** Fault knobs of a {@link SimNetwork}; change them at any time. */
 export interface SimNetworkFaults {
@@ -29,7 +29,7 @@ export class SimNetwork {
 
   constructor(
     private readonly clock: Clock,
-    private readonly prng: Prng,
+    private readonly prng: RaftPrng,
   ) {}
 
   /** A transport endpoint for `id` (replaces a previous, closed one after a restart). */

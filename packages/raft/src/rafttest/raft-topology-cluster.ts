@@ -1,21 +1,34 @@
-import { Prng } from '../prng.js';
+import { RaftPrng } from '../raft-prng.js';
 import type { Clock } from '../server/clock.js';
 import { RaftServer } from '../server/raft-server.js';
-import { VirtualClock } from '../sim/virtual-clock.js';
+import { RaftVirtualClock } from './sim/raft-virtual-clock.js';
 import { MemoryStorage } from '../storage/memory-storage.js';
 import type { Storage } from '../storage/storage.js';
 import type { Transport } from '../transport/transport.js';
-import type { FailureDetector } from './failure-detector.js';
-import { FencingGuard } from './fencing-guard.js';
-import { RaftServerLog, TopologyRaftStateMachine } from './raft-server-log.js';
-import { TopologyClient, type TopologyOutcome } from './topology-client.js';
-import { driveVirtualClock, runVirtualClock, sleepOn } from './topology-clock.js';
-import type { TopologyCommandResult, TopologyRequestSpec } from './topology-command.js';
-import { TopologyCoordinator, type CoordinatorEvent, type TopologyMembership } from './topology-coordinator.js';
-import { LocalNodeAgent, type AgentCommand, type TopologyNodeAgent } from './topology-node-agent.js';
-import type { TopologyTestingKnobs } from './topology-testing-knobs.js';
-import { TopologyStateMachine, type InitialNode } from './topology-state-machine.js';
-import type { TopologyNode, TopologyRequest, TopologyState } from './topology-types.js';
+import {
+  FencingGuard,
+  RaftServerLog,
+  TopologyRaftStateMachine,
+  TopologyClient,
+  sleepOn,
+  TopologyCoordinator,
+  LocalNodeAgent,
+  TopologyStateMachine,
+  type FailureDetector,
+  type TopologyOutcome,
+  type TopologyCommandResult,
+  type TopologyRequestSpec,
+  type CoordinatorEvent,
+  type TopologyMembership,
+  type AgentCommand,
+  type TopologyNodeAgent,
+  type TopologyTestingKnobs,
+  type InitialNode,
+  type TopologyNode,
+  type TopologyRequest,
+  type TopologyState,
+} from '../topology/index.js';
+import { driveVirtualClock, runVirtualClock } from './drive-virtual-clock.js';
 
 /** Options of {@link RaftTopologyCluster}. Times in milliseconds. */
 export interface RaftTopologyClusterOptions {
@@ -23,7 +36,7 @@ export interface RaftTopologyClusterOptions {
   readonly nodes: readonly InitialNode[];
   /** The transport endpoint of a member (called again after a restart). */
   readonly transport: (id: string) => Transport;
-  /** @default a new VirtualClock */
+  /** @default a new RaftVirtualClock */
   readonly clock?: Clock;
   /** Seed of the Raft election PRNGs and call delays. @default 1 */
   readonly seed?: number;
@@ -85,12 +98,12 @@ export class RaftTopologyCluster {
   readonly #founders: string[];
   readonly #fdListeners = new Map<string, Set<(id: string, alive: boolean) => void>>();
   readonly #fdView = new Map<string, Map<string, boolean>>();
-  readonly #prng: Prng;
+  readonly #prng: RaftPrng;
 
   constructor(options: RaftTopologyClusterOptions) {
     this.#o = options;
-    this.clock = options.clock ?? new VirtualClock();
-    this.#prng = new Prng(options.seed ?? 1);
+    this.clock = options.clock ?? new RaftVirtualClock();
+    this.#prng = new RaftPrng(options.seed ?? 1);
     this.#founders = options.nodes.map((n) => n.id);
     for (const id of this.#founders) this.#start(id, true);
   }
@@ -334,8 +347,8 @@ export class RaftTopologyCluster {
     return driveVirtualClock(this.#virtual(), promise, maxMs);
   }
 
-  #virtual(): VirtualClock {
-    if (!(this.clock instanceof VirtualClock)) throw new TypeError('RaftTopologyCluster: runFor/runUntil/drive need a VirtualClock');
+  #virtual(): RaftVirtualClock {
+    if (!(this.clock instanceof RaftVirtualClock)) throw new TypeError('RaftTopologyCluster: runFor/runUntil/drive need a RaftVirtualClock');
     return this.clock;
   }
 

@@ -1,17 +1,31 @@
-import { Prng } from '../prng.js';
+import { RaftPrng } from '../raft-prng.js';
 import type { Clock } from '../server/clock.js';
-import { VirtualClock } from '../sim/virtual-clock.js';
-import type { FailureDetector } from './failure-detector.js';
-import { FencingGuard } from './fencing-guard.js';
-import type { ReplicatedLog } from './replicated-log.js';
-import { outcomeOf, TopologyClient, type TopologyOutcome } from './topology-client.js';
-import { driveVirtualClock, runVirtualClock, sleepOn, type ExternalWork } from './topology-clock.js';
-import type { NewNodeSpec, TopologyRequestSpec } from './topology-command.js';
-import { TopologyCoordinator, type CoordinatorEvent, type TopologyMembership } from './topology-coordinator.js';
-import { TopologyStoppedError, TopologyTimeoutError } from './topology-errors.js';
-import { LocalNodeAgent, type StreamRangesCommand, type TopologyNodeAgent } from './topology-node-agent.js';
-import type { InitialNode, TopologyStateMachine } from './topology-state-machine.js';
-import { isFinalStatus, type TopologyRequest, type TopologyState } from './topology-types.js';
+import { RaftVirtualClock } from './sim/raft-virtual-clock.js';
+import {
+  FencingGuard,
+  outcomeOf,
+  TopologyClient,
+  sleepOn,
+  TopologyCoordinator,
+  TopologyStoppedError,
+  TopologyTimeoutError,
+  LocalNodeAgent,
+  isFinalStatus,
+  type FailureDetector,
+  type ReplicatedLog,
+  type TopologyOutcome,
+  type NewNodeSpec,
+  type TopologyRequestSpec,
+  type CoordinatorEvent,
+  type TopologyMembership,
+  type StreamRangesCommand,
+  type TopologyNodeAgent,
+  type InitialNode,
+  type TopologyStateMachine,
+  type TopologyRequest,
+  type TopologyState,
+} from '../topology/index.js';
+import { driveVirtualClock, runVirtualClock, type ExternalWork } from './drive-virtual-clock.js';
 import { VirtualRaftGroup, type VirtualRaftGroupOptions } from './virtual-raft-group.js';
 
 /** Options of {@link SimulatedTopologyCluster}. Times in milliseconds (virtual unless `clock` is real). */
@@ -20,7 +34,7 @@ export interface SimulatedTopologyClusterOptions {
   readonly nodes: readonly InitialNode[];
   /** Seed of every random choice. @default 1 */
   readonly seed?: number;
-  /** @default a new VirtualClock (drive it with {@link SimulatedTopologyCluster.runFor}) */
+  /** @default a new RaftVirtualClock (drive it with {@link SimulatedTopologyCluster.runFor}) */
   readonly clock?: Clock;
   /** Founding members that vote in the Raft group (the others are non-voting replicas, and have no coordinator). @default every founding node */
   readonly voters?: readonly string[];
@@ -101,7 +115,7 @@ export class SimulatedTopologyCluster {
   readonly group: VirtualRaftGroup;
   readonly #o: SimulatedTopologyClusterOptions;
   readonly #nodes = new Map<string, SimulatedTopologyNode>();
-  readonly #prng: Prng;
+  readonly #prng: RaftPrng;
   readonly #external = new Map<number, { readonly startedAt: number; readonly nodeId: string; readonly abort: AbortController; readonly settled: Promise<void> }>();
   #externalSeq = 0;
   #streamWait: Promise<void> | undefined;
@@ -135,8 +149,8 @@ export class SimulatedTopologyCluster {
     this.#o = options;
     this.#voterCount = options.voterCount ?? voters.length;
     if (!Number.isInteger(this.#voterCount) || this.#voterCount < 1) throw new RangeError(`SimulatedTopologyCluster: voterCount must be a positive integer, got ${options.voterCount}`);
-    this.clock = options.clock ?? new VirtualClock();
-    this.#prng = new Prng(options.seed ?? 1);
+    this.clock = options.clock ?? new RaftVirtualClock();
+    this.#prng = new RaftPrng(options.seed ?? 1);
     const voting = new Set(voters);
     this.group = new VirtualRaftGroup({
       voters,
@@ -502,8 +516,8 @@ export class SimulatedTopologyCluster {
     return driveVirtualClock(this.#virtual(), promise, maxMs, this.#externalWork);
   }
 
-  #virtual(): VirtualClock {
-    if (!(this.clock instanceof VirtualClock)) throw new TypeError('SimulatedTopologyCluster: runFor/runUntil/drive need a VirtualClock');
+  #virtual(): RaftVirtualClock {
+    if (!(this.clock instanceof RaftVirtualClock)) throw new TypeError('SimulatedTopologyCluster: runFor/runUntil/drive need a RaftVirtualClock');
     return this.clock;
   }
 

@@ -1,7 +1,7 @@
-import type { Entry, HardState, Snapshot } from '../core/messages.js';
-import type { Prng } from '../prng.js';
-import type { Clock } from '../server/clock.js';
-import type { PersistedState, Storage, StorageUpdate } from '../storage/storage.js';
+import type { Entry, HardState, Snapshot } from '../../core/messages.js';
+import type { RaftPrng } from '../../raft-prng.js';
+import type { Clock } from '../../server/clock.js';
+import type { PersistedState, Storage, StorageUpdate } from '../../storage/storage.js';
 
 /**
  * A deliberately broken disk, used by mutation tests to prove that the simulator notices:
@@ -21,7 +21,7 @@ export type SimCrashLoss = 'all' | 'torn' | 'none';
 export interface SimDiskOptions {
   readonly clock: Clock;
   /** Draws sync delays and torn-write points. */
-  readonly prng: Prng;
+  readonly prng: RaftPrng;
   /**
    * Largest delay between a `saveAsync` write and its sync (uniform in 0..this).
    * 0 makes the disk synchronous (no `saveAsync`: `save` is durable when it returns).

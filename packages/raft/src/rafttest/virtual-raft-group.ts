@@ -1,11 +1,17 @@
-import type { Prng } from '../prng.js';
+import type { RaftPrng } from '../raft-prng.js';
 import type { Clock } from '../server/clock.js';
-import type { FailureDetector } from './failure-detector.js';
-import type { ReplicatedLog, RoleChange } from './replicated-log.js';
-import type { TopologyCommand, TopologyCommandResult } from './topology-command.js';
-import { ReplicatedLogError } from './topology-errors.js';
-import { initialTopologyState, TopologyStateMachine, type InitialNode } from './topology-state-machine.js';
-import type { TopologyState } from './topology-types.js';
+import {
+  ReplicatedLogError,
+  initialTopologyState,
+  TopologyStateMachine,
+  type FailureDetector,
+  type ReplicatedLog,
+  type RoleChange,
+  type TopologyCommand,
+  type TopologyCommandResult,
+  type InitialNode,
+  type TopologyState,
+} from '../topology/index.js';
 
 /** Options of {@link VirtualRaftGroup}. Times in (virtual) milliseconds. */
 export interface VirtualRaftGroupOptions {
@@ -17,7 +23,7 @@ export interface VirtualRaftGroupOptions {
   readonly initialNodes: readonly InitialNode[];
   readonly clock: Clock;
   /** Source of every random choice (delays, elections, stale commits). */
-  readonly prng: Prng;
+  readonly prng: RaftPrng;
   /** A leader that lost its quorum steps down after this long; a new leader is elected after this (plus up to as much jitter). @default 50 */
   readonly electionTimeoutMs?: number;
   /** Replication and failure-detection period. @default 5 */
