@@ -100,6 +100,13 @@ export async function startKvNode(o: KvNodeOptions): Promise<KvNode> {
   const defaultTimeoutMs = o.defaultTimeoutMs ?? 5000;
   const circuit = new LeaderCircuit(o.unreachableRetryMs ?? 100);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+  // Forwards in flight, by the leader they went to. When this member stops seeing that
+  // member as leader (it was deposed, or it went silent and this member started an
+  // election), their callers are answered at once instead of at their timeout.
+  const forwards = new Set<{ leader: string; abandon: (why: string) => void }>();
+  raft.on('leaderChange', ({ leader }) => {
+    for (const f of forwards) if (f.leader !== leader) f.abandon(`member ${o.id} no longer sees ${f.leader} as leader (now ${leader ?? 'none'})`);
+  });
 
   const send = (res: http.ServerResponse, status: number, body: unknown): void => {
     if (res.headersSent || res.destroyed) return;
@@ -162,6 +169,7 @@ export async function startKvNode(o: KvNodeOptions): Promise<KvNode> {
       (r) => {
         answered = true;
         clearTimeout(timer);
+        forwards.delete(inFlight);
         circuit.succeeded(leader);
         const chunks: Buffer[] = [];
         r.on('data', (c: Buffer) => chunks.push(c));
@@ -178,8 +186,12 @@ export async function startKvNode(o: KvNodeOptions): Promise<KvNode> {
       else s.once('connect', () => (sent = true));
     });
     const timer = setTimeout(() => p.destroy(new Error(`no answer from leader ${leader} within the request's timeout`)), Math.max(0, deadline - Date.now()));
+    const inFlight = { leader, abandon: (why: string) => p.destroy(new Error(why)) };
+    forwards.add(inFlight);
+    p.on('close', () => forwards.delete(inFlight));
     p.on('error', (e) => {
       clearTimeout(timer);
+      forwards.delete(inFlight);
       if (answered) return;
       circuit.failed(leader);
       // Never connected: the leader never saw the request. Connected: it may have applied it.

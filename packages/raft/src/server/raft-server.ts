@@ -440,6 +440,8 @@ export class RaftServer<R = unknown> {
   }
 
   private persisting = false;
+  /** The term seen in the last Ready (a change may depose this member's proposals). */
+  private seenTerm = 0;
 
   private finishReady(c: RaftCore, rd: Ready, early: boolean, applied: boolean): void {
     // 2. send
@@ -447,6 +449,10 @@ export class RaftServer<R = unknown> {
     // 3. apply
     if (!applied) this.applyReady(c, rd);
     if (rd.softState) this.onSoftState(c, rd.softState.role, rd.softState.leader);
+    if (rd.softState || (rd.hardState && rd.hardState.term !== this.seenTerm)) {
+      this.seenTerm = c.currentTerm;
+      this.failLostProposals(c);
+    }
     // 4. advance
     c.advance(rd);
     this.maybeSnapshot(c);
@@ -501,6 +507,25 @@ export class RaftServer<R = unknown> {
     if (error) return p.done(error);
     if (p.conf && c.confState().votersOutgoing.length > 0) this.awaitingLeave.push(p.done);
     else p.done(null, result);
+  }
+
+  /**
+   * A leader that stepped down (check-quorum, a higher term, removal) answers at once every
+   * proposal it appended but does not know committed: the outcome is unknown (a later leader
+   * may still commit the entry), and waiting for the proposal timeout would only make the
+   * caller wait. Proposals already known committed stay: they are applied here soon.
+   */
+  private failLostProposals(c: RaftCore): void {
+    const leader = c.currentRole === 'leader';
+    for (const [idx, p] of this.proposals) {
+      if (idx <= c.log.committed || (leader && p.term === c.currentTerm)) continue;
+      this.proposals.delete(idx);
+      p.done(
+        new CommitStatusUnknownError(
+          `member ${this.id} lost the leadership of term ${p.term} before index ${idx} was known to be committed; it may still be applied`,
+        ),
+      );
+    }
   }
 
   private releaseReads(): void {
