@@ -8,6 +8,8 @@ export * from './sim-faults.js';
 export * from './fault-injector.js';
 export * from './topology.js';
 export * from './raft-sim-topology.js';
+export * from './raft-sim-group.js';
+export * from './raft-sim-clock.js';
 export { simGroup0Leader, simGroup0LeaderNow, simTabletBalancing } from './raft-tablet-routes.js';
 export * from './replication.js';
 export * from './sim-cluster.js';
