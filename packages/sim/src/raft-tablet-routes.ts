@@ -1,5 +1,5 @@
 import { RaftSimTopology } from './raft-sim-topology.js';
-import { VOID } from './rest/rest-reply.js';
+import { VOID } from './rest-reply.js';
 import type { SimRoute } from './rest/sim-route.js';
 import type { SimClusterView } from './sim-cluster-view.js';
 import { runtimeError, SimHttpError } from './sim-errors.js';

@@ -4,7 +4,7 @@ import { keyspaceMaintenanceRoutes } from './rest/keyspace-maintenance-routes.js
 import { lifecycleRoutes } from './rest/lifecycle-routes.js';
 import { nodeInfoRoutes, systemRoutes } from './rest/node-info-routes.js';
 import { repairRoutes } from './rest/repair-routes.js';
-import { errorReply, reply, type SimRestReply } from './rest/rest-reply.js';
+import { errorReply, reply, type SimRestReply } from './rest-reply.js';
 import { ringRoutes } from './rest/ring-routes.js';
 import type { SimRoute } from './rest/sim-route.js';
 import { taskManagerRoutes } from './rest/task-manager-routes.js';
@@ -16,7 +16,7 @@ import type { SimActor } from './sim-oplog.js';
 import { topologyTaskRoutes } from './topology-task-routes.js';
 import { raftTabletRoutes } from './raft-tablet-routes.js';
 
-export { errorReply, type SimRestReply } from './rest/rest-reply.js';
+export { errorReply, type SimRestReply } from './rest-reply.js';
 export type { SimRoute } from './rest/sim-route.js';
 
 /**

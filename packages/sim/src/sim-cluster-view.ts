@@ -1,6 +1,6 @@
 import type { Clock, ClusterInventory } from '@scylla-cp/core';
 import type { SimFaultInjector } from './fault-injector.js';
-import type { SimRestReply } from './rest/rest-reply.js';
+import type { SimRestReply } from './rest-reply.js';
 import type { Scheduler } from './scheduler.js';
 import type { SimNode } from './sim-node.js';
 import type { SimActor, SimOpLog } from './sim-oplog.js';

@@ -1,5 +1,5 @@
 import { SimHttpError } from '../sim-errors.js';
-import { VOID } from './rest-reply.js';
+import { VOID } from '../rest-reply.js';
 import { taskIdFor, type SimRouteContext, type SimRoute } from './sim-route.js';
 
 /** Compaction routes: `compaction_manager` (running compactions, pending and completed tasks) and `column_family` pending compactions. */

@@ -1,5 +1,5 @@
 import { isLocalStrategy, strategyName } from '../replication.js';
-import { VOID } from './rest-reply.js';
+import { VOID } from '../rest-reply.js';
 import { requireKeyspace, type SimRoute } from './sim-route.js';
 
 function list(v: string | null): string[] | undefined {

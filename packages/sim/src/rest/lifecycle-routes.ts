@@ -1,5 +1,5 @@
 import { restMode } from '../sim-node.js';
-import { VOID } from './rest-reply.js';
+import { VOID } from '../rest-reply.js';
 import { RELEASE_VERSION, type SimRoute } from './sim-route.js';
 
 const MODE_ORDER = ['NONE', 'STARTING', 'JOINING', 'BOOTSTRAP', 'NORMAL', 'LEAVING', 'DECOMMISSIONED', 'MOVING', 'DRAINING', 'DRAINED', 'MAINTENANCE'];

@@ -1,5 +1,5 @@
 import { SimHttpError } from '../sim-errors.js';
-import { VOID } from './rest-reply.js';
+import { VOID } from '../rest-reply.js';
 import type { SimRoute } from './sim-route.js';
 
 const REPAIR_OPTIONS = new Set([

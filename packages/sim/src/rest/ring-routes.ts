@@ -1,6 +1,6 @@
 import { runtimeError, SimHttpError } from '../sim-errors.js';
 import { compareIp } from '../util.js';
-import { RawJson } from './rest-reply.js';
+import { RawJson } from '../rest-reply.js';
 import { requireKeyspace, tokenOwners, type SimRoute } from './sim-route.js';
 
 /** describe_ring replies per replica-set array (recomputed only when the ring changes). */

@@ -1,4 +1,4 @@
-import { VOID } from './rest-reply.js';
+import { VOID } from '../rest-reply.js';
 import type { SimRoute } from './sim-route.js';
 
 /** `storage_service` routes that change the cluster's membership: decommission, removenode, rebuild, and the removal status. */
