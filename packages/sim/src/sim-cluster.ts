@@ -236,7 +236,7 @@ export class SimCluster extends SimClusterState implements SimClusterControl {
    * and it is in no view of the ring; the inventory lists it with `new: true` (and
    * `replaces: <id>` when `replaces` is given, for the inventory only). Its first
    * `systemctl start` asks the Raft topology to join it, or, when its scylla.yaml sets
-   * `replace_node_first_boot: <host id>`, to replace that node (see `first-boot-join.ts`).
+   * `replace_node_first_boot: <host id>`, to replace that node (see `Membership.firstBootJoin`).
    */
   addNewNode(spec: { dc: string; rack: string; replaces?: string }): Promise<SimNode> {
     return this.#membership.addNewNode(spec);
