@@ -134,30 +134,53 @@ export interface SimClusterControl extends SimClusterView {
   /** Ports of a node's servers (after `start`). */
   ports(nodeId: string): { api: number; metrics: number; control: number };
   // ---- process life (emulated systemd)
+  /** `systemctl start scylla-server`: exit 0 at READY=1, exit 1 if the process dies while starting. */
   systemctlStart(nodeOrId: SimNode | string, actor?: SimActor): Promise<SystemctlResult>;
+  /** `systemctl stop scylla-server`: a graceful shutdown taking `stopMs`. */
   systemctlStop(nodeOrId: SimNode | string, actor?: SimActor): Promise<SystemctlResult>;
+  /** `systemctl restart scylla-server`: stop, then start. */
   systemctlRestart(nodeOrId: SimNode | string, actor?: SimActor): Promise<SystemctlResult>;
+  /** Reboots the host: away for `rebootMs`, then scylla starts. */
   reboot(nodeOrId: SimNode | string, actor?: SimActor): void;
+  /** Kills the process (with `host: true` the host powers off too). */
   kill(nodeOrId: SimNode | string, options?: { host?: boolean }): void;
+  /** Powers a host back on; scylla starts. */
   powerOn(nodeOrId: SimNode | string): void;
   // ---- storage service
+  /** `POST /storage_service/drain`: resolves once DRAINED (after `drainMs`). */
   drain(nodeOrId: SimNode | string, actor?: SimActor): Promise<void>;
+  /** Starts or stops gossip. */
   setGossip(node: SimNode, on: boolean, actor: SimActor): void;
+  /** Starts or stops the native transport. */
   setNativeTransport(node: SimNode, on: boolean, actor: SimActor): void;
+  /** Keyspace cleanup; takes `cleanupMs`; resolves with 0. */
   cleanup(node: SimNode, keyspace: string, actor?: SimActor): Promise<number>;
+  /** Flush of one keyspace (or all when `keyspace` is undefined); takes `flushMs`. */
   flush(node: SimNode, keyspace: string | undefined, actor?: SimActor): Promise<void>;
+  /** Takes snapshot `tag` of the keyspaces (all when none given). */
   snapshot(node: SimNode, tag: string, keyspaces: string[] | undefined, actor?: SimActor): Promise<void>;
+  /** Deletes snapshot `tag` (every snapshot when undefined) of the keyspaces given (or all). */
   deleteSnapshot(node: SimNode, tag: string | undefined, keyspaces: string[] | undefined, actor?: SimActor): void;
   // ---- repair
+  /** Starts a repair of `keyspace`; returns its id (1, 2, ... per process). */
   startRepair(node: SimNode, keyspace: string, actor?: SimActor): number;
+  /** A repair's state; 400 for an unknown id. */
   repairStatus(node: SimNode, id: number): 'RUNNING' | 'SUCCESSFUL' | 'FAILED';
+  /** Waits for a repair to end, at most `timeoutMs` (undefined: no limit) of clock time. */
   awaitRepair(node: SimNode, id: number, timeoutMs: number | undefined): Promise<'RUNNING' | 'SUCCESSFUL' | 'FAILED'>;
+  /** Ids of running repairs. */
   activeRepairs(node: SimNode): number[];
+  /** Every running repair fails. */
   terminateRepairs(node: SimNode, actor?: SimActor): void;
   // ---- membership
+  /** Decommissions the node (LEAVING, then DECOMMISSIONED). */
   decommission(node: SimNode, actor?: SimActor): Promise<void>;
+  /** Removes the dead node `hostId` from the ring, coordinated by `coordinator`. */
   removeNode(coordinator: SimNode, hostId: string, actor?: SimActor): Promise<void>;
+  /** Rebuilds the node's data from `sourceDc` (any when undefined). */
   rebuild(node: SimNode, sourceDc: string | undefined, actor?: SimActor): Promise<void>;
+  /** Bootstraps a new node into `dc`/`rack`; resolves with it once NORMAL. */
   bootstrapNode(spec: { dc: string; rack: string }, actor?: SimActor): Promise<SimNode>;
+  /** Replaces the dead node `deadId` by a new node; resolves with the new node. */
   replaceNode(deadId: string, actor?: SimActor): Promise<SimNode>;
 }
