@@ -248,6 +248,15 @@ export class RaftSimTopology implements SimTopology {
     return this.#wait(() => this.group.rebuild(id, sourceDc));
   }
 
+  /**
+   * Aborts a pending leave, remove or rebuild request through the group's leader (ScyllaDB's
+   * `abort_request`: it ends `rejected` with code `aborted` and the coordinator never starts it).
+   * Rejects when the request started or ended meanwhile, or is a join or replace.
+   */
+  async abortRequest(requestId: string): Promise<void> {
+    await this.#wait(() => this.group.abort(requestId));
+  }
+
   /** The node's process died: its Raft server crashes (its disk keeps only what was synced), coordinator and agent stop. */
   markDown(id: string): void {
     this.group.kill(id);
