@@ -246,6 +246,13 @@ export class RaftSimGroup {
     };
   })();
 
+  /** The member's simulated disk (kept across crashes; what a restart loads). Throws for an unknown id. */
+  disk(id: string): SimDisk {
+    const s = this.#slots.get(id);
+    if (!s) throw new RangeError(`RaftSimGroup: no member ${id}`);
+    return s.disk;
+  }
+
   /** How many entries the member applied (0 while down). */
   appliedIndex(id: string): number {
     const m = this.#slots.get(id)?.current;
