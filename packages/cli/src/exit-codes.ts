@@ -16,3 +16,13 @@ export const ExitCode = {
 } as const;
 
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+/**
+ * The exit code of a command line that commander refused or answered itself:
+ * 0 for `--help` and `--version`, 2 (invalid input) for everything else
+ * (unknown command or option, missing argument, invalid value; commander has
+ * already printed what and which flag).
+ */
+export function commanderExitCode(error: { code: string }): ExitCode {
+  return error.code === 'commander.helpDisplayed' || error.code === 'commander.help' || error.code === 'commander.version' ? ExitCode.OK : ExitCode.INVALID_INPUT;
+}

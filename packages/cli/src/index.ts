@@ -1,5 +1,7 @@
 // @scylla-cp/cli public API (flat barrel).
 export * from './main.js';
+export * from './cli-context.js';
+export { intArg, positiveArg } from './parse-flags.js';
 export * from './exit-codes.js';
 export * from './cli-io.js';
 export * from './config-file.js';

@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from 'commander';
 import { InvalidInputError, type Targeting } from '@scylla-cp/core';
 
 /** Splits repeated, comma-separated option values: `['a,b', 'c']` → `['a','b','c']`. */
@@ -36,4 +37,26 @@ export function parseVars(values: string[] | undefined): Record<string, string> 
 /** Collects a repeatable option's values. */
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
+}
+
+/** Parses a whole number >= `min` for option `flag`; commander reports the flag on failure (exit 2). */
+export function intArg(min: number) {
+  return (v: string): number => {
+    const n = wholeNumberAtLeast(v, min);
+    if (n === undefined) throw new InvalidArgumentError(`expected a whole number >= ${min}`);
+    return n;
+  };
+}
+
+/** `v` as a whole number (digits only, a safe integer) when it is >= `min`; otherwise undefined. */
+export function wholeNumberAtLeast(v: string, min: number): number | undefined {
+  const n = Number(v);
+  return /^\d+$/.test(v.trim()) && Number.isSafeInteger(n) && n >= min ? n : undefined;
+}
+
+/** Parses a number > 0 (e.g. `--speed`). */
+export function positiveArg(v: string): number {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a number > 0');
+  return n;
 }

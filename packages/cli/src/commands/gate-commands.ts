@@ -1,11 +1,11 @@
 import { Option, type Command } from 'commander';
 import { Engine, InvalidInputError, MaintenanceWindow, type JobPlan } from '@scylla-cp/core';
-import type { CliContext } from '../main.js';
+import type { CliContext } from '../cli-context.js';
 import { ExitCode } from '../exit-codes.js';
 import { buildRegistry } from '../runtime.js';
 import { resolveOperator } from '../state-paths.js';
-import { executeJob } from './execute-job.js';
-import { resumeNotify } from './run-job.js';
+import { wholeNumberAtLeast } from '../parse-flags.js';
+import { resumeJob } from './resume-job.js';
 
 /**
  * Issue 15's human gates and maintenance windows in the CLI: `--window`,
@@ -23,8 +23,8 @@ export function gateFlags(c: Command): Command {
 }
 
 function wholeAtLeastOne(v: string): number {
-  const n = Number(v);
-  if (!/^\d+$/.test(v.trim()) || !Number.isSafeInteger(n) || n < 1) throw new InvalidInputError(`--stop-after ${v}: expected a whole number >= 1`, { code: 'BAD_FLAG' });
+  const n = wholeNumberAtLeast(v, 1);
+  if (n === undefined) throw new InvalidInputError(`--stop-after ${v}: expected a whole number >= 1`, { code: 'BAD_FLAG' });
   return n;
 }
 
@@ -88,16 +88,13 @@ export function registerApproveCommand(ctx: CliContext): void {
           ctx.setExit(ExitCode.OK);
           return;
         }
-        const job = await store.getJob(jobId);
         ctx.setExit(
-          await executeJob({
-            io,
+          await resumeJob(ctx, {
+            cfg,
             store,
             registry,
             json: Boolean(o.json),
-            dbPath: ctx.dbPath(cfg),
-            colors: ctx.colors(),
-            ...resumeNotify(job.plan, { notify: [], notifyOnSuccess: false }, io),
+            notify: () => ({ notify: [], notifyOnSuccess: false }),
             start: { kind: 'resume', jobId, retryFailed: false, force: false },
           }),
         );

@@ -1,7 +1,6 @@
-import path from 'node:path';
-import { loadInventory, planJob, resolveVariables, type JobPlan, type PluginRegistry, type Targeting, type Workflow } from '@scylla-cp/core';
+import { planJob, type JobPlan, type PluginRegistry, type Targeting, type Workflow } from '@scylla-cp/core';
 import { scyllaRingProvider, scyllaRoleProvider } from '@scylla-cp/tasks-scylla';
-import { assertFile, readWorkflow } from './workflow-inputs.js';
+import { readPlanInputs } from './workflow-inputs.js';
 
 /**
  * What `plan`, `preflight` and `run` plan from (issue 15): like `buildPlan`,
@@ -15,11 +14,7 @@ export async function buildPlanWithProviders(
   opts: { workflow: string; inventory: string; targeting: Targeting; vars: Record<string, string> },
   registry: PluginRegistry,
 ): Promise<{ workflow: Workflow; plan: JobPlan }> {
-  const workflow = readWorkflow(cwd, opts.workflow, registry);
-  const invPath = path.resolve(cwd, opts.inventory);
-  assertFile(invPath, 'inventory (-i)');
-  const inventory = loadInventory(invPath);
-  const variables = resolveVariables(workflow, opts.vars);
+  const { workflow, inventory, variables } = readPlanInputs(cwd, opts, registry);
   const ringProvider = scyllaRingProvider();
   const roleProvider = scyllaRoleProvider();
   try {

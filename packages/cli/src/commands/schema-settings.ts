@@ -1,4 +1,6 @@
 import { workflowJsonSchema, type PluginRegistry } from '@scylla-cp/core';
+import type { CliContext } from '../cli-context.js';
+import { buildRegistry } from '../runtime.js';
 
 /**
  * VS Code settings for the YAML extension (yaml-language-server): the
@@ -25,4 +27,22 @@ export function editorSettings(registry: PluginRegistry, schemaPath: string): Re
     'yaml.schemas': { [schemaPath]: ['*.workflow.yaml', 'workflows/*.yaml', 'workflows/*.yml'] },
     'yaml.customTags': customTags,
   };
+}
+
+/**
+ * `scylla-cp schema [--vscode [--schema-path FILE]]`: the workflow JSON Schema
+ * for the registered plugins, or with `--vscode` the {@link editorSettings}
+ * (`--schema-path` default `scylla-cp.schema.json`).
+ */
+export function registerSchemaCommand(ctx: CliContext): void {
+  const { io } = ctx;
+  ctx.program
+    .command('schema')
+    .description('print the workflow JSON Schema for the registered plugins (for editors)')
+    .option('--vscode', 'print VS Code settings for the YAML extension (yaml-language-server): the schema and the custom tags')
+    .option('--schema-path <file>', 'with --vscode: where the schema file will be (default: ./scylla-cp.schema.json)', 'scylla-cp.schema.json')
+    .action(async (o: { vscode?: boolean; schemaPath: string }) => {
+      const registry = await buildRegistry(ctx.config(), io.cwd);
+      io.stdout.write(`${JSON.stringify(o.vscode ? editorSettings(registry, o.schemaPath) : workflowJsonSchema(registry), null, 2)}\n`);
+    });
 }

@@ -4,7 +4,7 @@ import { Option, type Command } from 'commander';
 import { InvalidInputError, type JobStore, type Logger } from '@scylla-cp/core';
 import { createServer, addTokenToFile, readTokensFile, type Role } from '@scylla-cp/server';
 import { PostgresStore } from '@scylla-cp/store-postgres';
-import type { CliContext } from '../main.js';
+import type { CliContext } from '../cli-context.js';
 import { ExitCode } from '../exit-codes.js';
 import { parseNotifySpec } from '../notify-spec.js';
 import { buildRegistry } from '../runtime.js';

@@ -3,10 +3,12 @@ import path from 'node:path';
 import { InvalidInputError, ScaledClock, SystemClock, type Clock, type ClusterInventory, type PluginRegistry } from '@scylla-cp/core';
 import { parseWorkflow, plan } from '@scylla-cp/core';
 import { SimCluster, SimPrometheus } from '@scylla-cp/sim';
+import type { CliContext } from '../cli-context.js';
 import type { CliIo } from '../cli-io.js';
 import { DRAIN_RESTART_WORKFLOW } from '../demo/drain-restart-workflow.js';
 import { ExitCode } from '../exit-codes.js';
-import { openStore } from '../runtime.js';
+import { intArg, positiveArg } from '../parse-flags.js';
+import { buildRegistry, openStore } from '../runtime.js';
 import { stateDir } from '../state-paths.js';
 import type { Colors } from '../colors.js';
 import { executeJob } from './execute-job.js';
@@ -160,4 +162,36 @@ export async function runDemo(io: CliIo, o: { registry: PluginRegistry; dbPath: 
   } finally {
     await env.stop();
   }
+}
+
+/**
+ * `scylla-cp sim start` (a simulated cluster in the foreground, its inventory
+ * written to a file) and `scylla-cp demo` (a simulated cluster with the
+ * canonical drain-and-restart run on it). Registered on `ctx.program` in that
+ * order.
+ */
+export function registerSimCommands(ctx: CliContext): void {
+  const { io, program } = ctx;
+  const sim = program.command('sim').description('the simulated ScyllaDB cluster');
+  sim
+    .command('start')
+    .description('run a simulated cluster in the foreground and write its inventory file')
+    .option('--zones <n>', 'zones (racks) in one dc', intArg(1), 3)
+    .option('--nodes-per-zone <n>', 'nodes per zone', intArg(1), 2)
+    .option('--inventory-out <file>', 'where to write the inventory', 'sim-inventory.yaml')
+    .option('--speed <x>', 'simulated time runs this many times faster than real time', positiveArg, 1)
+    .action(async (o: { zones: number; nodesPerZone: number; inventoryOut: string; speed: number }) => {
+      ctx.setExit(await runSimStart(io, o));
+    });
+
+  program
+    .command('demo')
+    .description('start a simulated cluster and run the canonical drain-and-restart workflow on it')
+    .option('--speed <x>', 'simulated time runs this many times faster than real time', positiveArg, 10)
+    .option('--json', 'print engine events as JSON lines')
+    .action(async (o: { speed: number; json?: boolean }) => {
+      const cfg = ctx.config();
+      const registry = await buildRegistry(cfg, io.cwd);
+      ctx.setExit(await runDemo(io, { registry, dbPath: ctx.dbPath(cfg), speed: o.speed, json: Boolean(o.json), colors: ctx.colors() }));
+    });
 }

@@ -1,6 +1,18 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { InvalidInputError, loadInventory, parseWorkflow, plan, resolveVariables, type JobPlan, type PluginRegistry, type Targeting, type Workflow } from '@scylla-cp/core';
+import {
+  InvalidInputError,
+  loadInventory,
+  parseWorkflow,
+  plan,
+  resolveVariables,
+  type ClusterInventory,
+  type JobPlan,
+  type PluginRegistry,
+  type Targeting,
+  type VariableValue,
+  type Workflow,
+} from '@scylla-cp/core';
 
 /** Checks that `abs` is a readable file; otherwise an `InvalidInputError` naming it and what it is for. */
 export function assertFile(abs: string, what: string): void {
@@ -27,16 +39,33 @@ export function readWorkflow(cwd: string, file: string, registry: PluginRegistry
   return parseWorkflow(text, { registry, fileName: file });
 }
 
+/** Reads and parses an inventory file given by `flag` (errors name the flag, and carry file:line:column). */
+export function readInventory(cwd: string, file: string, flag: string): ClusterInventory {
+  const abs = path.resolve(cwd, file);
+  assertFile(abs, `inventory (${flag})`);
+  return loadInventory(abs);
+}
+
+/** What a plan is bound from, each read and validated: the workflow, the inventory (`-i`) and the variables (`--var`). */
+export interface PlanInputs {
+  workflow: Workflow;
+  inventory: ClusterInventory;
+  variables: Record<string, VariableValue>;
+}
+
+/** Reads the workflow and the inventory, and resolves the variables against the workflow's declarations. */
+export function readPlanInputs(cwd: string, opts: { workflow: string; inventory: string; vars: Record<string, string> }, registry: PluginRegistry): PlanInputs {
+  const workflow = readWorkflow(cwd, opts.workflow, registry);
+  const inventory = readInventory(cwd, opts.inventory, '-i');
+  return { workflow, inventory, variables: resolveVariables(workflow, opts.vars) };
+}
+
 /** Everything `plan` and `run` need, validated: workflow, inventory, variables, plan. */
 export function buildPlan(
   cwd: string,
   opts: { workflow: string; inventory: string; targeting: Targeting; vars: Record<string, string> },
   registry: PluginRegistry,
 ): { workflow: Workflow; plan: JobPlan } {
-  const workflow = readWorkflow(cwd, opts.workflow, registry);
-  const invPath = path.resolve(cwd, opts.inventory);
-  assertFile(invPath, 'inventory (-i)');
-  const inventory = loadInventory(invPath);
-  const variables = resolveVariables(workflow, opts.vars);
+  const { workflow, inventory, variables } = readPlanInputs(cwd, opts, registry);
   return { workflow, plan: plan(workflow, inventory, opts.targeting, variables, { registry }) };
 }
