@@ -5,17 +5,14 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SqliteStore } from '@scylla-cp/store-sqlite';
 import { startAlertmanager, type AlertmanagerServer } from '../../conditions/test/helpers/alertmanager-server.js';
 import { eventually } from '../../conditions/test/helpers/eventually.js';
 import { startPrometheus, type PrometheusServer } from '../../conditions/test/helpers/prometheus-server.js';
 import { AlertmanagerClient } from '@scylla-cp/conditions';
 import { stringify } from 'yaml';
-import type { CliIo } from '../src/cli-io.js';
-import { main } from '../src/main.js';
-import { startSim } from './cli-harness.js';
+import { jobIdOf, startSim, storedEvents } from './cli-harness.js';
+import { cliIn } from './in-process-cli.js';
 
 const RULES = `groups:
   - name: scylla
@@ -40,34 +37,8 @@ let am: AlertmanagerServer;
 let prom: PrometheusServer;
 let inventory: string;
 
-async function cli(args: string[]) {
-  let out = '';
-  let err = '';
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  stdout.on('data', (d) => (out += String(d)));
-  stderr.on('data', (d) => (err += String(d)));
-  const io: CliIo = {
-    stdout,
-    stderr,
-    env: { HOME: dir, SCYLLA_CP_HOME: dir, SCYLLA_CP_DB: path.join(dir, 'jobs.db'), SCYLLA_CP_OPERATOR: 'tester', CI: 'true' },
-    cwd: dir,
-    onInterrupt: () => () => {},
-  };
-  const code = await main(args, io);
-  return { code, out, err };
-}
-
-async function events(jobId: string) {
-  const store = await SqliteStore.open(path.join(dir, 'jobs.db'));
-  try {
-    return await store.listEvents(jobId);
-  } finally {
-    await store.close();
-  }
-}
-
-const jobIdOf = (text: string) => /job (job-\d{8}-\d{6}-[0-9a-f]{8})/.exec(text)?.[1];
+const cli = (args: string[]) => cliIn(dir, args);
+const events = (jobId: string) => storedEvents(path.join(dir, 'jobs.db'), jobId);
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'scylla-cp-alerts-'));

@@ -3,8 +3,7 @@ import path from 'node:path';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SqliteStore } from '@scylla-cp/store-sqlite';
-import { assertBuilt, CliProcess, FAST_DRAIN_RESTART, healCluster, REPO, runCli, startSim, tempHome } from './cli-harness.js';
+import { assertBuilt, CliProcess, FAST_DRAIN_RESTART, healCluster, jsonLines, REPO, runCli, startSim, storedSteps, tempHome } from './cli-harness.js';
 
 let home: ReturnType<typeof tempHome>;
 let workflowFile: string;
@@ -86,9 +85,7 @@ describe('scylla-cp against a simulated cluster', () => {
     run.child.kill('SIGKILL');
     await run.exited;
     const jobId = run.events().find((e) => e.event === 'job')!.jobId as string;
-    const store = await SqliteStore.open(home.db);
-    const succeededAtKill = new Set((await store.getSteps(jobId)).filter((s) => s.state === 'succeeded').map((s) => s.stepId));
-    await store.close();
+    const succeededAtKill = new Set((await storedSteps(home.db, jobId)).filter((s) => s.state === 'succeeded').map((s) => s.stepId));
     expect(succeededAtKill.size).toBeGreaterThanOrEqual(8);
 
     // the dead runner's lease must expire before another process may take the job over
@@ -104,10 +101,7 @@ describe('scylla-cp against a simulated cluster', () => {
       resumed = await runCli(['resume', jobId, '--json'], home.env);
     }
     expect(resumed.code, resumed.stderr).toBe(0);
-    const rerun = resumed.stdout
-      .split('\n')
-      .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l))
+    const rerun = jsonLines(resumed.stdout)
       .filter((e) => e.event === 'step' && e.state === 'running')
       .map((e) => e.stepId as string);
     for (const id of rerun) expect(succeededAtKill.has(id), `${id} was completed before the kill but ran again`).toBe(false);

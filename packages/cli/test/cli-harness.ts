@@ -1,10 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SimCluster, SimPrometheus } from '@scylla-cp/sim';
-import { SystemClock } from '@scylla-cp/core';
+import { SystemClock, type StepRecord, type StoredEvent } from '@scylla-cp/core';
+import { SqliteStore } from '@scylla-cp/store-sqlite';
 
 export const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 export const BIN = path.join(REPO, 'packages/cli/bin/scylla-cp.js');
@@ -37,10 +40,7 @@ export class CliProcess {
 
   /** JSON events printed so far (with `--json`). */
   events(): Record<string, any>[] {
-    return this.stdout
-      .split('\n')
-      .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l));
+    return jsonLines(this.stdout);
   }
 
   /** Waits until `pred` holds on the events, or fails after `timeoutMs`. */
@@ -52,6 +52,56 @@ export class CliProcess {
       await new Promise((r) => setTimeout(r, 20));
     }
   }
+}
+
+/** The lines of `text` that are JSON objects (`--json` output), parsed; other lines are left out. */
+export function jsonLines(text: string): Record<string, any>[] {
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l));
+}
+
+/** The job id a CLI message names (`job job-20261204-190248-0a1b2c3d ...`), or undefined. */
+export const jobIdOf = (text: string): string | undefined => /job (job-\d{8}-\d{6}-[0-9a-f]{8})/.exec(text)?.[1];
+
+/** The events of job `jobId` in the SQLite job store `db` (opened and closed again). */
+export async function storedEvents(db: string, jobId: string): Promise<StoredEvent[]> {
+  const store = await SqliteStore.open(db);
+  try {
+    return await store.listEvents(jobId);
+  } finally {
+    await store.close();
+  }
+}
+
+/** The step records of job `jobId` in the SQLite job store `db` (opened and closed again). */
+export async function storedSteps(db: string, jobId: string): Promise<StepRecord[]> {
+  const store = await SqliteStore.open(db);
+  try {
+    return await store.getSteps(jobId);
+  } finally {
+    await store.close();
+  }
+}
+
+/** A webhook receiver on 127.0.0.1 standing in for Discord, Slack or a webhook: every POSTed JSON body, in order. */
+export async function startWebhook(pathname = '/hook'): Promise<{ url: string; received: unknown[]; close(): Promise<void> }> {
+  const received: unknown[] = [];
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => (body += d));
+    req.on('end', () => {
+      received.push(JSON.parse(body));
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}${pathname}`,
+    received,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
 }
 
 /** A temporary home (store, state) and working directory for one test file. */
@@ -126,3 +176,9 @@ cluster_tasks:
                 poll_interval_seconds: 0.25
                 timeout_seconds: +settle_timeout_seconds+
 `;
+
+/** {@link FAST_DRAIN_RESTART} whose drain is retried twice (0.2 s apart), for tests that make a drain fail once. */
+export const RETRYING_DRAIN_RESTART = FAST_DRAIN_RESTART.replace(
+  '        - task: !scylla-drain\n',
+  '        - task: !scylla-drain\n          retries: 2\n          retry_backoff: { initial_seconds: 0.2, multiplier: 1, max_seconds: 1 }\n',
+);

@@ -2,12 +2,10 @@
 // a simulated cluster over HTTP: run's summary and confirmation, preflight,
 // logs, status --watch, jobs, stored notify references, conventions.
 import fs from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
-import type { AddressInfo } from 'node:net';
 import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertBuilt, CliProcess, FAST_DRAIN_RESTART, REPO, runCli, startSim, tempHome } from './cli-harness.js';
+import { assertBuilt, CliProcess, FAST_DRAIN_RESTART, jobIdOf, REPO, RETRYING_DRAIN_RESTART, runCli, startSim, startWebhook, tempHome } from './cli-harness.js';
 
 let home: ReturnType<typeof tempHome>;
 let workflowFile: string;
@@ -24,10 +22,7 @@ beforeAll(async () => {
   workflowFile = path.join(home.dir, 'fast-drain-restart.yaml');
   fs.writeFileSync(workflowFile, FAST_DRAIN_RESTART);
   retryWorkflow = path.join(home.dir, 'retrying.yaml');
-  fs.writeFileSync(
-    retryWorkflow,
-    FAST_DRAIN_RESTART.replace('        - task: !scylla-drain\n', '        - task: !scylla-drain\n          retries: 2\n          retry_backoff: { initial_seconds: 0.2, multiplier: 1, max_seconds: 1 }\n'),
-  );
+  fs.writeFileSync(retryWorkflow, RETRYING_DRAIN_RESTART);
   sim = await startSim('cli-operator');
   inventory = await sim.inventoryFile(home.dir);
 });
@@ -36,7 +31,6 @@ afterAll(async () => {
   home?.cleanup();
 });
 
-const jobIdOf = (text: string) => /job (job-\d{8}-\d{6}-[0-9a-f]{8})/.exec(text)?.[1];
 
 describe('conventions', () => {
   it('--version prints the package version', async () => {
@@ -155,17 +149,8 @@ describe('before anything runs', () => {
 describe('a job, its history and its followers', () => {
   it('prints each job event and retry once; --skip-preflight and notify references are stored; resume pages the stored target', async () => {
     // A local webhook stands in for Discord; its URL is given through an environment variable.
-    const received: any[] = [];
-    const server = http.createServer((req, res) => {
-      let body = '';
-      req.on('data', (d) => (body += d));
-      req.on('end', () => {
-        received.push(JSON.parse(body));
-        res.writeHead(204).end();
-      });
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/webhooks/9/the-secret-token`;
+    const hook = await startWebhook('/api/webhooks/9/the-secret-token');
+    const { received, url } = hook;
     const env = { ...home.env, H3_HOOK: url };
     const victim = sim.cluster.nodes[0]!.id;
     const fault = sim.cluster.faults.inject({ kind: 'api-errors', node: victim, status: 500, count: 1, pathPrefix: '/storage_service/drain', method: 'POST' });
@@ -233,7 +218,7 @@ describe('a job, its history and its followers', () => {
       expect(jobs.stdout).toMatch(new RegExp(`${id}\\s+succeeded\\s+cli-operator\\s+tester\\s+24/24\\s+\\d+(m\\d+)?s\\s+-`));
     } finally {
       sim.cluster.faults.clear(fault);
-      server.close();
+      await hook.close();
     }
   }, 180_000);
 

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertBuilt, CliProcess, FAST_DRAIN_RESTART, REPO, runCli, startSim, tempHome } from './cli-harness.js';
+import { assertBuilt, CliProcess, REPO, RETRYING_DRAIN_RESTART, runCli, startSim, tempHome } from './cli-harness.js';
 import { launchChromium } from './chromium.js';
 
 let home: ReturnType<typeof tempHome>;
@@ -17,10 +17,7 @@ beforeAll(async () => {
   assertBuilt();
   home = tempHome();
   workflowFile = path.join(home.dir, 'retrying.yaml');
-  fs.writeFileSync(
-    workflowFile,
-    FAST_DRAIN_RESTART.replace('        - task: !scylla-drain\n', '        - task: !scylla-drain\n          retries: 2\n          retry_backoff: { initial_seconds: 0.2, multiplier: 1, max_seconds: 1 }\n'),
-  );
+  fs.writeFileSync(workflowFile, RETRYING_DRAIN_RESTART);
   sim = await startSim('cli-report');
   inventory = await sim.inventoryFile(home.dir);
   chromium = await launchChromium();

@@ -4,8 +4,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SqliteStore } from '@scylla-cp/store-sqlite';
-import { assertBuilt, BIN, FAST_DRAIN_RESTART, REPO, startSim, tempHome } from './cli-harness.js';
+import { assertBuilt, BIN, FAST_DRAIN_RESTART, REPO, startSim, storedSteps, tempHome } from './cli-harness.js';
 
 const SOCKET = `scylla-cp-tty-${process.pid}`;
 const tmux = (...args: string[]) => execFileSync('tmux', ['-L', SOCKET, ...args], { encoding: 'utf8' });
@@ -91,9 +90,7 @@ describe('the live view on a terminal', () => {
     const jobId = /resume it: scylla-cp resume (job-\S+)/.exec(final)![1]!;
     expect(withEta).toBeTruthy();
 
-    const store = await SqliteStore.open(home.db);
-    const done = (await store.getSteps(jobId)).filter((s) => s.state === 'succeeded').length;
-    await store.close();
+    const done = (await storedSteps(home.db, jobId)).filter((s) => s.state === 'succeeded').length;
     expect(done).toBeGreaterThan(4);
 
     const resumeCode = start('resume', `node '${BIN}' resume ${jobId}`, home.env);

@@ -1,11 +1,9 @@
 import fs from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { SystemClock } from '@scylla-cp/core';
 import { RaftSimTopology, SimCluster, SimPrometheus, simGroup0LeaderNow, type SimNode } from '@scylla-cp/sim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertBuilt, REPO, runCli, tempHome } from './cli-harness.js';
+import { assertBuilt, REPO, runCli, startWebhook, tempHome } from './cli-harness.js';
 
 // Issue 19: grow, shrink and heal a cluster through the built CLI, against the simulated cluster
 // over HTTP; every test asserts from the simulator's Raft topology state and operation log.
@@ -55,24 +53,6 @@ async function startSim(bootstrapMs: number): Promise<Sim> {
 const example = (f: string) => path.join(REPO, 'examples/workflows', f);
 const requestsOf = (sim: Sim, kind: string) => Object.values(sim.topo.current.requests).filter((r) => r.kind === kind);
 
-/** A webhook receiver on 127.0.0.1 (the page). */
-async function webhook(): Promise<{ url: string; received: unknown[]; close(): Promise<void> }> {
-  const received: unknown[] = [];
-  const server = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (d) => (body += d));
-    req.on('end', () => {
-      received.push(JSON.parse(body));
-      res.writeHead(204).end();
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
-    received,
-    close: () => new Promise<void>((r) => server.close(() => r())),
-  };
-}
 
 describe('expansion, shrink and replacement through the CLI (issue 19)', () => {
   it('expands a 6-node cluster by 3 nodes; the topology leader is killed during a join; the saga resumes and the job completes', async () => {
@@ -117,7 +97,7 @@ describe('expansion, shrink and replacement through the CLI (issue 19)', () => {
 
   it('a joiner killed mid-stream is rolled back: the task fails with the coordinator reason, the job halts and pages', async () => {
     const sim = await startSim(30_000);
-    const hook = await webhook();
+    const hook = await startWebhook();
     try {
       const joiner = await sim.cluster.addNewNode({ dc: 'dc1', rack: 'rack2' });
       const inv = await sim.inventory();

@@ -2,57 +2,23 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SqliteStore } from '@scylla-cp/store-sqlite';
-import type { CliIo } from '../src/cli-io.js';
-import { main } from '../src/main.js';
-import { startSim } from './cli-harness.js';
+import { jobIdOf, startSim, storedEvents } from './cli-harness.js';
+import { cliIn } from './in-process-cli.js';
 import { simGroup0LeaderNow } from '@scylla-cp/sim';
 
 let dir: string;
 let sim: Awaited<ReturnType<typeof startSim>>;
 let inventory: string;
 
-function fakeIo() {
-  let out = '';
-  let err = '';
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  stdout.on('data', (d) => (out += String(d)));
-  stderr.on('data', (d) => (err += String(d)));
-  const io: CliIo = {
-    stdout,
-    stderr,
-    env: { HOME: dir, SCYLLA_CP_HOME: dir, SCYLLA_CP_DB: path.join(dir, 'jobs.db'), SCYLLA_CP_OPERATOR: 'tester', CI: 'true' },
-    cwd: dir,
-    onInterrupt: () => () => {},
-  };
-  return { io, out: () => out, err: () => err };
-}
-
-async function cli(args: string[]) {
-  const t = fakeIo();
-  const code = await main(args, t.io);
-  return { code, out: t.out(), err: t.err() };
-}
+const cli = (args: string[]) => cliIn(dir, args);
+const events = (jobId: string) => storedEvents(path.join(dir, 'jobs.db'), jobId);
 
 const CHECK_TASKS = `      node_tasks:
         - task: !wait-for-conditions
             conditions:
               - {condition: !node-up-normal, poll_interval_seconds: 0.2, timeout_seconds: 30}
 `;
-
-async function events(jobId: string) {
-  const store = await SqliteStore.open(path.join(dir, 'jobs.db'));
-  try {
-    return await store.listEvents(jobId);
-  } finally {
-    await store.close();
-  }
-}
-
-const jobIdOf = (text: string) => /job (job-\d{8}-\d{6}-[0-9a-f]{8})/.exec(text)?.[1];
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'scylla-cp-gates-'));

@@ -4,46 +4,17 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { simTabletBalancing } from '@scylla-cp/sim';
-import { SqliteStore } from '@scylla-cp/store-sqlite';
-import type { CliIo } from '../src/cli-io.js';
-import { main } from '../src/main.js';
-import { startSim } from './cli-harness.js';
+import { jobIdOf, startSim, storedEvents } from './cli-harness.js';
+import { cliIn } from './in-process-cli.js';
 
 let dir: string;
 let sim: Awaited<ReturnType<typeof startSim>>;
 let inventory: string;
 
-async function cli(args: string[]) {
-  let out = '';
-  let err = '';
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  stdout.on('data', (d) => (out += String(d)));
-  stderr.on('data', (d) => (err += String(d)));
-  const io: CliIo = {
-    stdout,
-    stderr,
-    env: { HOME: dir, SCYLLA_CP_HOME: dir, SCYLLA_CP_DB: path.join(dir, 'jobs.db'), SCYLLA_CP_OPERATOR: 'tester', CI: 'true' },
-    cwd: dir,
-    onInterrupt: () => () => {},
-  };
-  const code = await main(args, io);
-  return { code, out, err };
-}
-
-async function events(jobId: string) {
-  const store = await SqliteStore.open(path.join(dir, 'jobs.db'));
-  try {
-    return await store.listEvents(jobId);
-  } finally {
-    await store.close();
-  }
-}
-
-const jobIdOf = (text: string) => /job (job-\d{8}-\d{6}-[0-9a-f]{8})/.exec(text)?.[1];
+const cli = (args: string[]) => cliIn(dir, args);
+const events = (jobId: string) => storedEvents(path.join(dir, 'jobs.db'), jobId);
 
 const workflow = (nodeCheck: string) => `name: replica-aware check
 cluster_tasks:

@@ -1,11 +1,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PostgresServer } from '@scylla-cp/store-postgres/test-support';
-import type { CliIo } from '../src/cli-io.js';
 import { main } from '../src/main.js';
+import { captureIo } from './in-process-cli.js';
 
 // `scylla-cp server start` and the CLI with `--server URL`: the same commands, the same exit
 // codes, the live view from the server's event stream (issue 17 items 2 and 5).
@@ -13,27 +12,8 @@ import { main } from '../src/main.js';
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'scp-cli-server-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-/** An in-process CliIo: captured output, a controllable Ctrl-C. */
-function fakeIo(env: NodeJS.ProcessEnv = {}) {
-  let out = '';
-  let err = '';
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  stdout.on('data', (d) => (out += String(d)));
-  stderr.on('data', (d) => (err += String(d)));
-  const handlers = new Set<() => void>();
-  const io: CliIo = {
-    stdout,
-    stderr,
-    env: { HOME: dir, SCYLLA_CP_HOME: path.join(dir, 'home'), CI: 'true', ...env },
-    cwd: dir,
-    onInterrupt(h) {
-      handlers.add(h);
-      return () => handlers.delete(h);
-    },
-  };
-  return { io, out: () => out, err: () => err, interrupt: () => [...handlers].forEach((h) => h()) };
-}
+/** An in-process CliIo: captured output, a controllable Ctrl-C; no job store of its own (the server has it). */
+const fakeIo = (env: NodeJS.ProcessEnv = {}) => captureIo(dir, { HOME: dir, SCYLLA_CP_HOME: path.join(dir, 'home'), CI: 'true', ...env });
 
 const inventory = (cluster: string, n: number) =>
   `name: ${cluster}\nnodes:\n${Array.from({ length: n }, (_, i) => `  - id: n${i + 1}\n    address: 10.0.1.${i + 1}\n    dc: dc1\n    rack: r1\n`).join('')}`;
