@@ -5,17 +5,21 @@ const KINDS = Symbol.for('@scylla-cp/raft:error-kinds');
 /**
  * Root of every error this package throws or rejects with. `instanceof` works across
  * copies of the package: each class has a static `kind`, and an instance carries the
- * kinds of its whole class chain under a `Symbol.for` key.
+ * kinds of its whole class chain under a `Symbol.for` key. Every code is listed in
+ * `RAFT_ERROR_CODES` (`raft-error-codes.ts`).
  */
 export class RaftError extends Error {
   /** Stable name of the error class, used for cross-copy `instanceof`. */
   static readonly kind: string = 'RaftError';
   /** True when retrying the same operation later may succeed. */
   readonly retryable: boolean;
+  /** A stable machine-readable code, e.g. `NOT_LEADER` (listed in `RAFT_ERROR_CODES`). @default 'RAFT_ERROR' */
+  readonly code: string;
 
-  constructor(message: string, retryable = false) {
+  constructor(message: string, retryable = false, code = 'RAFT_ERROR') {
     super(message);
     this.retryable = retryable;
+    this.code = code;
     const kinds: string[] = [];
     for (let c = new.target as unknown as { kind?: string } | null; c && c.kind; c = Object.getPrototypeOf(c)) {
       if (!kinds.includes(c.kind)) kinds.push(c.kind);
@@ -41,6 +45,7 @@ export class NotLeaderError extends RaftError {
     super(
       `${where} is not the Raft leader; ${leader === null ? 'no leader is known yet, retry after an election' : `send the request to leader ${leader}`}`,
       true,
+      'NOT_LEADER',
     );
   }
 }
@@ -49,7 +54,7 @@ export class NotLeaderError extends RaftError {
 export class ProposalDroppedError extends RaftError {
   static override readonly kind: string = 'ProposalDroppedError';
   constructor(message = 'the proposal was dropped: another leader overwrote its log position; it was not applied, retry it') {
-    super(message, true);
+    super(message, true, 'PROPOSAL_DROPPED');
   }
 }
 
@@ -57,7 +62,7 @@ export class ProposalDroppedError extends RaftError {
 export class CommitStatusUnknownError extends RaftError {
   static override readonly kind: string = 'CommitStatusUnknownError';
   constructor(message = 'the commit status of the proposal is unknown; read the state to find out whether it was applied') {
-    super(message, true);
+    super(message, true, 'COMMIT_STATUS_UNKNOWN');
   }
 }
 
@@ -65,7 +70,7 @@ export class CommitStatusUnknownError extends RaftError {
 export class StoppedError extends RaftError {
   static override readonly kind: string = 'StoppedError';
   constructor(message = 'the Raft server is stopped; start a new RaftServer to continue') {
-    super(message, false);
+    super(message, false, 'STOPPED');
   }
 }
 
@@ -73,7 +78,7 @@ export class StoppedError extends RaftError {
 export class ConfChangeInProgressError extends RaftError {
   static override readonly kind: string = 'ConfChangeInProgressError';
   constructor() {
-    super('a membership change is already in progress; wait until it commits (and joint consensus is left) and retry', true);
+    super('a membership change is already in progress; wait until it commits (and joint consensus is left) and retry', true, 'CONF_CHANGE_IN_PROGRESS');
   }
 }
 
@@ -81,7 +86,7 @@ export class ConfChangeInProgressError extends RaftError {
 export class InvalidConfChangeError extends RaftError {
   static override readonly kind: string = 'InvalidConfChangeError';
   constructor(message: string) {
-    super(message, false);
+    super(message, false, 'INVALID_CONF_CHANGE');
   }
 }
 
@@ -89,6 +94,6 @@ export class InvalidConfChangeError extends RaftError {
 export class RaftTimeoutError extends RaftError {
   static override readonly kind: string = 'RaftTimeoutError';
   constructor(message: string) {
-    super(message, true);
+    super(message, true, 'RAFT_TIMEOUT');
   }
 }

@@ -3,6 +3,7 @@
 // exported from the `@scylla-cp/raft/rafttest` subpath instead (src/rafttest/).
 export * from './raft-prng.js';
 export * from './errors.js';
+export * from './raft-error-codes.js';
 export * from './core/messages.js';
 export type * from './core/ready.js';
 export { readyIsEmpty, canSendBeforePersist } from './core/ready.js';

@@ -25,10 +25,12 @@ export class TopologyError extends Error {
     return Array.isArray(kinds) && kinds.includes((this as unknown as { kind: string }).kind);
   }
 
-  /** A stable machine-readable code, e.g. `STALE_TOPOLOGY`. */
+  /** A stable machine-readable code, e.g. `STALE_TOPOLOGY` (every code is listed in `RAFT_ERROR_CODES`). */
   readonly code: string;
   /** Extra context. */
   readonly details: Record<string, unknown>;
+  /** True when retrying later may succeed (the class's static `recoverable`). @default false */
+  readonly retryable: boolean;
 
   constructor(message: string, code: string, options: TopologyErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -42,6 +44,7 @@ export class TopologyError extends Error {
     this.name = kinds[0] ?? new.target.name;
     this.code = code;
     this.details = options.details ?? {};
+    this.retryable = (new.target as unknown as { recoverable?: boolean }).recoverable === true;
   }
 }
 
