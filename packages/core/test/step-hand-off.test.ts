@@ -8,6 +8,11 @@ import { harness, inventory, planOf, spec, type Behavior } from './engine-fixtur
 /** A MemoryStore that remembers every commit (its step states and event types, in order). */
 class CountingStore extends MemoryStore {
   readonly commits: { steps: string[]; events: string[] }[] = [];
+  reads = 0;
+  override async getJob(jobId: string) {
+    this.reads++;
+    return super.getJob(jobId);
+  }
   override async commit(lease: Lease, t: Transition): Promise<void> {
     await super.commit(lease, t);
     this.commits.push({ steps: (t.steps ?? []).map((s) => `${s.stepId}:${s.state}`), events: (t.events ?? []).map((e) => `${e.type}${e.stepId ? ` ${e.stepId}` : ''}`) });
@@ -81,17 +86,12 @@ describe('step hand-off: one commit between two steps of a node', () => {
   it('a step of another node failing (abort_on_first_failure) while step k runs: step k is committed succeeded, step k+1 never starts', async () => {
     const store = new CountingStore();
     const clock = new VirtualClock();
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
     const behaviors: Record<string, Behavior> = {
       a: async (ctx) => {
         const node = (ctx as NodeExecutionContext).node.id;
-        if (node === 'z0-n0') await gate; // still running when z0-n1 fails
-        else {
-          await ctx.clock.sleep(1_000, ctx.signal);
-          release();
-          throw new Error('z0-n1 broke');
-        }
+        // z0-n0 is still running when z0-n1 fails (at 1 s).
+        await ctx.clock.sleep(node === 'z0-n0' ? 2_000 : 1_000, ctx.signal);
+        if (node === 'z0-n1') throw new Error('z0-n1 broke');
       },
       b: async () => undefined,
     };
@@ -137,5 +137,29 @@ describe('step hand-off: one commit between two steps of a node', () => {
     const job = await h.engine.start(planOf(inventory(1, 1), [spec('a'), spec('b')]), { operator: 'alice', workflowText: 'wf', jobId: 'j' });
     await h.clock.run(job.done);
     expect(seen).toEqual(['s0/z0-n0/t0:running', 's0/z0-n0/t0:succeeded', 's0/z0-n0/t1:running', 's0/z0-n0/t1:succeeded']);
+  });
+
+  it('the start commit checks for control requests: no store read per step (a node of 10 steps reads the job a constant few times)', async () => {
+    const store = new CountingStore();
+    const ok: Behavior = async () => undefined;
+    const h = harness({ a: ok }, { store });
+    const job = await h.engine.start(planOf(inventory(1, 1), Array.from({ length: 10 }, () => spec('a'))), { operator: 'alice', workflowText: 'wf', jobId: 'j' });
+    const readsAtStart = store.reads;
+    expect((await h.clock.run(job.done)).state).toBe('succeeded');
+    // Before the plan's step and before the batch; none per step.
+    expect(store.reads - readsAtStart).toBeLessThanOrEqual(3);
+  });
+
+  it('a store that does not check control on commit: the engine reads the job before each step, and a pause recorded during step k stops step k+1', async () => {
+    class PlainStore extends CountingStore {
+      override readonly commitChecksControl = false;
+    }
+    const store = new PlainStore();
+    const clock = new VirtualClock();
+    const h = harness({ a: async () => void (await store.requestControl('j', 'pause', clock.now())), b: async () => undefined }, { store, clock });
+    const job = await h.engine.start(planOf(inventory(1, 1), [spec('a'), spec('b')]), { operator: 'alice', workflowText: 'wf', jobId: 'j' });
+    expect((await clock.run(job.done)).state).toBe('paused');
+    expect(byId(await store.getSteps('j'))).toEqual({ 's0/z0-n0/t0': 'succeeded' });
+    expect(store.stepCommits().map((c) => c.steps)).toEqual([['s0/z0-n0/t0:running'], ['s0/z0-n0/t0:succeeded']]);
   });
 });

@@ -10,7 +10,11 @@ export interface EngineMetricsOptions {
   store: JobStore;
   /** Also export Node's process metrics (`process_*`, `nodejs_*`). @default true */
   processMetrics?: boolean;
-  /** Most jobs counted per scrape for `scylla_cp_jobs`. @default 100000 */
+  /**
+   * Most jobs listed per scrape for `scylla_cp_jobs`, only for a store
+   * without `countJobsByState` (the stores of this repository count with one
+   * aggregate query, and every job is counted). @default 100000
+   */
   maxJobsCounted?: number;
 }
 
@@ -60,6 +64,11 @@ export class EngineMetrics {
       labelNames: ['state'],
       registers: [r],
       async collect() {
+        if (store.countJobsByState) {
+          const counts = await store.countJobsByState();
+          for (const state of JOB_STATES) this.set({ state }, counts[state] ?? 0);
+          return;
+        }
         const jobs = await store.listJobs({ limit: max });
         const counts = new Map<JobState, number>(JOB_STATES.map((s) => [s, 0]));
         for (const j of jobs) counts.set(j.state, (counts.get(j.state) ?? 0) + 1);

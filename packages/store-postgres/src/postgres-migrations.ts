@@ -141,6 +141,74 @@ const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migration]> =
       },
     },
   ],
+  [
+    '0002_commit_steps_control',
+    {
+      async up(db: Kysely<unknown>): Promise<void> {
+        // commit_steps learns the control rule of a step's start (issue 17): with
+        // p_unless_control, a pending control request refuses the whole call (nothing written)
+        // and is returned in `control`; `control` is NULL whenever the call applied (or had
+        // been applied: the retried key is checked first).
+        await sql`DROP FUNCTION commit_steps(text, integer, timestamptz, jsonb, jsonb, text)`.execute(db);
+        await sql`
+          CREATE FUNCTION commit_steps(p_job text, p_token integer, p_at timestamptz, p_steps jsonb, p_events jsonb, p_key text,
+              p_unless_control boolean)
+          RETURNS TABLE (token integer, state text, control text) LANGUAGE plpgsql AS $$
+          #variable_conflict use_column
+          DECLARE
+            cur integer;
+            cur_state text;
+            cur_control text;
+            r record;
+          BEGIN
+            SELECT j.fencing_token, j.state, j.control INTO cur, cur_state, cur_control FROM jobs j WHERE j.id = p_job FOR UPDATE;
+            IF NOT FOUND THEN
+              RETURN;
+            END IF;
+            token := cur;
+            state := cur_state;
+            control := NULL;
+            IF p_token < 1 OR cur <> p_token OR cur_state IN ('succeeded', 'cancelled') THEN
+              RETURN NEXT;
+              RETURN;
+            END IF;
+            IF jsonb_array_length(p_events) > 0 AND EXISTS (SELECT 1 FROM events WHERE commit_key = p_key || ':0') THEN
+              RETURN NEXT;
+              RETURN;
+            END IF;
+            IF p_unless_control AND cur_control IS NOT NULL THEN
+              control := cur_control;
+              RETURN NEXT;
+              RETURN;
+            END IF;
+            FOR r IN SELECT * FROM jsonb_to_recordset(p_steps) AS x(
+                step_id text, node_id text, state text, attempts integer, started_at timestamptz,
+                finished_at timestamptz, last_error text, set_error boolean, result text) LOOP
+              INSERT INTO steps AS t (job_id, step_id, node_id, state, attempts, started_at, finished_at, last_error, result)
+              VALUES (p_job, r.step_id, r.node_id, r.state, r.attempts, r.started_at, r.finished_at, r.last_error::jsonb, r.result::jsonb)
+              ON CONFLICT (job_id, step_id) DO UPDATE SET
+                node_id = coalesce(excluded.node_id, t.node_id),
+                state = excluded.state,
+                attempts = excluded.attempts,
+                started_at = coalesce(t.started_at, excluded.started_at),
+                finished_at = coalesce(excluded.finished_at, t.finished_at),
+                last_error = CASE WHEN r.set_error THEN excluded.last_error ELSE t.last_error END,
+                result = coalesce(excluded.result, t.result);
+            END LOOP;
+            INSERT INTO events (job_id, at, type, step_id, data, commit_key)
+              SELECT p_job, p_at, e.type, e.step_id, e.data::jsonb, p_key || ':' || e.i
+              FROM jsonb_to_recordset(p_events) AS e(i integer, type text, step_id text, data text)
+              ORDER BY e.i;
+            IF jsonb_array_length(p_events) = 0 THEN
+              UPDATE jobs SET updated_at = p_at,
+                updated_seq = (SELECT coalesce(max(e.seq), 0) FROM events e WHERE e.job_id = p_job)
+              WHERE id = p_job;
+            END IF;
+            RETURN NEXT;
+          END $$`.execute(db);
+      },
+    },
+  ],
 ];
 
 /** Names of every migration this build knows, in order. */

@@ -9,6 +9,7 @@ import {
   type AuditEvent,
   type ControlRequest,
   type JobPlan,
+  type JobCountsByState,
   type JobQuery,
   type JobState,
   type JobRecord,
@@ -28,12 +29,14 @@ import {
   assertCurrentToken,
   assertLeaseAvailable,
   assertNotFinal,
+  assertNoControlRequest,
   commitWrites,
   duplicateJobIdError,
   isoTime,
   json,
   reacquiresClusterLock,
   selectEvents,
+  countJobsByState,
   selectJobs,
   stepsFromJson,
   toJobRecord,
@@ -64,7 +67,7 @@ const PREPARED = {
       j.fencing_token, j.plan_rev, j.created_at, j.updated_at, p.workflow_text,
       (SELECT e.at FROM events e WHERE e.job_id = j.id AND e.seq > j.updated_seq ORDER BY e.seq DESC LIMIT 1) AS last_event_at
     FROM jobs j JOIN job_plans p ON p.job_id = j.id WHERE j.id = $1`,
-  commitSteps: 'SELECT token, state FROM commit_steps($1, $2, $3, $4::jsonb, $5::jsonb, $6)',
+  commitSteps: 'SELECT token, state, control FROM commit_steps($1, $2, $3, $4::jsonb, $5::jsonb, $6, $7)',
 } as const;
 
 /** Newest `events.seq` of the job (0: none): the `updated_seq` of a job-row write. */
@@ -88,6 +91,8 @@ const jobEventsHighWater = (jobId: string) => sql<number>`(SELECT coalesce(max(s
  * Timestamps in and out are ms since epoch; in the database they are `timestamptz`.
  */
 export class PostgresStore implements JobStore {
+  /** Honours `Transition.unlessControlRequested` (checked in `commit_steps`, under the job's row lock). */
+  readonly commitChecksControl = true;
   /** `postgres://user@host:port/database#schema` (no password). */
   readonly where: string;
   /** The PostgreSQL schema that holds the tables. */
@@ -229,10 +234,11 @@ export class PostgresStore implements JobStore {
     const key = randomUUID();
     if (w.job === undefined && w.plan === undefined) {
       await this.#retry('commit a transition', async () => {
-        const job = await this.#commitSteps(this.#db, lease, w, key);
+        const job = await this.#commitSteps(this.#db, lease, w, key, transition.unlessControlRequested === true);
         if (job === undefined) throw new JobNotFoundError(lease.jobId);
         assertCurrentToken(job.token, lease);
         assertNotFinal(lease.jobId, job.state);
+        assertNoControlRequest(lease.jobId, job.control, transition.unlessControlRequested);
       });
       return;
     }
@@ -243,11 +249,12 @@ export class PostgresStore implements JobStore {
         assertCurrentToken(job.fencing_token, lease);
         if (job.last_commit_key === key) return; // applied before the connection was lost
         assertNotFinal(lease.jobId, job.state);
+        assertNoControlRequest(lease.jobId, job.control, transition.unlessControlRequested);
         if (jobWrite !== undefined && reacquiresClusterLock(job.state, jobWrite.state as JobState, job.allow_concurrent)) {
           await this.#lockCluster(trx, job.cluster);
           await this.#assertClusterFree(trx, job.cluster, lease.jobId);
         }
-        await this.#commitSteps(trx, lease, w, key);
+        await this.#commitSteps(trx, lease, w, key, false);
         if (w.plan !== undefined) {
           await sql`UPDATE job_plans SET plan = ${w.plan}::json WHERE job_id = ${lease.jobId}`.execute(trx);
           await sql`UPDATE jobs SET plan_rev = plan_rev + 1 WHERE id = ${lease.jobId}`.execute(trx);
@@ -315,6 +322,11 @@ export class PostgresStore implements JobStore {
     return out;
   }
 
+  /** How many jobs are in each state (of `query.cluster`, when given): one aggregate query. */
+  async countJobsByState(query: { cluster?: string } = {}): Promise<JobCountsByState> {
+    return this.#retry('count jobs', () => countJobsByState(this.#db as unknown as SqlStoreDb, query));
+  }
+
   /** Every recorded step of the job (unrecorded steps are `pending`). @throws JobNotFoundError */
   async getSteps(jobId: string): Promise<StepRecord[]> {
     const r = await this.#retry('read steps', async () =>
@@ -378,9 +390,9 @@ export class PostgresStore implements JobStore {
   async #lockJob(
     trx: Db,
     jobId: string,
-  ): Promise<{ state: string; cluster: string; allow_concurrent: boolean; fencing_token: number; last_commit_key: string | null }> {
-    const res = await sql<{ state: string; cluster: string; allow_concurrent: boolean; fencing_token: number; last_commit_key: string | null }>`
-      SELECT state, cluster, allow_concurrent, fencing_token, last_commit_key FROM jobs WHERE id = ${jobId} FOR UPDATE`.execute(trx);
+  ): Promise<{ state: string; cluster: string; allow_concurrent: boolean; fencing_token: number; last_commit_key: string | null; control: string | null }> {
+    const res = await sql<{ state: string; cluster: string; allow_concurrent: boolean; fencing_token: number; last_commit_key: string | null; control: string | null }>`
+      SELECT state, cluster, allow_concurrent, fencing_token, last_commit_key, control FROM jobs WHERE id = ${jobId} FOR UPDATE`.execute(trx);
     const row = res.rows[0];
     if (row === undefined) throw new JobNotFoundError(jobId);
     return row;
@@ -408,7 +420,7 @@ export class PostgresStore implements JobStore {
   }
 
   /** Runs `commit_steps` (see the migration): the job's current token and state, or undefined when there is no such job. */
-  async #commitSteps(db: Db, lease: Lease, w: CommitWrites, key: string): Promise<{ token: number; state: string } | undefined> {
+  async #commitSteps(db: Db, lease: Lease, w: CommitWrites, key: string, unlessControl: boolean): Promise<{ token: number; state: string; control: string | null } | undefined> {
     const steps = json(
       w.steps.map((s) => ({
         step_id: s.stepId,
@@ -424,10 +436,10 @@ export class PostgresStore implements JobStore {
     );
     const events = json(w.events.map((e, i) => ({ i, type: e.type, step_id: e.stepId, data: e.data })));
     if (db === this.#db) {
-      return (await this.#prepared<{ token: number; state: string }>('commitSteps', [lease.jobId, lease.token, w.at, steps, events, key]))[0];
+      return (await this.#prepared<{ token: number; state: string; control: string | null }>('commitSteps', [lease.jobId, lease.token, w.at, steps, events, key, unlessControl]))[0];
     }
-    const res = await sql<{ token: number; state: string }>`SELECT token, state
-      FROM commit_steps(${lease.jobId}, ${lease.token}, ${w.at}, ${steps}::jsonb, ${events}::jsonb, ${key})`.execute(db);
+    const res = await sql<{ token: number; state: string; control: string | null }>`SELECT token, state, control
+      FROM commit_steps(${lease.jobId}, ${lease.token}, ${w.at}, ${steps}::jsonb, ${events}::jsonb, ${key}, ${unlessControl})`.execute(db);
     return res.rows[0];
   }
 

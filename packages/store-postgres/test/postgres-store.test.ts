@@ -95,16 +95,20 @@ it('a step commit retried with the same key after a lost connection is applied o
   await client.connect();
   try {
     const call = () =>
-      client.query('SELECT token, state FROM commit_steps($1, $2, $3, $4::jsonb, $5::jsonb, $6)', [
+      client.query('SELECT token, state, control FROM commit_steps($1, $2, $3, $4::jsonb, $5::jsonb, $6, $7)', [
         'j1',
         lease.token,
         '2026-01-01T00:00:01.000Z',
         JSON.stringify([{ step_id: 's0', node_id: null, state: 'running', attempts: 1, started_at: '2026-01-01T00:00:01.000Z', finished_at: null, last_error: null, set_error: false, result: null }]),
         JSON.stringify([{ i: 0, type: 'step.started', step_id: 's0', data: '{"attempt":1}' }]),
         'key-1',
+        true, // a step's start: refused while a control request is pending
       ]);
-    expect((await call()).rows).toEqual([{ token: 1, state: 'pending' }]);
-    expect((await call()).rows).toEqual([{ token: 1, state: 'pending' }]); // the retry
+    expect((await call()).rows).toEqual([{ token: 1, state: 'pending', control: null }]);
+    // A pause recorded after the first call committed does not turn the retry into a refusal:
+    // the key says the call was applied (control null), and nothing is written twice.
+    await store.requestControl('j1', 'pause', 2_000);
+    expect((await call()).rows).toEqual([{ token: 1, state: 'pending', control: null }]); // the retry
   } finally {
     await client.end();
   }

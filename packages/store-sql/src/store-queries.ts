@@ -1,5 +1,5 @@
 import type { Kysely, RawBuilder } from 'kysely';
-import type { JobQuery } from '@scylla-cp/core';
+import { JOB_STATES, type JobCountsByState, type JobQuery, type JobState } from '@scylla-cp/core';
 import type { EventRow, JobRow } from './row-mapping.js';
 import type { SqlStoreSchema } from './schema.js';
 
@@ -46,6 +46,15 @@ export async function selectJobs(db: SqlStoreDb, query: JobQuery, tiebreak: RawB
     .limit(Math.max(0, query.limit ?? 50))
     .execute();
   return rows as JobRow[];
+}
+
+/** `countJobsByState`: one `GROUP BY state` over the jobs (of `cluster`, when given); every state present. */
+export async function countJobsByState(db: SqlStoreDb, query: { cluster?: string }): Promise<JobCountsByState> {
+  let q = db.selectFrom('jobs').select(['jobs.state']).select((eb) => eb.fn.countAll<number | string | bigint>().as('n')).groupBy('jobs.state');
+  if (query.cluster !== undefined) q = q.where('jobs.cluster', '=', query.cluster);
+  const counts = Object.fromEntries(JOB_STATES.map((s) => [s, 0])) as JobCountsByState;
+  for (const row of await q.execute()) counts[row.state as JobState] = Number(row.n);
+  return counts;
 }
 
 /** Rows of `listEvents`: the job's events in sequence order after `afterSeq` (exclusive), at most `limit` (@default all). */

@@ -1,5 +1,6 @@
 import {
   ACTIVE_JOB_STATES,
+  ControlRequestedError,
   COMPLETED_STEP_STATES,
   CONTROL_REQUESTS,
   InvalidInputError,
@@ -52,6 +53,15 @@ export function assertNotFinal(jobId: string, state: string): void {
  */
 export function assertCurrentToken(currentToken: number, lease: Lease): void {
   if (lease.token < 1 || currentToken !== lease.token) throw new StaleFencingTokenError(lease.jobId, lease.token, currentToken);
+}
+
+/**
+ * The control rule of a step's start: a commit with `unlessControlRequested`
+ * is refused while a control request is pending (`control`: the job's column).
+ * @throws ControlRequestedError naming the request
+ */
+export function assertNoControlRequest(jobId: string, control: string | null | undefined, unlessControlRequested: boolean | undefined): void {
+  if (unlessControlRequested === true && control !== null && control !== undefined) throw new ControlRequestedError(jobId, control as ControlRequest);
 }
 
 /**

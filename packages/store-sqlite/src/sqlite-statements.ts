@@ -15,9 +15,9 @@ export interface SqliteStatements {
   selOpenSteps: Statement;
   /** `(jobId)` → `{ n, ids }`: the completed step ids joined by U+001E. */
   selCompletedIds: Statement;
-  /** `(jobId)` → `{ state, cluster, allow_concurrent, fencing_token }`. */
+  /** `(jobId)` → `{ state, cluster, allow_concurrent, fencing_token, control }`. */
   selJobForCommit: Statement;
-  /** `(jobId)` → `{ fencing_token, state }`. */
+  /** `(jobId)` → `{ fencing_token, state, control }`. */
   selTokenState: Statement;
   /** `(planJson, jobId)`: replaces the plan. */
   updPlan: Statement;
@@ -62,8 +62,8 @@ export function prepareSqliteStatements(s: Database.Database): SqliteStatements 
        iif(result IS NULL, NULL, json_array(json(result)))))
      FROM steps WHERE ${where}`;
   return {
-    selJobForCommit: s.prepare('SELECT state, cluster, allow_concurrent, fencing_token FROM jobs WHERE id = ?'),
-    selTokenState: s.prepare('SELECT fencing_token, state FROM jobs WHERE id = ?'),
+    selJobForCommit: s.prepare('SELECT state, cluster, allow_concurrent, fencing_token, control FROM jobs WHERE id = ?'),
+    selTokenState: s.prepare('SELECT fencing_token, state, control FROM jobs WHERE id = ?'),
     updPlan: s.prepare('UPDATE job_plans SET plan = ? WHERE job_id = ?'),
     bumpPlanRev: s.prepare('UPDATE jobs SET plan_rev = plan_rev + 1 WHERE id = ?'),
     selActiveOnCluster: s.prepare(

@@ -11,6 +11,7 @@ import {
   type AuditEvent,
   type ControlRequest,
   type JobPlan,
+  type JobCountsByState,
   type JobQuery,
   type JobRecord,
   type JobStore,
@@ -27,6 +28,7 @@ import {
   assertCurrentToken,
   assertLeaseAvailable,
   assertNotFinal,
+  assertNoControlRequest,
   commitWrites,
   duplicateJobIdError,
   isoTime,
@@ -34,6 +36,7 @@ import {
   msOf,
   reacquiresClusterLock,
   selectEvents,
+  countJobsByState,
   selectJobs,
   stepsFromJson,
   toJobRecord,
@@ -50,6 +53,7 @@ import { translateSqliteError } from './translate-sqlite-error.js';
 
 interface CommitJobRow {
   state: string;
+  control: string | null;
   cluster: string;
   allow_concurrent: number;
   fencing_token: number;
@@ -80,6 +84,8 @@ const RS = '\u001e';
  * Timestamps in and out are ms since epoch; in the file they are ISO-8601 text.
  */
 export class SqliteStore implements JobStore {
+  /** Honours `Transition.unlessControlRequested` (checked in the commit's transaction). */
+  readonly commitChecksControl = true;
   /** The file path given to {@link SqliteStore.open} (`:memory:` for an in-memory store). */
   readonly path: string;
   readonly #sqlite: Database.Database;
@@ -243,6 +249,12 @@ export class SqliteStore implements JobStore {
     this.#checkOpen('list jobs');
     const rows = await this.#read('list jobs', () => selectJobs(this.#db as unknown as SqlStoreDb, query, sql`jobs.rowid`));
     return this.#run('list jobs', () => rows.map((row) => toJobRecord(row, this.#plan(row.id, row.plan_rev))), false);
+  }
+
+  /** How many jobs are in each state (of `query.cluster`, when given): one aggregate query. */
+  async countJobsByState(query: { cluster?: string } = {}): Promise<JobCountsByState> {
+    this.#checkOpen('count jobs');
+    return this.#read('count jobs', () => countJobsByState(this.#db as unknown as SqlStoreDb, query));
   }
 
   /** Every recorded step of the job (unrecorded steps are `pending`). @throws JobNotFoundError */
@@ -424,14 +436,16 @@ export class SqliteStore implements JobStore {
     const jobId = lease.jobId;
     if (t.job === undefined) {
       // A step transition (nearly every commit) needs only the token and the state.
-      const job = this.#st.selTokenState.get(jobId) as { fencing_token: number; state: string } | undefined;
+      const job = this.#st.selTokenState.get(jobId) as { fencing_token: number; state: string; control: string | null } | undefined;
       if (job === undefined) throw new JobNotFoundError(jobId);
       assertCurrentToken(job.fencing_token, lease);
       assertNotFinal(jobId, job.state);
+      assertNoControlRequest(jobId, job.control, t.unlessControlRequested);
     } else {
       const job = this.#jobForWrite(jobId);
       assertCurrentToken(job.fencing_token, lease);
       assertNotFinal(jobId, job.state);
+      assertNoControlRequest(jobId, job.control, t.unlessControlRequested);
       if (reacquiresClusterLock(job.state, t.job.state, job.allow_concurrent === 1)) this.#assertClusterFree(job.cluster, jobId);
     }
     const w = commitWrites(t);

@@ -4,6 +4,8 @@ import type { LogFields, Logger } from '../api/logger.js';
 import type { ServiceScope, Services } from '../api/services.js';
 import type { Clock } from '../clock/clock.js';
 import { toErrorDetail, type ErrorDetail } from '../errors/error-detail.js';
+import { isErrorKind } from '../errors/scylla-cp-error.js';
+import type { ControlRequestedError } from '../errors/store-errors.js';
 import { UnrecoverableError } from '../errors/task-errors.js';
 import { nodeStepId, type JobPlan, type NodeWorkflowStep } from '../plan/job-plan.js';
 import type { PluginRegistry } from '../plugin/plugin-registry.js';
@@ -245,9 +247,10 @@ export class JobRun {
     return this.#resume?.isCompleted(stepId) ?? false;
   }
 
-  /** Reads pending control requests, then says whether a new step (or attempt) may start. */
-  async #mayStart(): Promise<boolean> {
+  /** Reads pending control requests (unless `readStore` is false), then says whether a new step (or attempt) may start. */
+  async #mayStart(readStore = true): Promise<boolean> {
     if (!this.#canStartStep()) return false;
+    if (!readStore) return true;
     await this.#control.check();
     return this.#canStartStep();
   }
@@ -273,6 +276,37 @@ export class JobRun {
     }
   }
 
+  /**
+   * Commits a held step success on its own (see `StepLane`), even while the run is
+   * stopping on a store failure: recording a success is no action on the cluster, and
+   * the store's fencing refuses it if another runner has taken the job over.
+   */
+  async #commitHeldSuccess(t: Transition): Promise<boolean> {
+    try {
+      await this.#d.store.commit(this.#lease.lease, t);
+      return true;
+    } catch (e) {
+      this.#stopFatal(e);
+      return false;
+    }
+  }
+
+  /** Commits a step's start; a refusal for a pending control request hands the request to the run. */
+  async #commitStart(t: Transition): Promise<'started' | 'control' | 'stopped'> {
+    if (this.#storeError !== undefined) return 'stopped';
+    try {
+      await this.#d.store.commit(this.#lease.lease, t);
+      return 'started';
+    } catch (e) {
+      if (t.unlessControlRequested === true && isErrorKind(e, 'ControlRequestedError')) {
+        this.#ctl.onRequest((e as ControlRequestedError).request);
+        return 'control';
+      }
+      this.#stopFatal(e);
+      return 'stopped';
+    }
+  }
+
   #stepHost(): StepHost {
     const d = this.#d;
     return {
@@ -287,10 +321,12 @@ export class JobRun {
       gate: this.#disruption,
       jobSignal: this.#ctl.signal,
       commit: (t) => this.#commit(t),
+      controlOnCommit: d.store.commitChecksControl === true,
+      commitStart: (t) => this.#commitStart(t),
       emit: (name, event) => this.#emit(name, event),
       log: (level, message, fields, stepId, nodeId) => this.log(level, message, fields, stepId, nodeId),
       context: (stepId, nodeId, attempt, signal, task, track) => this.#contexts.build(stepId, nodeId, attempt, signal, task, track),
-      mayStart: () => this.#mayStart(),
+      mayStart: (readStore) => this.#mayStart(readStore),
       storeFailed: () => this.#storeError !== undefined,
       interruptRequested: () => this.#ctl.interruptRequested,
       abortRequested: () => this.#ctl.abortRequested,
@@ -456,6 +492,8 @@ export class JobRun {
     const runner = new StepRunner({
       ...this.#stepHost(),
       jobSignal: this.#ctl.finallySignal,
+      // The clean-up runs with a cancel pending (recorded above): its starts are never refused for it.
+      controlOnCommit: false,
       mayStart,
       abortRequested: () => false,
       leftIncomplete: () => {
@@ -584,7 +622,7 @@ export class JobRun {
    * its own otherwise (the lane is flushed on every way out).
    */
   async #runNode(step: NodeWorkflowStep, nodeId: string): Promise<void> {
-    const lane = new StepLane((t) => this.#commit(t), () => this.#d.clock.now());
+    const lane = new StepLane((t) => this.#commitHeldSuccess(t), () => this.#d.clock.now());
     try {
       await this.#runLane(step, nodeId, lane);
     } finally {

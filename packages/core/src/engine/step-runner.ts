@@ -51,11 +51,25 @@ export interface StepHost {
   /** The job's signal (cancel --now, interrupt, store failure). */
   readonly jobSignal: AbortSignal;
   commit(t: Transition): Promise<boolean>;
+  /**
+   * Whether a step's start is committed with `unlessControlRequested` (the
+   * store refuses it while a pause/cancel request is pending), so that
+   * {@link mayStart} need not read the store first.
+   */
+  readonly controlOnCommit: boolean;
+  /**
+   * Commits a step's start: `started`; `control` (refused by the store, nothing
+   * written, the pending request is now known to the run); `stopped` (store failure).
+   */
+  commitStart(t: Transition): Promise<'started' | 'control' | 'stopped'>;
   emit<K extends keyof EngineEvents>(name: K, event: Parameters<EngineEvents[K]>[0]): void;
   log(level: LogLevel, message: string, fields?: Record<string, unknown>, stepId?: string, nodeId?: string): void;
   context(stepId: string, nodeId: string | undefined, attempt: number, signal: AbortSignal, task: string, track: AttemptWorkTracker): AnyContext;
-  /** Reads pending control requests; false when no new step (or attempt) may start. */
-  mayStart(): Promise<boolean>;
+  /**
+   * Reads pending control requests (`readStore`, @default true: from the store;
+   * false: those the run already knows); false when no new step (or attempt) may start.
+   */
+  mayStart(readStore?: boolean): Promise<boolean>;
   storeFailed(): boolean;
   interruptRequested(): boolean;
   abortRequested(): boolean;
@@ -154,7 +168,8 @@ export class StepRunner {
 
     for (let n = 0; ; n++) {
       const attempt = firstAttempt + n;
-      if (!(await h.mayStart())) {
+      // With controlOnCommit the store checks for a pending request in the start's own commit.
+      if (!(await h.mayStart(!h.controlOnCommit))) {
         await flush();
         h.leftIncomplete();
         return 'stopped';
@@ -172,13 +187,28 @@ export class StepRunner {
       // The previous step's held success and this start: one transaction, the
       // success's event first. Refused (stale token, store failure): neither is
       // recorded, and the previous step stays `running` for a resume.
+      if (n === 0 && h.storeFailed()) {
+        // The run is stopping on a store failure: no start; the held success is still recorded (fenced).
+        await flush();
+        return 'stopped';
+      }
       const held = n === 0 ? lane?.take() : undefined;
-      const started = await h.commit({
+      const started = await h.commitStart({
         at: clock.now(),
         steps: held ? [held.update, running] : [running],
         events: held ? [held.event, startEvent] : [startEvent],
+        ...(h.controlOnCommit ? { unlessControlRequested: true } : {}),
       });
-      if (!started) return 'stopped';
+      if (started === 'control') {
+        // A pause or cancel was recorded: this step does not start; the previous one's success is recorded alone.
+        if (held) {
+          lane!.hold(held);
+          await flush();
+        }
+        h.leftIncomplete();
+        return 'stopped';
+      }
+      if (started === 'stopped') return 'stopped';
       held?.settle();
       if (n === 0) this.#stepEvent(s, 'running', attempt, startedAt);
       const attemptEv: AttemptEvent = { jobId: h.jobId, at: clock.now(), stepId: s.stepId, task, attempt };
@@ -198,7 +228,10 @@ export class StepRunner {
           h.stepSucceeded();
           this.#stepEvent(s, 'succeeded', attempt, startedAt);
         };
-        if (lane && inLane?.holdSuccess === true) {
+        // Held only where nothing reads or waits before the next start's commit: the store
+        // checks control requests in that commit (controlOnCommit); otherwise the run reads
+        // the store before each step, and the success is committed first, on its own.
+        if (lane && inLane?.holdSuccess === true && h.controlOnCommit) {
           lane.hold({ update: u, event, settle });
           return 'succeeded';
         }

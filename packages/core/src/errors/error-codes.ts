@@ -48,6 +48,7 @@ export const CORE_ERROR_CODES = {
   NOT_AN_APPROVAL: { errorClass: 'InvalidInputError', retryable: undefined, message: 'the step named is not an !approval step' },
   INVENTORY_MISMATCH: { errorClass: 'InvalidInputError', retryable: undefined, message: 'a re-bound inventory changes more than connection settings; every difference is listed' },
   // store (errors/store-errors.ts, store/)
+  CONTROL_REQUESTED: { errorClass: 'ControlRequestedError', retryable: undefined, message: 'a step start was refused, writing nothing, because a pause or cancel request is pending: the runner acts on the request' },
   STALE_FENCING_TOKEN: { errorClass: 'StaleFencingTokenError', retryable: undefined, message: 'another runner took the job over: this one must stop writing' },
   LEASE_HELD: { errorClass: 'LeaseHeldError', retryable: undefined, message: 'another runner holds the job lease; the message says for how long and whether --force could take over' },
   CLUSTER_LOCKED: { errorClass: 'ClusterLockedError', retryable: undefined, message: 'an active job holds the cluster lock; it names that job, its operator and state' },

@@ -19,6 +19,26 @@ export class StaleFencingTokenError extends ScyllaCpError {
   }
 }
 
+/**
+ * A commit marked `unlessControlRequested` (a step's start) was refused, writing
+ * nothing, because a pause or cancel request is pending on the job: the runner
+ * acts on `request` instead of starting the step.
+ */
+export class ControlRequestedError extends ScyllaCpError {
+  static override readonly kind: string = 'ControlRequestedError';
+  constructor(
+    readonly jobId: string,
+    readonly request: 'pause' | 'cancel' | 'cancel-now',
+    options: ScyllaCpErrorOptions = {},
+  ) {
+    super(`job ${jobId}: a ${request} request is pending, so no new step starts (nothing was written)`, {
+      code: 'CONTROL_REQUESTED',
+      ...options,
+      details: { jobId, request },
+    });
+  }
+}
+
 /** A job's lease is held by a live runner (its TTL has not expired). */
 export class LeaseHeldError extends ScyllaCpError {
   static override readonly kind: string = 'LeaseHeldError';

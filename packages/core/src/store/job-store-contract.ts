@@ -1,4 +1,4 @@
-import { ClusterLockedError, JobFinishedError, JobNotFoundError, LeaseHeldError, StaleFencingTokenError } from '../errors/store-errors.js';
+import { ClusterLockedError, ControlRequestedError, JobFinishedError, JobNotFoundError, LeaseHeldError, StaleFencingTokenError } from '../errors/store-errors.js';
 import type { JobPlan } from '../plan/job-plan.js';
 import { isCompletedStepState, type JobStore, type Lease, type NewJob, type Transition } from './job-store.js';
 
@@ -169,6 +169,22 @@ export function jobStoreContract(name: string, makeStore: () => Promise<JobStore
         const page = await store.listJobs({ cluster: 'c3' });
         expect(page).toHaveLength(50);
         expect(page[0]!.id).toBe('many-54');
+      });
+    });
+
+    describe('job counts', () => {
+      it('countJobsByState counts every job by state (every state present), and by cluster when asked', async () => {
+        expect(typeof store.countJobsByState).toBe('function');
+        const zero = { pending: 0, running: 0, paused: 0, succeeded: 0, failed: 0, cancelled: 0 };
+        expect(await store.countJobsByState!()).toEqual(zero);
+        await jobIn('b', 'succeeded');
+        await jobIn('a', 'running');
+        await jobIn('c', 'succeeded', { cluster: 'c2' });
+        await jobIn('d', 'failed', { cluster: 'c3' });
+        await store.createJob(newJob('e', { cluster: 'c4' }));
+        expect(await store.countJobsByState!()).toEqual({ ...zero, pending: 1, running: 1, succeeded: 2, failed: 1 });
+        expect(await store.countJobsByState!({ cluster: 'c2' })).toEqual({ ...zero, succeeded: 1 });
+        expect(await store.countJobsByState!({ cluster: 'nowhere' })).toEqual(zero);
       });
     });
 
@@ -452,6 +468,38 @@ export function jobStoreContract(name: string, makeStore: () => Promise<JobStore
         await store.commit(fresh, handOff(20_200));
         const states = Object.fromEntries((await store.getSteps('j')).map((s) => [s.stepId, s.state]));
         expect(states).toEqual({ 's0/n1/t0': 'succeeded', 's0/n1/t1': 'running' });
+      });
+
+      it('with commitChecksControl: a start marked unlessControlRequested is refused wholly while a request is pending (ControlRequestedError), applied once it is cleared', async () => {
+        expect(store.commitChecksControl).toBe(true);
+        const lease = await jobIn('j', 'running');
+        await startT0(lease, 5_000);
+        await store.requestControl('j', 'pause', 5_500);
+        const stepsBefore = await store.getSteps('j');
+        const eventsBefore = await store.listEvents('j');
+        const err = await rejects(store.commit(lease, { ...handOff(6_000), unlessControlRequested: true }), ControlRequestedError);
+        expect(err).toMatchObject({ jobId: 'j', request: 'pause' });
+        expect(await store.getSteps('j')).toEqual(stepsBefore);
+        expect(await store.listEvents('j')).toEqual(eventsBefore);
+        // Without the mark (the success alone, as the engine then records it) the commit applies.
+        await store.commit(lease, { at: 6_100, steps: [handOff(6_100).steps![0]!], events: [handOff(6_100).events![0]!] });
+        expect(Object.fromEntries((await store.getSteps('j')).map((s) => [s.stepId, s.state]))).toEqual({ 's0/n1/t0': 'succeeded' });
+        // Once the request is acted on and cleared, a marked start applies.
+        await store.commit(lease, { at: 6_200, job: { state: 'running', clearControl: true } });
+        await store.commit(lease, { ...handOff(6_300), unlessControlRequested: true });
+        expect((await store.getSteps('j')).find((s) => s.stepId === 's0/n1/t1')?.state).toBe('running');
+      });
+
+      it('a zombie\'s marked start is refused for its stale token first, even with a request pending', async () => {
+        await store.createJob(newJob('j'));
+        const zombie = await store.acquireLease('j', 'h1', 1_000, 10_000);
+        await store.commit(zombie, { at: 10_000, job: { state: 'running' } });
+        await startT0(zombie, 10_100);
+        await store.acquireLease('j', 'h2', 1_000, 20_000);
+        await store.requestControl('j', 'cancel', 20_050);
+        const stepsBefore = await store.getSteps('j');
+        await rejects(store.commit(zombie, { ...handOff(20_100), unlessControlRequested: true }), StaleFencingTokenError);
+        expect(await store.getSteps('j')).toEqual(stepsBefore);
       });
 
       it('a hand-off to a job that ended meanwhile is refused wholly (JobFinishedError)', async () => {

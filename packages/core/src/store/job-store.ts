@@ -189,6 +189,15 @@ export interface Transition {
    * nodes and steps, corrected connection settings). Stored as given.
    */
   plan?: JobPlan;
+  /**
+   * Refuse the whole commit (nothing written) with `ControlRequestedError`
+   * when a control request (`pause`, `cancel`, `cancel-now`) is pending on
+   * the job. The engine sets it on a step's start, so that no step starts
+   * after a request was recorded, without a read of its own before every
+   * step; honoured by stores with {@link JobStore.commitChecksControl}.
+   * Checked after the fencing token and the final-state rule. @default false
+   */
+  unlessControlRequested?: boolean;
 }
 
 /** Options of {@link JobStore.acquireLease}. */
@@ -212,6 +221,12 @@ export interface AuditEvent {
   stepId?: string;
   data: Record<string, unknown>;
 }
+
+/** Jobs by state, every state present (0 when none), as {@link JobStore.countJobsByState} returns them. */
+export type JobCountsByState = Record<JobState, number>;
+
+/** Every job state, in lifecycle order (for counts and validation). */
+export const JOB_STATES: readonly JobState[] = ['pending', 'running', 'paused', 'succeeded', 'failed', 'cancelled'];
 
 /** Query of {@link JobStore.listJobs}. */
 export interface JobQuery {
@@ -239,9 +254,17 @@ export interface JobQuery {
  *   cluster lock and may move to `running` (retry) or `cancelled`.
  * - A step's `startedAt` is the first value ever written; later ones are ignored.
  * - `commit` is all or nothing.
+ * - With `commitChecksControl`: a commit with `unlessControlRequested` while a
+ *   control request is pending throws `ControlRequestedError` and writes nothing.
  * - Failure to write (vanished or read-only file) throws `StoreUnavailableError`.
  */
 export interface JobStore {
+  /**
+   * The store honours `Transition.unlessControlRequested` (refuses such a
+   * commit while a control request is pending). Without it the engine reads
+   * the job (`getJob`) before every step to see requests. @default false
+   */
+  readonly commitChecksControl?: boolean;
   createJob(job: NewJob): Promise<JobRecord>;
   /** @throws JobNotFoundError */
   getJob(jobId: string): Promise<JobRecord>;
@@ -268,6 +291,13 @@ export interface JobStore {
    * `getSteps`. @throws JobNotFoundError
    */
   getResumeRecords?(jobId: string): Promise<ResumeRecords>;
+  /**
+   * Optional: how many jobs are in each state (every state present, 0 when
+   * none), optionally of one cluster: one aggregate query, whatever the number
+   * of jobs (what a metrics scrape reads). Required by the contract suite since
+   * issue 17 (optional in the type for stores written before it).
+   */
+  countJobsByState?(query?: { cluster?: string }): Promise<JobCountsByState>;
   /** Events in sequence order. */
   listEvents(jobId: string, query?: { afterSeq?: number; limit?: number }): Promise<StoredEvent[]>;
   /** Records a pause/cancel request; needs no lease. @throws JobNotFoundError */

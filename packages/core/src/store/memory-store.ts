@@ -1,14 +1,16 @@
-import { ClusterLockedError, JobFinishedError, JobNotFoundError, LeaseHeldError, StaleFencingTokenError, StoreUnavailableError } from '../errors/store-errors.js';
+import { ClusterLockedError, ControlRequestedError, JobFinishedError, JobNotFoundError, LeaseHeldError, StaleFencingTokenError, StoreUnavailableError } from '../errors/store-errors.js';
 import { InvalidInputError } from '../errors/input-errors.js';
 import type { JobPlan } from '../plan/job-plan.js';
 import {
   ACTIVE_JOB_STATES,
   CONTROL_REQUESTS,
+  JOB_STATES,
   isFinalJobState,
   toResumeRecords,
   type AcquireLeaseOptions,
   type AuditEvent,
   type ControlRequest,
+  type JobCountsByState,
   type JobQuery,
   type JobRecord,
   type JobState,
@@ -55,6 +57,8 @@ function clone<T>(value: T): T {
  * deep-frozen at `createJob` and shared by every returned `JobRecord`.
  */
 export class MemoryStore implements JobStore {
+  /** Honours `Transition.unlessControlRequested`. */
+  readonly commitChecksControl: boolean = true;
   readonly #jobs = new Map<string, StoredJob>();
   #order = 0;
   #seq = 0;
@@ -145,6 +149,13 @@ export class MemoryStore implements JobStore {
       .map((j) => this.#copyJob(j.record));
   }
 
+  async countJobsByState(query: { cluster?: string } = {}): Promise<JobCountsByState> {
+    this.#open();
+    const counts = Object.fromEntries(JOB_STATES.map((s) => [s, 0])) as JobCountsByState;
+    for (const j of this.#jobs.values()) if (query.cluster === undefined || j.record.cluster === query.cluster) counts[j.record.state]++;
+    return counts;
+  }
+
   async acquireLease(jobId: string, holder: string, ttlMs: number, nowMs: number, options: AcquireLeaseOptions = {}): Promise<Lease> {
     this.#open();
     const job = this.#job(jobId);
@@ -185,6 +196,7 @@ export class MemoryStore implements JobStore {
     const t = transition.job;
     // Validate everything before changing anything: all or nothing.
     if (isFinalJobState(rec.state)) throw new JobFinishedError(rec.id, rec.state);
+    if (transition.unlessControlRequested === true && rec.control !== undefined) throw new ControlRequestedError(rec.id, rec.control);
     // Leaving `failed` for running/paused/pending (a retry) re-checks the lock.
     if (t && rec.state === 'failed' && t.state !== 'failed' && ACTIVE.has(t.state) && !job.allowConcurrent) {
       const other = this.#activeOther(rec.cluster, rec.id);
