@@ -12,7 +12,8 @@ export const MAX_RECORDED_POLLS_PER_CONDITION = 50;
  * step, each change of its result and the pass are kept (up to
  * {@link MAX_RECORDED_POLLS_PER_CONDITION}). They are not written on their own:
  * they ride along with the engine's next transition (same lease, same atomic
- * commit), so recording never needs a lease of its own nor adds a write.
+ * commit), stored ahead of its own events since they happened before it, so
+ * recording never needs a lease of its own nor adds a write.
  */
 export class PollRecorder {
   #pending: NonNullable<Transition['events']> = [];
@@ -36,7 +37,8 @@ export class PollRecorder {
       const polls = this.#pending;
       this.#pending = [];
       try {
-        await store.commit(lease, { ...t, events: [...(t.events ?? []), ...polls] });
+        // The polls happened before this transition: stored ahead of its own events, `logs` reads in time order.
+        await store.commit(lease, { ...t, events: [...polls, ...(t.events ?? [])] });
       } catch (e) {
         this.#pending = [...polls, ...this.#pending];
         throw e;
