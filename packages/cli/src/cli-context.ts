@@ -23,6 +23,8 @@ export interface CliContext {
   dbPath(cfg: CliConfig): string;
   /** Opens the job store (`--db`, ...), with a clear error naming the path when it cannot. */
   store(cfg?: CliConfig): Promise<JobStore>;
+  /** The job store's path and where it was chosen: `--db`, `$SCYLLA_CP_DB`, `"db" in <config file>`, or `the default job store`. */
+  storeSource(cfg?: CliConfig): { path: string; source: string };
   colors(stream?: { isTTY?: boolean }): Colors;
   setExit(code: number): void;
 }
@@ -43,10 +45,13 @@ export function createCliContext(io: CliIo, program: Command, setExit: (code: nu
     config: () => loadConfig(io.cwd, globals().config),
     dbPath: (cfg) => resolveDbPath(io.cwd, io.env, globals().db, cfg.db),
     store: async (cfg) => {
+      const { path, source } = ctx.storeSource(cfg);
+      return openStore(path, source);
+    },
+    storeSource: (cfg) => {
       const c = cfg ?? ctx.config();
-      const p = ctx.dbPath(c);
-      const flag = globals().db !== undefined ? '--db' : io.env.SCYLLA_CP_DB ? '$SCYLLA_CP_DB' : c.db ? `"db" in ${c.file}` : 'the default job store';
-      return openStore(p, flag);
+      const source = globals().db !== undefined ? '--db' : io.env.SCYLLA_CP_DB ? '$SCYLLA_CP_DB' : c.db ? `"db" in ${c.file}` : 'the default job store';
+      return { path: ctx.dbPath(c), source };
     },
     colors: (stream = io.stdout) => makeColors(colorEnabled(io.env, stream, globals().color === false)),
     setExit,

@@ -17,12 +17,29 @@ export interface FormattedError {
   exitCode: ExitCode;
 }
 
+/** What the command was working with, for messages that should name it. */
+export interface ErrorContext {
+  /** The job store: its path and where it was chosen (`--db`, `$SCYLLA_CP_DB`, ...). */
+  jobStore?: { path: string; source: string };
+}
+
 /**
  * Turns any error into a message a person can act on, and its exit code.
  * Never a bare stack trace: the stack is only shown with `--debug`.
+ * `context` (optional) lets a message name what it is about, e.g. the job
+ * store an unknown job id was looked up in.
  */
-export function formatError(error: unknown, debug = false): FormattedError {
+export function formatError(error: unknown, debug = false, context: ErrorContext = {}): FormattedError {
   const stack = debug && error instanceof Error && error.stack ? `\n${error.stack}` : '';
+  if (error instanceof JobNotFoundError && context.jobStore !== undefined) {
+    const { path, source } = context.jobStore;
+    return {
+      message:
+        `error: no job with id ${error.jobId} in the job store ${path} (${source})\n` +
+        `  list its jobs: scylla-cp jobs\n  a job in another store: give its path with --db <path> (or $SCYLLA_CP_DB)${stack}`,
+      exitCode: ExitCode.INVALID_INPUT,
+    };
+  }
   if (error instanceof WorkflowError) {
     const lines = error.problems.map((p) => `  ${formatProblem(p)}`);
     const head = error.problems.length === 1 ? '1 problem' : `${error.problems.length} problems`;

@@ -3,7 +3,7 @@ import { processIo, type CliIo } from './cli-io.js';
 import { createCliContext } from './cli-context.js';
 import { CLI_VERSION } from './cli-version.js';
 import { commanderExitCode, ExitCode } from './exit-codes.js';
-import { formatError } from './format-error.js';
+import { formatError, type ErrorContext } from './format-error.js';
 import { registerApproveCommand } from './commands/gate-commands.js';
 import { registerJobControlCommands } from './commands/job-control-commands.js';
 import { registerJobViewCommands } from './commands/job-view-commands.js';
@@ -37,6 +37,13 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
   const ctx = createCliContext(io, program, (code) => {
     exitCode = code;
   });
+  const errorContext = (): ErrorContext => {
+    try {
+      return { jobStore: ctx.storeSource() };
+    } catch {
+      return {}; // the config file itself is at fault: its own error says so
+    }
+  };
 
   // In the order of `--help`.
   registerWorkflowCommands(ctx); // validate, plan, preflight, run
@@ -53,7 +60,7 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     return exitCode;
   } catch (error) {
     if (error instanceof CommanderError) return commanderExitCode(error);
-    const f = formatError(error, debug);
+    const f = formatError(error, debug, errorContext());
     io.stderr.write(`${f.message}\n`);
     return f.exitCode;
   }
