@@ -341,6 +341,7 @@ export class SimulatedTopologyCluster {
       barrierAndDrain: (cmd) => this.group.call(from, to, () => target().barrierAndDrain(cmd)),
       streamRanges: (cmd) => this.group.call(from, to, () => target().streamRanges(cmd)),
       shutdown: (cmd) => this.group.call(from, to, () => target().shutdown(cmd)),
+      cleanup: (cmd) => this.group.call(from, to, () => target().cleanup(cmd)),
     };
   }
 

@@ -1,4 +1,4 @@
-import type { RejectionCode, TopologyRequest } from './topology-types.js';
+import type { GlobalRequestKind, GlobalTopologyRequest, RejectionCode, TopologyRequest } from './topology-types.js';
 
 /** A node as described by the client that asks it to join or replace. */
 export interface NewNodeSpec {
@@ -32,6 +32,22 @@ export interface SubmitCommand {
   readonly requestId?: string;
   /** Failure-detector view at submit time, by node id. Nodes not listed count as alive. */
   readonly liveness?: Readonly<Record<string, boolean>>;
+  /** Who asks (recorded on the request). @default absent */
+  readonly initiator?: string;
+  /** Submit time, milliseconds on the submitter's injected clock (recorded as `createdAt`). @default absent */
+  readonly at?: number;
+}
+
+/** Submit a global request (`cleanup` or `noop`). */
+export interface SubmitGlobalCommand {
+  readonly type: 'submit_global';
+  readonly kind: GlobalRequestKind;
+  /** Client-chosen id; resubmitting the same id returns the existing request. */
+  readonly requestId?: string;
+  /** Who asks (recorded on the request). @default absent */
+  readonly initiator?: string;
+  /** Submit time, milliseconds on the submitter's injected clock. @default absent */
+  readonly at?: number;
 }
 
 /** Commit a no-op bump in `term`: invalidates every guard of an older coordinator. */
@@ -40,10 +56,15 @@ export interface FenceCoordinatorCommand {
   readonly term: number;
 }
 
-/** Abort a pending (not yet started) `leave`, `remove` or `rebuild` request. */
+/**
+ * Abort a pending (not yet started) `leave`, `remove` or `rebuild` request, or a pending
+ * global request. Started and final requests, and `join`/`replace`, are refused.
+ */
 export interface AbortRequestCommand {
   readonly type: 'abort_request';
   readonly requestId: string;
+  /** Abort time, milliseconds on the caller's injected clock (recorded as `endedAt`). @default absent */
+  readonly at?: number;
 }
 
 /**
@@ -59,7 +80,7 @@ export interface StepGuard {
 export type SagaStep =
   /** Start the pending request (highest priority first). */
   | { readonly kind: 'start'; readonly requestId: string }
-  /** A queued request cannot start any more: reject it with a reason. */
+  /** A queued request (node or global) cannot start any more: reject it with a reason. */
   | { readonly kind: 'reject_request'; readonly requestId: string; readonly code: RejectionCode; readonly reason: string }
   /** join_group0 → commit_cdc_generation (join; tokens assigned) or write_both_read_old (replace; tokens taken over, version+1). */
   | { readonly kind: 'accept_node'; readonly requestId: string }
@@ -67,8 +88,11 @@ export type SagaStep =
   | { readonly kind: 'commit_cdc'; readonly requestId: string }
   /** Raise fenceVersion to `version` (after barrier_and_drain). No-op if already there. */
   | { readonly kind: 'fence'; readonly requestId: string; readonly version: number }
-  /** write_both_read_old → write_both_read_new (version+1) after streaming. */
-  | { readonly kind: 'streamed'; readonly requestId: string }
+  /**
+   * write_both_read_old → write_both_read_new (version+1) after streaming. `session` is the
+   * streaming session the streams ran in: a step from an older session is refused (`stale_session`).
+   */
+  | { readonly kind: 'streamed'; readonly requestId: string; readonly session?: number }
   /** write_both_read_new → done (join/replace: node normal, version+1) or left_token_ring (leave/remove: tokens deleted, version+1). */
   | { readonly kind: 'finish_write_both'; readonly requestId: string }
   /** left_token_ring → node left, transition cleared, request done (or failed after a rollback). */
@@ -78,17 +102,23 @@ export type SagaStep =
   /** rollback_to_normal → node normal, transition cleared, request failed. */
   | { readonly kind: 'finish_rollback'; readonly requestId: string }
   /** Rebuild finished: node normal, request done (or failed with `error`). */
-  | { readonly kind: 'finish_rebuild'; readonly requestId: string; readonly error?: string };
+  | { readonly kind: 'finish_rebuild'; readonly requestId: string; readonly error?: string; readonly session?: number }
+  /** Start a pending global request (only with no operation in progress). `cleanup` marks its nodes `running`; `noop` ends `done` at once. */
+  | { readonly kind: 'start_global'; readonly requestId: string }
+  /** A running global request ended: `cleaned` nodes become `clean`, the other running ones `needed` again; failed with `error` if given. */
+  | { readonly kind: 'finish_global'; readonly requestId: string; readonly cleaned: readonly string[]; readonly error?: string };
 
 /** A coordinator's saga step, guarded by optimistic concurrency. */
 export interface StepCommand {
   readonly type: 'step';
   readonly guard: StepGuard;
   readonly step: SagaStep;
+  /** When the coordinator decided it: milliseconds on its injected clock (recorded as `startedAt`/`endedAt`). @default absent */
+  readonly at?: number;
 }
 
 /** Every command the topology state machine applies. Plain JSON. */
-export type TopologyCommand = SubmitCommand | FenceCoordinatorCommand | AbortRequestCommand | StepCommand;
+export type TopologyCommand = SubmitCommand | SubmitGlobalCommand | FenceCoordinatorCommand | AbortRequestCommand | StepCommand;
 
 /** Why a command did not take effect. */
 export type CommandFailureCode =
@@ -97,7 +127,15 @@ export type CommandFailureCode =
   | 'concurrent_modification'
   | 'illegal_step'
   | 'unknown_request'
-  | 'invalid_command';
+  | 'invalid_command'
+  /** abort_request: the request already started (only pending requests can be aborted). */
+  | 'request_started'
+  /** abort_request: the request already reached a final status. */
+  | 'request_final'
+  /** abort_request: `join` and `replace` requests cannot be aborted. */
+  | 'not_abortable'
+  /** A streaming step from an older streaming session than the current one. */
+  | 'stale_session';
 
 /** Result of applying one command. `stateId` and `version` are the values after the apply. */
 export type TopologyCommandResult =
@@ -107,6 +145,8 @@ export type TopologyCommandResult =
       readonly version: number;
       /** For submit and abort: the request record after the apply. */
       readonly request?: TopologyRequest;
+      /** For submit_global (and abort of a global request): the global request record after the apply. */
+      readonly globalRequest?: GlobalTopologyRequest;
       /** True when a submit named an existing request id (nothing changed). */
       readonly existing?: boolean;
       /** False when the command was a permitted no-op (a fence already raised). */
@@ -118,8 +158,10 @@ export type TopologyCommandResult =
       readonly reason: string;
       readonly stateId: number;
       readonly version: number;
-      /** For a rejected submit: the recorded request, status `rejected`. */
+      /** For a rejected submit: the recorded request, status `rejected`; for a refused abort, the request as it is. */
       readonly request?: TopologyRequest;
+      /** For a rejected submit_global (or refused abort of one): the global request record. */
+      readonly globalRequest?: GlobalTopologyRequest;
       /** For a rejected submit: the rejection code. */
       readonly rejection?: RejectionCode;
     };

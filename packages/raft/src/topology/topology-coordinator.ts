@@ -5,30 +5,17 @@ import { checkStart, openRequests } from './topology-admission.js';
 import { SystemClock, type Clock } from '../server/clock.js';
 import { sleepOn, WakeSignal } from './topology-clock.js';
 import type { SagaStep, StepGuard, TopologyCommandResult } from './topology-command.js';
-import { ReplicatedLogError, TopologyError, TopologyRpcError, TopologyStoppedError } from './topology-errors.js';
-import type { AgentCommand, StreamRangesCommand, TopologyNodeAgent } from './topology-node-agent.js';
+import { ReplicatedLogError, TopologyError, TopologyStoppedError } from './topology-errors.js';
+import type { AgentCommand, TopologyNodeAgent } from './topology-node-agent.js';
 import type { TopologyStateMachine } from './topology-state-machine.js';
-import type { TopologyNode, TopologyRequest, TopologyState } from './topology-types.js';
+import type { TopologyRequest, TopologyState } from './topology-types.js';
 import { REQUEST_KINDS } from './topology-types.js';
-
-/**
- * Raft group membership, as the coordinator changes it (ScyllaDB adds a joining
- * node to group 0 as a non-voter, promotes it once normal, removes a node that
- * left). Every method must be idempotent. @default no-ops
- */
-export interface TopologyMembership {
-  addNonVoter(node: TopologyNode): Promise<void>;
-  promoteToVoter(nodeId: string): Promise<void>;
-  remove(nodeId: string): Promise<void>;
-  /**
-   * Hands Raft leadership to another voter. Called when the node leaving the
-   * ring is the coordinator's own node (ScyllaDB: step_down_as_nonvoter), so
-   * that another coordinator removes it. @default absent: the leaving
-   * coordinator finishes its own removal. `candidates` are the other normal
-   * nodes, to promote first when no other voter is left.
-   */
-  stepDown?(candidates: readonly string[]): Promise<void>;
-}
+import { NOOP_MEMBERSHIP, type TopologyMembership } from './topology-membership.js';
+import { callAgent, Conflict, Deposed, newRun, type AgentCallContext, type Run } from './coordinator-run.js';
+import { BarrierRetryTracker, type BarrierRetryPolicy } from './barrier-retry-policy.js';
+import { cancellationsForDeadNodes } from './request-cancellation.js';
+import { nodesNeedingCleanup } from './global-request-steps.js';
+import { barrierAll, globalBarrier, runGlobalRequest, streamRanges, streamTargets, type CoordinatorRpc } from './coordinator-rpc.js';
 
 /** Something the coordinator did, for tracing and tests. */
 export type CoordinatorEvent =
@@ -59,33 +46,20 @@ export interface TopologyCoordinatorOptions {
   readonly streamTimeoutMs?: number;
   /** Sleep after an unexpected error before trying again (ScyllaDB: 1 s). @default 1000 */
   readonly retryDelayMs?: number;
-  /** Sleep before retrying a failed barrier in write_both_read_new. @default 100 */
+  /** Sleep before the first retry of a failed global barrier in a write-both phase (see `barrierRetry`). @default 100 */
   readonly barrierRetryDelayMs?: number;
+  /**
+   * Bounds the retries of a failed global barrier in `write_both_read_old` and
+   * `write_both_read_new`: after `maxAttempts` attempts or `maxElapsedMs`, the operation is
+   * rolled back with the last error as reason. @default {@link DEFAULT_BARRIER_RETRY}, first delay `barrierRetryDelayMs`
+   */
+  readonly barrierRetry?: BarrierRetryPolicy;
+  /** Timeout of one node's cleanup call (global `cleanup` request). @default 60000 */
+  readonly cleanupTimeoutMs?: number;
   /** Receives every event. @default none */
   readonly onEvent?: (event: CoordinatorEvent) => void;
   /** Deliberate defects for mutation tests. @default none */
   readonly testingKnobs?: TopologyTestingKnobs;
-}
-
-const NOOP_MEMBERSHIP: TopologyMembership = {
-  addNonVoter: async () => {},
-  promoteToVoter: async () => {},
-  remove: async () => {},
-};
-
-/** A step did not apply because the state moved on: decide again at once. */
-class Conflict extends Error {}
-/** The coordinator's term was fenced: this coordinator is finished. */
-class Deposed extends Error {}
-
-interface Run {
-  readonly term: number;
-  active: boolean;
-  /** Take a read barrier before the next decision (at start and after any failure). */
-  needBarrier: boolean;
-  readonly stopped: Promise<never>;
-  readonly onStop: Set<(e: Error) => void>;
-  stop(): void;
 }
 
 /**
@@ -109,11 +83,35 @@ export class TopologyCoordinator {
   #pendingRollback: { requestId: string; reason: string } | undefined;
   #unsubscribe: (() => void)[] = [];
   #loop: Promise<void> = Promise.resolve();
+  readonly #barrierRetry: BarrierRetryTracker;
+  readonly #calls: AgentCallContext;
+  readonly #rpc: CoordinatorRpc;
 
   constructor(options: TopologyCoordinatorOptions) {
     this.#o = options;
     this.#clock = options.clock ?? new SystemClock();
     this.#membership = options.membership ?? NOOP_MEMBERSHIP;
+    this.#barrierRetry = new BarrierRetryTracker(options.barrierRetry, options.barrierRetryDelayMs ?? 100);
+    this.#calls = {
+      clock: this.#clock,
+      failureDetector: options.failureDetector,
+      agents: options.agents,
+      coordinatorId: options.nodeId,
+      nextIndex: () => ++this.#index,
+    };
+    this.#rpc = {
+      call: (run, nodeId, what, fn, timeoutMs) => callAgent(this.#calls, run, nodeId, what, fn, timeoutMs),
+      step: (run, guard, step) => this.#step(run, guard, step),
+      rpcTimeoutMs: options.rpcTimeoutMs ?? 2000,
+      streamTimeoutMs: options.streamTimeoutMs ?? 60_000,
+      cleanupTimeoutMs: options.cleanupTimeoutMs ?? 60_000,
+      skipFence: options.testingKnobs?.skipFence === true,
+    };
+  }
+
+  /** The effective barrier retry policy (milliseconds). */
+  get barrierRetryPolicy(): Readonly<Required<BarrierRetryPolicy>> {
+    return this.#barrierRetry.policy;
   }
 
   /** The term of the running coordinator, or `undefined` when not running. */
@@ -143,7 +141,7 @@ export class TopologyCoordinator {
   #onRole(change: RoleChange): void {
     if (this.#run?.active && (!change.leader || change.term !== this.#run.term)) this.#halt();
     if (change.leader && !this.#run?.active) {
-      const run = this.#newRun(change.term);
+      const run = newRun(change.term);
       this.#run = run;
       const previous = this.#loop;
       this.#loop = previous.then(() => this.#main(run));
@@ -156,29 +154,6 @@ export class TopologyCoordinator {
     this.#wake.notify();
   }
 
-  #newRun(term: number): Run {
-    let stop!: (e: Error) => void;
-    const stopped = new Promise<never>((_, reject) => {
-      stop = reject;
-    });
-    stopped.catch(() => {});
-    const run: Run = {
-      term,
-      active: true,
-      needBarrier: true,
-      stopped,
-      onStop: new Set(),
-      stop: () => {
-        run.active = false;
-        const e = new TopologyStoppedError(`topology coordinator of term ${term} stopped`);
-        stop(e);
-        for (const fn of run.onStop) fn(e);
-        run.onStop.clear();
-      },
-    };
-    return run;
-  }
-
   #emit(event: CoordinatorEvent): void {
     this.#o.onEvent?.(event);
   }
@@ -186,6 +161,7 @@ export class TopologyCoordinator {
   async #main(run: Run): Promise<void> {
     if (!run.active) return;
     this.#pendingRollback = undefined;
+    this.#barrierRetry.reset();
     this.#emit({ type: 'started', term: run.term });
     try {
       while (run.active) {
@@ -226,7 +202,7 @@ export class TopologyCoordinator {
 
   async #step(run: Run, guard: StepGuard, step: SagaStep): Promise<StepGuard> {
     if (!run.active) throw new TopologyStoppedError('coordinator stopped');
-    const result = await this.#race(run, this.#o.log.propose({ type: 'step', guard, step }));
+    const result = await this.#race(run, this.#o.log.propose({ type: 'step', guard, step, at: this.#clock.now() }));
     this.#emit({ type: 'step', term: run.term, guard, step, result });
     if (result.ok) return { stateId: result.stateId, term: run.term };
     if (result.code === 'stale_term') throw new Deposed(result.reason);
@@ -248,18 +224,40 @@ export class TopologyCoordinator {
     const s = this.#o.stateMachine.state;
     if (s.coordinatorTerm > run.term) throw new Deposed(`term ${run.term} fenced by ${s.coordinatorTerm}`);
     const guard: StepGuard = { stateId: s.stateId, term: run.term };
+    const isAlive = (id: string): boolean => this.#o.failureDetector.isAlive(id);
+    // Pending requests whose node is reported dead are cancelled at once, also between the
+    // steps of another operation.
+    const cancel = cancellationsForDeadNodes(s, isAlive)[0];
+    if (cancel) {
+      await this.#step(run, guard, { kind: 'reject_request', requestId: cancel.requestId, code: cancel.code, reason: cancel.reason });
+      return true;
+    }
     if (s.transition) {
       await this.#transition(run, s, guard);
       return true;
     }
+    if (s.globalRequest !== null) {
+      await runGlobalRequest(this.#rpc, run, guard, s.globalRequests[s.globalRequest]!);
+      return true;
+    }
     const next = nextRequest(s);
-    if (!next) return false;
-    const isAlive = (id: string): boolean => this.#o.failureDetector.isAlive(id);
-    const rejection = checkStart(s, next, isAlive);
-    if (rejection) {
-      await this.#step(run, guard, { kind: 'reject_request', requestId: next.id, code: rejection.code, reason: rejection.reason });
+    if (next) {
+      const rejection = checkStart(s, next, isAlive);
+      if (rejection) {
+        await this.#step(run, guard, { kind: 'reject_request', requestId: next.id, code: rejection.code, reason: rejection.reason });
+      } else {
+        await this.#step(run, guard, { kind: 'start', requestId: next.id });
+      }
+      return true;
+    }
+    const global = s.globalQueue.map((id) => s.globalRequests[id]).find((g) => g?.status === 'pending');
+    if (!global) return false;
+    const down = global.kind === 'cleanup' ? nodesNeedingCleanup(s).filter((n) => !isAlive(n.id)).map((n) => n.id) : [];
+    if (down.length > 0) {
+      const reason = `cancelled: cleanup needs node(s) ${down.join(', ')}, which the failure detector reports down; bring them back (or remove them) and submit again`;
+      await this.#step(run, guard, { kind: 'reject_request', requestId: global.id, code: 'node_down', reason });
     } else {
-      await this.#step(run, guard, { kind: 'start', requestId: next.id });
+      await this.#step(run, guard, { kind: 'start_global', requestId: global.id });
     }
     return true;
   }
@@ -271,7 +269,9 @@ export class TopologyCoordinator {
     const joining = t.kind === 'join' || t.kind === 'replace';
     const canRollback =
       t.rollbackReason === undefined &&
-      (joining ? s.tstate !== 'left_token_ring' : (t.kind === 'leave' || t.kind === 'remove') && s.tstate === 'write_both_read_old');
+      (joining
+        ? s.tstate !== 'left_token_ring'
+        : (t.kind === 'leave' || t.kind === 'remove') && (s.tstate === 'write_both_read_old' || s.tstate === 'write_both_read_new'));
     if (canRollback) {
       if (this.#pendingRollback?.requestId === t.requestId) {
         await this.#rollback(run, guard, t.requestId, this.#pendingRollback.reason);
@@ -288,12 +288,13 @@ export class TopologyCoordinator {
         // rebuild: stream, then back to normal; a failure is only recorded on the request.
         let error: string | undefined;
         try {
-          await this.#stream(run, s, request, [node.id]);
+          await streamRanges(this.#rpc, run, s, request, [node.id]);
         } catch (e) {
           if (!run.active) throw e;
           error = `rebuild of ${node.id} failed: ${(e as Error).message}`;
         }
-        await this.#step(run, guard, error === undefined ? { kind: 'finish_rebuild', requestId: rid } : { kind: 'finish_rebuild', requestId: rid, error });
+        const finish = { kind: 'finish_rebuild' as const, requestId: rid, session: s.session };
+        await this.#step(run, guard, error === undefined ? finish : { ...finish, error });
         return;
       }
       case 'join_group0':
@@ -302,7 +303,7 @@ export class TopologyCoordinator {
         return;
       case 'commit_cdc_generation':
         try {
-          await this.#barrierAll(run, s, 'barrier');
+          await barrierAll(this.#rpc, run, s, 'barrier');
         } catch (e) {
           if (!run.active) throw e;
           await this.#rollback(run, guard, rid, `barrier before committing the new generation failed: ${(e as Error).message}`);
@@ -311,34 +312,21 @@ export class TopologyCoordinator {
         await this.#step(run, guard, { kind: 'commit_cdc', requestId: rid });
         return;
       case 'write_both_read_old': {
-        let g = guard;
+        const g = await this.#writeBothBarrier(run, s, guard);
+        if (!g) return;
         try {
-          g = await this.#globalBarrier(run, s, guard);
-        } catch (e) {
-          if (!run.active || e instanceof Conflict || e instanceof Deposed) throw e;
-          await this.#rollback(run, g, rid, `global barrier in write_both_read_old failed: ${(e as Error).message}`);
-          return;
-        }
-        try {
-          await this.#stream(run, s, request, this.#streamTargets(s, request));
+          await streamRanges(this.#rpc, run, s, request, streamTargets(s, request));
         } catch (e) {
           if (!run.active) throw e;
           await this.#rollback(run, g, rid, `streaming failed: ${(e as Error).message}`);
           return;
         }
-        await this.#step(run, g, { kind: 'streamed', requestId: rid });
+        await this.#step(run, g, { kind: 'streamed', requestId: rid, session: s.session });
         return;
       }
       case 'write_both_read_new': {
-        let g: StepGuard;
-        try {
-          g = await this.#globalBarrier(run, s, guard);
-        } catch (e) {
-          if (!run.active || e instanceof Conflict || e instanceof Deposed) throw e;
-          this.#emit({ type: 'retry', term: run.term, error: e });
-          await this.#race(run, sleepOn(this.#clock, this.#o.barrierRetryDelayMs ?? 100));
-          return;
-        }
+        const g = await this.#writeBothBarrier(run, s, guard);
+        if (!g) return;
         if (t.kind === 'replace') await this.#race(run, this.#membership.remove(request.params.replacedId!));
         await this.#race(run, this.#membership.promoteToVoter(node.id));
         await this.#step(run, g, { kind: 'finish_write_both', requestId: rid });
@@ -354,7 +342,7 @@ export class TopologyCoordinator {
         }
         let g = guard;
         try {
-          g = await this.#globalBarrier(run, s, guard);
+          g = await globalBarrier(this.#rpc, run, s, guard);
         } catch (e) {
           // ScyllaDB continues after a failed barrier here; not after a failed fence command
           // (a lost leadership drops it, and finishing without it would skip the fence).
@@ -370,7 +358,7 @@ export class TopologyCoordinator {
       case 'rollback_to_normal': {
         let g = guard;
         try {
-          g = await this.#globalBarrier(run, s, guard);
+          g = await globalBarrier(this.#rpc, run, s, guard);
         } catch (e) {
           if (!run.active || e instanceof Conflict || e instanceof Deposed || e instanceof ReplicatedLogError) throw e;
         }
@@ -381,129 +369,40 @@ export class TopologyCoordinator {
     }
   }
 
+  /**
+   * The global barrier of a write-both phase. On failure it sleeps the retry delay and
+   * returns `undefined` (the next decision tries again), until the {@link BarrierRetryPolicy}
+   * budget is spent; then it rolls the operation back with the reason and returns `undefined`.
+   * A lost leadership or a conflict is thrown to the main loop instead.
+   */
+  async #writeBothBarrier(run: Run, s: TopologyState, guard: StepGuard): Promise<StepGuard | undefined> {
+    const rid = s.transition!.requestId;
+    const phase = `${rid}/${s.tstate}`;
+    try {
+      const g = await globalBarrier(this.#rpc, run, s, guard);
+      this.#barrierRetry.succeeded(phase);
+      return g;
+    } catch (e) {
+      if (!run.active || e instanceof Conflict || e instanceof Deposed || e instanceof ReplicatedLogError) throw e;
+      const decision = this.#barrierRetry.failed(phase, this.#clock.now(), (e as Error)?.message ?? String(e));
+      if (decision.retry) {
+        this.#emit({ type: 'retry', term: run.term, error: e });
+        await this.#race(run, sleepOn(this.#clock, decision.delayMs));
+        return undefined;
+      }
+      await this.#rollback(run, guard, rid, `${s.tstate}: ${decision.reason}`);
+      return undefined;
+    }
+  }
+
   async #rollback(run: Run, guard: StepGuard, requestId: string, reason: string): Promise<void> {
     this.#pendingRollback = { requestId, reason };
     await this.#step(run, guard, { kind: 'rollback', requestId, reason });
     this.#pendingRollback = undefined;
   }
 
-  /** Nodes that take part in barriers: members of the ring, not left, not ignored. */
-  #barrierTargets(s: TopologyState): string[] {
-    return Object.values(s.nodes)
-      .filter((n) => n.state !== 'none' && n.state !== 'left' && !s.ignoredNodes.includes(n.id))
-      .map((n) => n.id)
-      .sort();
-  }
-
-  #streamTargets(s: TopologyState, r: TopologyRequest): string[] {
-    if (r.kind !== 'remove') return [r.nodeId];
-    return Object.values(s.nodes)
-      .filter((n) => n.state === 'normal' && n.id !== r.nodeId && !s.ignoredNodes.includes(n.id))
-      .map((n) => n.id)
-      .sort();
-  }
-
-  async #barrierAll(run: Run, s: TopologyState, kind: 'barrier' | 'barrierAndDrain'): Promise<void> {
-    const timeout = this.#o.rpcTimeoutMs ?? 2000;
-    const results = await Promise.allSettled(
-      this.#barrierTargets(s).map((id) => this.#call(run, id, kind, (a, c) => (kind === 'barrier' ? a.barrier(c) : a.barrierAndDrain(c)), timeout)),
-    );
-    const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (!run.active) throw new TopologyStoppedError('coordinator stopped');
-    if (failed.length > 0) throw failed[0]!.reason;
-  }
-
-  /**
-   * ScyllaDB's global token metadata barrier: barrier_and_drain on every
-   * member, then commit `fenceVersion = version`; when the drain failed, a
-   * plain barrier must succeed afterwards. Returns the guard after the fence.
-   */
-  async #globalBarrier(run: Run, s: TopologyState, guard: StepGuard): Promise<StepGuard> {
-    let drainError: unknown;
-    try {
-      await this.#barrierAll(run, s, 'barrierAndDrain');
-    } catch (e) {
-      if (!run.active) throw e;
-      drainError = e;
-    }
-    let g = guard;
-    if (s.fenceVersion < s.version && !this.#o.testingKnobs?.skipFence) g = await this.#step(run, guard, { kind: 'fence', requestId: s.transition!.requestId, version: s.version });
-    if (drainError !== undefined) await this.#barrierAll(run, s, 'barrier');
-    return g;
-  }
-
-  async #stream(run: Run, s: TopologyState, r: TopologyRequest, targets: string[]): Promise<void> {
-    const timeout = this.#o.streamTimeoutMs ?? 60_000;
-    const results = await Promise.allSettled(
-      targets.map((id) =>
-        this.#call(
-          run,
-          id,
-          'stream_ranges',
-          (a, c) => {
-            const cmd: StreamRangesCommand = { ...c, requestId: r.id, kind: r.kind, nodeId: r.nodeId, session: s.session };
-            return a.streamRanges(r.params.sourceDc === undefined ? cmd : { ...cmd, sourceDc: r.params.sourceDc });
-          },
-          timeout,
-        ),
-      ),
-    );
-    if (!run.active) throw new TopologyStoppedError('coordinator stopped');
-    const failed = results.find((x): x is PromiseRejectedResult => x.status === 'rejected');
-    if (failed) throw failed.reason;
-  }
-
-  /**
-   * Calls one agent with a fresh command header. Fails on timeout, when the
-   * coordinator stops, and as soon as the failure detector reports the node dead.
-   */
   #call<T>(run: Run, nodeId: string, what: string, fn: (agent: TopologyNodeAgent, cmd: AgentCommand) => Promise<T>, timeoutMs: number): Promise<T> {
-    const cmd: AgentCommand = { term: run.term, index: ++this.#index, coordinatorId: this.#o.nodeId };
-    const fd = this.#o.failureDetector;
-    if (!fd.isAlive(nodeId)) return Promise.reject(new TopologyRpcError(nodeId, `${what}: the node is down (failure detector)`));
-    return new Promise<T>((resolve, reject) => {
-      let done = false;
-      const onStop = (e: Error): void => {
-        if (done) return;
-        finish();
-        reject(e);
-      };
-      const finish = (): void => {
-        done = true;
-        timer.cancel();
-        unsubscribe();
-        run.onStop.delete(onStop);
-      };
-      const timer = this.#clock.setTimeout(() => {
-        if (done) return;
-        finish();
-        reject(new TopologyRpcError(nodeId, `${what} timed out after ${timeoutMs} ms`));
-      }, timeoutMs);
-      const unsubscribe = fd.onChange((id, alive) => {
-        if (done || id !== nodeId || alive) return;
-        finish();
-        reject(new TopologyRpcError(nodeId, `${what}: the node went down (failure detector)`));
-      });
-      run.onStop.add(onStop);
-      let p: Promise<T>;
-      try {
-        p = fn(this.#o.agents(nodeId), cmd);
-      } catch (e) {
-        p = Promise.reject(e);
-      }
-      p.then(
-        (v) => {
-          if (done) return;
-          finish();
-          resolve(v);
-        },
-        (e: unknown) => {
-          if (done) return;
-          finish();
-          reject(e instanceof TopologyError ? e : new TopologyRpcError(nodeId, `${what}: ${(e as Error)?.message ?? String(e)}`, { cause: e }));
-        },
-      );
-    });
+    return callAgent(this.#calls, run, nodeId, what, fn, timeoutMs);
   }
 }
 

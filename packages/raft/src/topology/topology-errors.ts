@@ -139,3 +139,44 @@ export class TopologyStoppedError extends TopologyError {
     super(message, 'TOPOLOGY_STOPPED');
   }
 }
+
+/** Why {@link TopologyAbortError} refused an abort. */
+export type AbortRefusal = 'unknown_request' | 'request_started' | 'request_final' | 'not_abortable';
+
+/**
+ * An abort was refused: the request is unknown, already started (only pending requests can
+ * be aborted: wait for its outcome), already final, or a `join`/`replace` (stop the joining
+ * node instead: the coordinator then cancels the request).
+ */
+export class TopologyAbortError extends TopologyError {
+  static override readonly kind: string = 'TopologyAbortError';
+  /** Why the abort was refused. */
+  readonly refusal: AbortRefusal;
+  /** The request id. */
+  readonly requestId: string;
+
+  constructor(requestId: string, refusal: AbortRefusal, message: string) {
+    super(message, 'ABORT_REFUSED', { details: { requestId, refusal } });
+    this.refusal = refusal;
+    this.requestId = requestId;
+  }
+}
+
+/**
+ * A node agent refused a stream command, or discarded its result, because its streaming
+ * session is not the current one: the operation it belongs to ended, or moved to a later
+ * stage, and a stale stream must not complete a newer operation.
+ */
+export class StaleStreamError extends TopologyError {
+  static override readonly kind: string = 'StaleStreamError';
+  /** The session the command carried. */
+  readonly session: number;
+  /** The node's current session. */
+  readonly currentSession: number;
+
+  constructor(message: string, details: { nodeId: string; requestId: string; session: number; currentSession: number }) {
+    super(message, 'STALE_STREAM', { details });
+    this.session = details.session;
+    this.currentSession = details.currentSession;
+  }
+}

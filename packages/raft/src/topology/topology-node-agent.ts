@@ -1,7 +1,8 @@
 import type { TopologyTestingKnobs } from './topology-testing-knobs.js';
 import type { FencingGuard } from './fencing-guard.js';
 import type { ReplicatedLog } from './replicated-log.js';
-import { StaleTermError, TopologyStoppedError } from './topology-errors.js';
+import { StaleStreamError, StaleTermError, TopologyStoppedError } from './topology-errors.js';
+import { StreamSessionRegistry, staleStreamReason } from './stream-session-registry.js';
 import type { TopologyStateMachine } from './topology-state-machine.js';
 import type { RequestKind } from './topology-types.js';
 
@@ -27,10 +28,20 @@ export interface StreamRangesCommand extends AgentCommand {
   readonly kind: RequestKind;
   /** The node whose ranges move (joining, leaving, removed, rebuilt). */
   readonly nodeId: string;
-  /** Streaming session id from the topology state. */
+  /**
+   * Streaming session id from the topology state when the coordinator decided to stream.
+   * The agent refuses a command whose session is not current, and discards the result of a
+   * stream whose session ended meanwhile ({@link StaleStreamError}).
+   */
   readonly session: number;
   /** `rebuild`: the datacenter to stream from. */
   readonly sourceDc?: string;
+}
+
+/** Parameters of a cleanup command (global `cleanup` request). */
+export interface CleanupCommand extends AgentCommand {
+  /** The global request being run. */
+  readonly requestId: string;
 }
 
 /**
@@ -47,6 +58,11 @@ export interface TopologyNodeAgent {
   streamRanges(cmd: StreamRangesCommand): Promise<void>;
   /** The node left the ring: shut down. */
   shutdown(cmd: AgentCommand): Promise<void>;
+  /**
+   * Drop the data of ranges this node no longer owns (a global `cleanup` request). Optional
+   * for compatibility: the coordinator fails the node's cleanup when an agent lacks it.
+   */
+  cleanup?(cmd: CleanupCommand): Promise<void>;
 }
 
 /** Options of {@link LocalNodeAgent}. */
@@ -59,8 +75,14 @@ export interface LocalNodeAgentOptions {
   readonly stateMachine: TopologyStateMachine;
   /** This node's data-path fencing; kept up to date from the state machine. */
   readonly fencing: FencingGuard;
-  /** Does the streaming. @default resolves at once */
-  readonly streamRanges?: (cmd: StreamRangesCommand) => Promise<void>;
+  /**
+   * Does the streaming. `signal` aborts when a stream of a newer session starts on this node
+   * or the agent stops (a stream that ignores it still cannot complete the newer operation).
+   * @default resolves at once
+   */
+  readonly streamRanges?: (cmd: StreamRangesCommand, signal: AbortSignal) => Promise<void>;
+  /** Does a cleanup (drops data of ranges no longer owned). @default resolves at once */
+  readonly cleanup?: (cmd: CleanupCommand) => Promise<void>;
   /** Called on a shutdown command. @default nothing */
   readonly onShutdown?: () => void;
   /** Called when a command passed the term checks and is about to take effect (tests, tracing). @default nothing */
@@ -82,6 +104,7 @@ export class LocalNodeAgent implements TopologyNodeAgent {
   #lastIndex = 0;
   #stopped = false;
   readonly #unsubscribe: () => void;
+  readonly #streams = new StreamSessionRegistry();
 
   constructor(options: LocalNodeAgentOptions) {
     this.#o = options;
@@ -99,6 +122,7 @@ export class LocalNodeAgent implements TopologyNodeAgent {
   stop(): void {
     this.#stopped = true;
     this.#unsubscribe();
+    this.#streams.abortAll(new TopologyStoppedError(`node ${this.#o.nodeId} agent stopped`));
   }
 
   #admit(cmd: AgentCommand, what: string): void {
@@ -148,10 +172,35 @@ export class LocalNodeAgent implements TopologyNodeAgent {
     return { version };
   }
 
+  /**
+   * Streams after a read barrier, only for the current streaming session (see
+   * {@link StreamRangesCommand.session}); a resend of the running stream joins it, and a
+   * stream whose session ended while it ran fails with {@link StaleStreamError}.
+   */
   async streamRanges(cmd: StreamRangesCommand): Promise<void> {
     this.#admit(cmd, 'stream_ranges');
+    await this.#o.log.readBarrier();
+    const stale = (when: string): void => {
+      const reason = this.#o.testingKnobs?.skipStreamSessionCheck ? undefined : staleStreamReason(this.#o.stateMachine.state, cmd);
+      if (reason === undefined) return;
+      throw new StaleStreamError(`node ${this.#o.nodeId} ${when} stream_ranges for ${cmd.requestId} from ${cmd.coordinatorId}: ${reason}`, {
+        nodeId: this.#o.nodeId,
+        requestId: cmd.requestId,
+        session: cmd.session,
+        currentSession: this.#o.stateMachine.state.session,
+      });
+    };
+    stale('refused');
     this.#o.onExecute?.('stream_ranges', cmd);
-    if (this.#o.streamRanges) await this.#o.streamRanges(cmd);
+    const stream = this.#o.streamRanges;
+    await this.#streams.run(cmd, (signal) => (stream ? stream(cmd, signal) : Promise.resolve()));
+    stale('discarded the result of');
+  }
+
+  /** Cleans up after a read barrier (the coordinator marked this node's cleanup `running`). */
+  async cleanup(cmd: CleanupCommand): Promise<void> {
+    await this.#sync(cmd, 'cleanup');
+    if (this.#o.cleanup) await this.#o.cleanup(cmd);
   }
 
   async shutdown(cmd: AgentCommand): Promise<void> {

@@ -1,4 +1,8 @@
-import { checkAdmission, reservedTokens } from './topology-admission.js';
+import { checkAdmission } from './topology-admission.js';
+import { admitGlobalRequest, finishGlobalRequestStep, startGlobalRequest } from './global-request-steps.js';
+import { DEFAULT_NUM_TOKENS, initialTopologyState, normalizeTopologyState, type InitialNode } from './topology-initial-state.js';
+import { finishGlobalRequest, finishRequest, JOINING, makeDraft, StepError, type Draft, type Mutable } from './topology-draft.js';
+import { applySagaStep, applyStart } from './topology-saga-steps.js';
 import type { TopologyTestingKnobs } from './topology-testing-knobs.js';
 import type {
   AbortRequestCommand,
@@ -7,39 +11,14 @@ import type {
   SagaStep,
   StepCommand,
   SubmitCommand,
+  SubmitGlobalCommand,
   TopologyCommand,
   TopologyCommandResult,
 } from './topology-command.js';
-import type {
-  NodeState,
-  RejectionCode,
-  RequestKind,
-  TopologyNode,
-  TopologyRequest,
-  TopologyState,
-  TransitionState,
-} from './topology-types.js';
+import type { GlobalTopologyRequest, RejectionCode, RequestKind, TopologyRequest, TopologyState } from './topology-types.js';
 import { isFinalStatus } from './topology-types.js';
 
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-type Draft = Mutable<Omit<TopologyState, 'nodes' | 'requests' | 'queue' | 'ignoredNodes'>> & {
-  nodes: Record<string, Mutable<TopologyNode>>;
-  requests: Record<string, Mutable<TopologyRequest>>;
-  queue: string[];
-  ignoredNodes: string[];
-};
-
-/** A member of the initial cluster, already `normal`. */
-export interface InitialNode {
-  readonly id: string;
-  readonly address: string;
-  readonly dc: string;
-  readonly rack: string;
-  /** Tokens to own; when absent, `numTokens` tokens derived from the id. */
-  readonly tokens?: readonly number[];
-  /** @default 8 */
-  readonly numTokens?: number;
-}
+type Extra = { request?: TopologyRequest; globalRequest?: GlobalTopologyRequest; rejection?: RejectionCode };
 
 /** Options of {@link TopologyStateMachine}. */
 export interface TopologyStateMachineOptions {
@@ -60,73 +39,6 @@ export interface TopologyStateMachineOptions {
 /** Called after every applied command with the command, its result and the new state. */
 export type TopologyApplyListener = (command: TopologyCommand, result: TopologyCommandResult, state: TopologyState) => void;
 
-/** Default number of tokens per node. */
-export const DEFAULT_NUM_TOKENS = 8;
-
-function hash32(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b) >>> 0;
-  h ^= h >>> 13;
-  return h | 0;
-}
-
-/**
- * Tokens for a node, derived from its id so that every replica computes the
- * same ones; a token already in `taken` is re-drawn. Integers in [-2^31, 2^31).
- */
-export function deriveTokens(nodeId: string, count: number, taken: ReadonlySet<number>): number[] {
-  const out = new Set<number>();
-  for (let i = 0, salt = 0; out.size < count; i++) {
-    const t = hash32(`${nodeId}#${i}#${salt}`);
-    if (taken.has(t) || out.has(t)) {
-      salt++;
-      continue;
-    }
-    out.add(t);
-  }
-  return [...out].sort((a, b) => a - b);
-}
-
-/** The state of a cluster with the given normal nodes, version 1, fence version 1. */
-export function initialTopologyState(nodes: readonly InitialNode[] = []): TopologyState {
-  const taken = new Set<number>();
-  const map: Record<string, TopologyNode> = {};
-  for (const n of nodes) {
-    const numTokens = n.numTokens ?? n.tokens?.length ?? DEFAULT_NUM_TOKENS;
-    const tokens = n.tokens ? [...n.tokens].sort((a, b) => a - b) : deriveTokens(n.id, numTokens, taken);
-    for (const t of tokens) taken.add(t);
-    map[n.id] = { id: n.id, address: n.address, dc: n.dc, rack: n.rack, tokens, state: 'normal', numTokens, cleanup: 'clean' };
-  }
-  return {
-    version: 1,
-    fenceVersion: 1,
-    stateId: 0,
-    coordinatorTerm: 0,
-    tstate: null,
-    transition: null,
-    session: 0,
-    nodes: map,
-    requests: {},
-    queue: [],
-    ignoredNodes: [],
-    nextSeq: 1,
-  };
-}
-
-class StepError {
-  constructor(
-    readonly code: CommandFailureCode,
-    readonly reason: string,
-  ) {}
-}
-
-const JOINING: readonly RequestKind[] = ['join', 'replace'];
-
 /**
  * The replicated topology state machine: pure and deterministic. Every replica
  * applies the same commands in log order and ends in the same state. Commands
@@ -141,7 +53,7 @@ export class TopologyStateMachine {
   readonly #knobs: TopologyTestingKnobs | undefined;
 
   constructor(options: TopologyStateMachineOptions = {}) {
-    this.#state = options.initialState ?? initialTopologyState(options.initialNodes);
+    this.#state = options.initialState ? normalizeTopologyState(options.initialState) : initialTopologyState(options.initialNodes);
     this.#maxFinished = options.maxFinishedRequests ?? 1000;
     this.#knobs = options.testingKnobs;
   }
@@ -167,7 +79,7 @@ export class TopologyStateMachine {
     if (!snapshot || typeof snapshot.version !== 'number' || typeof snapshot.nodes !== 'object') {
       throw new TypeError('TopologyStateMachine.restore: not a topology snapshot (missing version or nodes)');
     }
-    this.#state = structuredClone(snapshot);
+    this.#state = normalizeTopologyState(structuredClone(snapshot));
   }
 
   /** Applies one committed command and returns its result. Never throws for a well-formed or malformed command. */
@@ -184,6 +96,8 @@ export class TopologyStateMachine {
       switch (command.type) {
         case 'submit':
           return this.#submit(command);
+        case 'submit_global':
+          return this.#submitGlobal(command);
         case 'fence_coordinator':
           return this.#fenceCoordinator(command);
         case 'abort_request':
@@ -200,25 +114,19 @@ export class TopologyStateMachine {
     }
   }
 
-  #fail(code: CommandFailureCode, reason: string, extra: { request?: TopologyRequest; rejection?: RejectionCode } = {}): TopologyCommandResult {
+  #fail(code: CommandFailureCode, reason: string, extra: Extra = {}): TopologyCommandResult {
     return { ok: false, code, reason, stateId: this.#state.stateId, version: this.#state.version, ...extra };
   }
 
-  #commit(d: Draft, extra: { request?: TopologyRequest } = {}): TopologyCommandResult {
+  #commit(d: Draft, extra: Extra = {}): TopologyCommandResult {
     d.stateId++;
     this.#prune(d);
     this.#state = d;
     return { ok: true, changed: true, stateId: d.stateId, version: d.version, ...extra };
   }
 
-  /** A copy to mutate: nodes and open requests are copied, final requests are shared (never mutated). */
   #draft(): Draft {
-    const s = this.#state;
-    const nodes: Record<string, Mutable<TopologyNode>> = {};
-    for (const [k, n] of Object.entries(s.nodes)) nodes[k] = { ...n };
-    const requests: Record<string, Mutable<TopologyRequest>> = { ...s.requests };
-    for (const id of s.queue) requests[id] = { ...s.requests[id]! };
-    return { ...s, nodes, requests, queue: [...s.queue], ignoredNodes: [...s.ignoredNodes] };
+    return makeDraft(this.#state);
   }
 
   #prune(d: Draft): void {
@@ -226,14 +134,43 @@ export class TopologyStateMachine {
     if (finished.length <= this.#maxFinished) return;
     finished.sort((a, b) => a.seq - b.seq);
     for (const r of finished.slice(0, finished.length - this.#maxFinished)) delete d.requests[r.id];
+    const globals = Object.values(d.globalRequests).filter((r) => isFinalStatus(r.status));
+    if (globals.length <= this.#maxFinished) return;
+    globals.sort((a, b) => a.seq - b.seq);
+    for (const r of globals.slice(0, globals.length - this.#maxFinished)) delete d.globalRequests[r.id];
+  }
+
+  /** A client-chosen id already used: the existing record (idempotent retry), or a refusal when it names the other kind of request. */
+  #existing(requestId: string | undefined, global: boolean): TopologyCommandResult | undefined {
+    if (requestId === undefined) return undefined;
+    const s = this.#state;
+    const node = s.requests[requestId];
+    const glob = s.globalRequests[requestId];
+    if (!node && !glob) return undefined;
+    if ((node && global) || (glob && !global)) {
+      return this.#fail('invalid_command', `request id ${requestId} is already used by a ${node ? 'node' : 'global'} request; choose another id`);
+    }
+    return { ok: true, changed: false, existing: true, stateId: s.stateId, version: s.version, ...(node ? { request: node } : { globalRequest: glob! }) };
+  }
+
+  #submitGlobal(cmd: SubmitGlobalCommand): TopologyCommandResult {
+    const existing = this.#existing(cmd.requestId, true);
+    if (existing) return existing;
+    const d = this.#draft();
+    const r = admitGlobalRequest(this.#state, d, cmd);
+    if (r.status === 'rejected') {
+      d.stateId++;
+      this.#prune(d);
+      this.#state = d;
+      return this.#fail('rejected', r.reason ?? 'rejected', { globalRequest: r, ...(r.code ? { rejection: r.code } : {}) });
+    }
+    return this.#commit(d, { globalRequest: r });
   }
 
   #submit(cmd: SubmitCommand): TopologyCommandResult {
     const s = this.#state;
-    if (cmd.requestId !== undefined) {
-      const existing = s.requests[cmd.requestId];
-      if (existing) return { ok: true, changed: false, existing: true, stateId: s.stateId, version: s.version, request: existing };
-    }
+    const existing = this.#existing(cmd.requestId, false);
+    if (existing) return existing;
     const d = this.#draft();
     const seq = d.nextSeq++;
     const id = cmd.requestId ?? `req-${seq}`;
@@ -246,8 +183,11 @@ export class TopologyStateMachine {
     if (spec?.kind === 'replace') params.replacedId = spec.replacedId;
     if (spec?.kind === 'rebuild' && spec.sourceDc !== undefined) params.sourceDc = spec.sourceDc;
     const request: Mutable<TopologyRequest> = { id, kind, nodeId: String(nodeId ?? ''), params, status: 'pending', seq };
+    if (typeof cmd.initiator === 'string') request.initiator = cmd.initiator;
+    if (typeof cmd.at === 'number') request.createdAt = cmd.at;
     if (rejection) {
       request.status = 'rejected';
+      if (typeof cmd.at === 'number') request.endedAt = cmd.at;
       request.code = rejection.code;
       request.reason = rejection.reason;
       d.requests[id] = request;
@@ -279,7 +219,7 @@ export class TopologyStateMachine {
         for (const rid of [...d.queue]) {
           const r = d.requests[rid]!;
           if (r.nodeId === target && r.status === 'pending') {
-            this.#finish(d, r, 'rejected', 'node was replaced before the request could start', 'replaced');
+            finishRequest(d, r, 'rejected', cmd.at, 'node was replaced before the request could start', 'replaced');
           }
         }
       }
@@ -299,30 +239,31 @@ export class TopologyStateMachine {
 
   #abort(cmd: AbortRequestCommand): TopologyCommandResult {
     const d = this.#draft();
+    const at = typeof cmd.at === 'number' ? cmd.at : undefined;
+    const g = d.globalRequests[cmd.requestId];
     const r = d.requests[cmd.requestId];
-    if (!r) return this.#fail('unknown_request', `abort_request: no request ${cmd.requestId}`);
-    if (r.status !== 'pending') return this.#fail('illegal_step', `abort_request: ${cmd.requestId} is ${r.status}; only pending requests can be aborted`);
-    if (JOINING.includes(r.kind)) return this.#fail('illegal_step', `abort_request: ${r.kind} requests cannot be aborted`);
-    this.#finish(d, r, 'rejected', 'aborted by the user', 'aborted');
-    return this.#commit(d, { request: r });
-  }
-
-  #finish(d: Draft, r: Mutable<TopologyRequest>, status: 'done' | 'failed' | 'rejected', reason?: string, code?: RejectionCode): void {
-    r.status = status;
-    if (reason !== undefined) r.reason = reason;
-    if (code !== undefined) r.code = code;
-    d.queue = d.queue.filter((id) => id !== r.id);
-    if (status === 'rejected') {
-      const node = d.nodes[r.nodeId];
-      if (JOINING.includes(r.kind) && node?.state === 'none') this.#setState(node, 'left');
-      const target = r.kind === 'remove' ? r.nodeId : r.params.replacedId;
-      if (target !== undefined) d.ignoredNodes = d.ignoredNodes.filter((id) => id !== target);
+    const current = r ?? g;
+    if (!current) return this.#fail('unknown_request', `abort_request: no request ${cmd.requestId}; list the requests to find its id`);
+    const extra: Extra = r ? { request: this.#state.requests[r.id]! } : { globalRequest: this.#state.globalRequests[g!.id]! };
+    if (isFinalStatus(current.status)) {
+      return this.#fail('request_final', `abort_request: ${cmd.requestId} already ended ${current.status}${current.reason ? ` (${current.reason})` : ''}; nothing to abort`, extra);
     }
-  }
-
-  #setState(node: Mutable<TopologyNode>, state: NodeState): void {
-    node.state = state;
-    if (state === 'left') node.tokens = [];
+    if (current.status !== 'pending') {
+      return this.#fail('request_started', `abort_request: ${cmd.requestId} already started (${current.status}); only pending requests can be aborted, so wait for its outcome`, extra);
+    }
+    if (r && JOINING.includes(r.kind)) {
+      return this.#fail(
+        'not_abortable',
+        `abort_request: ${r.kind} requests cannot be aborted (the joining node waits for the outcome); stop node ${r.nodeId} instead and the coordinator cancels the request`,
+        extra,
+      );
+    }
+    if (r) {
+      finishRequest(d, r, 'rejected', at, 'aborted by the user', 'aborted');
+      return this.#commit(d, { request: r });
+    }
+    finishGlobalRequest(d, g!, 'rejected', at, 'aborted by the user', 'aborted');
+    return this.#commit(d, { globalRequest: g! });
   }
 
   #step(cmd: StepCommand): TopologyCommandResult {
@@ -335,170 +276,43 @@ export class TopologyStateMachine {
     if (guard.stateId !== s.stateId) {
       return this.#fail('concurrent_modification', `step ${step.kind}: decided on state ${guard.stateId}, but the state is now ${s.stateId}`);
     }
+    const at = typeof cmd.at === 'number' ? cmd.at : undefined;
     const d = this.#draft();
+    const g = d.globalRequests[step.requestId];
+    if (g) return this.#globalStep(d, g, step, at);
     const r = d.requests[step.requestId];
     if (!r) throw new StepError('unknown_request', `step ${step.kind}: no request ${step.requestId}`);
-    if (step.kind === 'start') return this.#start(d, r);
+    if (step.kind === 'start') {
+      applyStart(d, r, at);
+      return this.#commit(d, { request: r });
+    }
     if (step.kind === 'reject_request') {
       if (r.status !== 'pending') throw new StepError('illegal_step', `reject_request: ${r.id} is ${r.status}`);
-      this.#finish(d, r, 'rejected', step.reason, step.code);
+      finishRequest(d, r, 'rejected', at, step.reason, step.code);
       return this.#commit(d, { request: r });
     }
     const t = d.transition;
     if (!t || t.requestId !== r.id) throw new StepError('illegal_step', `step ${step.kind}: ${r.id} is not the operation in progress`);
     const node = d.nodes[t.nodeId]!;
-    return this.#advance(d, step, r, node);
-  }
-
-  #start(d: Draft, r: Mutable<TopologyRequest>): TopologyCommandResult {
-    if (r.status !== 'pending') throw new StepError('illegal_step', `start: ${r.id} is ${r.status}`);
-    if (d.transition || d.tstate) throw new StepError('illegal_step', `start: ${d.transition?.requestId ?? 'an operation'} is in progress`);
-    const node = d.nodes[r.nodeId];
-    const expect = (state: NodeState, n: Mutable<TopologyNode> | undefined = node): Mutable<TopologyNode> => {
-      if (!n || n.state !== state) throw new StepError('illegal_step', `start ${r.kind}: node ${n?.id ?? r.nodeId} is ${n?.state ?? 'unknown'}, expected ${state}`);
-      return n;
-    };
-    switch (r.kind) {
-      case 'join':
-        expect('none').state = 'bootstrapping';
-        d.tstate = 'join_group0';
-        break;
-      case 'replace':
-        expect('normal', d.nodes[r.params.replacedId ?? '']);
-        expect('none').state = 'replacing';
-        d.tstate = 'join_group0';
-        break;
-      case 'leave':
-      case 'remove':
-        expect('normal').state = r.kind === 'leave' ? 'decommissioning' : 'removing';
-        d.tstate = 'write_both_read_old';
-        d.version++;
-        d.session++;
-        break;
-      case 'rebuild':
-        expect('normal').state = 'rebuilding';
-        d.session++;
-        break;
-    }
-    r.status = 'running';
-    d.transition = { requestId: r.id, kind: r.kind, nodeId: r.nodeId };
+    if (!applySagaStep(d, step, r, node, at)) return { ok: true, changed: false, stateId: s.stateId, version: s.version };
     return this.#commit(d, { request: r });
   }
 
-  #advance(d: Draft, step: SagaStep, r: Mutable<TopologyRequest>, node: Mutable<TopologyNode>): TopologyCommandResult {
-    const t = d.transition!;
-    const from = (...allowed: (TransitionState | null)[]): void => {
-      if (!allowed.includes(d.tstate)) {
-        throw new StepError('illegal_step', `step ${step.kind} for ${r.id}: transition state is ${d.tstate ?? 'none'}, expected ${allowed.map((a) => a ?? 'none').join(' or ')}`);
-      }
-    };
-    const joining = JOINING.includes(t.kind);
+  #globalStep(d: Draft, g: Mutable<GlobalTopologyRequest>, step: SagaStep, at: number | undefined): TopologyCommandResult {
     switch (step.kind) {
-      case 'accept_node': {
-        from('join_group0');
-        if (t.kind === 'join') {
-          const taken = new Set(Object.values(d.nodes).flatMap((n) => n.tokens));
-          for (const [tok, by] of reservedTokens(d)) if (by !== r.id) taken.add(tok);
-          node.tokens = r.params.tokens ? [...r.params.tokens].sort((a, b) => a - b) : deriveTokens(node.id, node.numTokens, taken);
-          d.tstate = 'commit_cdc_generation';
-        } else {
-          const old = d.nodes[r.params.replacedId!]!;
-          node.tokens = [...old.tokens];
-          node.numTokens = old.numTokens;
-          d.tstate = 'write_both_read_old';
-          d.version++;
-          d.session++;
-        }
+      case 'start_global':
+        startGlobalRequest(d, g, at);
         break;
-      }
-      case 'commit_cdc':
-        from('commit_cdc_generation');
-        d.tstate = 'write_both_read_old';
-        d.version++;
-        d.session++;
+      case 'finish_global':
+        finishGlobalRequestStep(d, g, step.cleaned, step.error, at);
         break;
-      case 'fence': {
-        if (!Number.isSafeInteger(step.version) || step.version > d.version || step.version < d.fenceVersion) {
-          throw new StepError('illegal_step', `fence: version ${step.version} outside [fenceVersion ${d.fenceVersion}, version ${d.version}]`);
-        }
-        if (step.version === d.fenceVersion) {
-          return { ok: true, changed: false, stateId: this.#state.stateId, version: this.#state.version };
-        }
-        d.fenceVersion = step.version;
-        break;
-      }
-      case 'streamed':
-        from('write_both_read_old');
-        if (t.rollbackReason !== undefined) throw new StepError('illegal_step', `streamed: ${r.id} is rolling back`);
-        d.tstate = 'write_both_read_new';
-        d.version++;
-        d.session++;
-        break;
-      case 'finish_write_both':
-        from('write_both_read_new');
-        d.version++;
-        if (joining) {
-          node.state = 'normal';
-          if (t.kind === 'replace') {
-            const old = d.nodes[r.params.replacedId!]!;
-            this.#setState(old, 'left');
-            d.ignoredNodes = d.ignoredNodes.filter((id) => id !== old.id);
-          } else {
-            for (const n of Object.values(d.nodes)) if (n.state === 'normal' && n.id !== node.id) n.cleanup = 'needed';
-          }
-          d.tstate = null;
-          d.transition = null;
-          this.#finish(d, r, 'done');
-        } else {
-          node.tokens = [];
-          d.tstate = 'left_token_ring';
-        }
-        break;
-      case 'finish_left':
-        from('left_token_ring');
-        this.#setState(node, 'left');
-        d.ignoredNodes = d.ignoredNodes.filter((id) => id !== node.id && id !== r.params.replacedId);
-        d.tstate = null;
-        d.transition = null;
-        if (t.rollbackReason !== undefined) this.#finish(d, r, 'failed', `Rolled back: ${t.rollbackReason}`);
-        else this.#finish(d, r, 'done');
-        break;
-      case 'rollback': {
-        if (t.rollbackReason !== undefined) throw new StepError('illegal_step', `rollback: ${r.id} is already rolling back`);
-        if (joining) {
-          from('join_group0', 'commit_cdc_generation', 'write_both_read_old', 'write_both_read_new');
-          node.tokens = [];
-          d.tstate = 'left_token_ring';
-        } else if (t.kind === 'leave' || t.kind === 'remove') {
-          from('write_both_read_old');
-          d.tstate = 'rollback_to_normal';
-        } else {
-          throw new StepError('illegal_step', 'rollback: a rebuild is not rolled back; finish it with an error');
-        }
-        for (const n of Object.values(d.nodes)) if (n.state === 'normal') n.cleanup = 'needed';
-        d.version++;
-        d.transition = { ...t, rollbackReason: step.reason };
-        break;
-      }
-      case 'finish_rollback':
-        from('rollback_to_normal');
-        node.state = 'normal';
-        d.ignoredNodes = d.ignoredNodes.filter((id) => id !== node.id);
-        d.tstate = null;
-        d.transition = null;
-        this.#finish(d, r, 'failed', `Rolled back: ${t.rollbackReason ?? 'unknown reason'}`);
-        break;
-      case 'finish_rebuild':
-        from(null);
-        if (t.kind !== 'rebuild') throw new StepError('illegal_step', `finish_rebuild: ${r.id} is a ${t.kind}`);
-        node.state = 'normal';
-        d.transition = null;
-        if (step.error === undefined) this.#finish(d, r, 'done');
-        else this.#finish(d, r, 'failed', step.error);
+      case 'reject_request':
+        if (g.status !== 'pending') throw new StepError('illegal_step', `reject_request: ${g.id} is ${g.status}`);
+        finishGlobalRequest(d, g, 'rejected', at, step.reason, step.code);
         break;
       default:
-        throw new StepError('invalid_command', `unknown step ${JSON.stringify((step as { kind?: unknown }).kind)}`);
+        throw new StepError('illegal_step', `step ${step.kind}: ${g.id} is a global request`);
     }
-    return this.#commit(d, { request: r });
+    return this.#commit(d, { globalRequest: g });
   }
 }

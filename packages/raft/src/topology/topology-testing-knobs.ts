@@ -12,4 +12,6 @@ export interface TopologyTestingKnobs {
   readonly skipStaleTermCheck?: boolean;
   /** The coordinator does not roll back a join or replace whose node the failure detector reports dead. */
   readonly skipDeadJoinerAbort?: boolean;
+  /** The node agent streams for any session (a stale stream may complete a newer operation). */
+  readonly skipStreamSessionCheck?: boolean;
 }

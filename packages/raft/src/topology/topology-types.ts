@@ -79,8 +79,22 @@ export type RejectionCode =
   | 'replaced'
   | 'aborted';
 
-/** Whether a node's data needs a cleanup after ranges moved away from it. */
-export type CleanupStatus = 'clean' | 'needed';
+/**
+ * Whether a node's data needs a cleanup after ranges moved away from it (ScyllaDB's
+ * `cleanup_status`): `needed` once it lost ranges, `running` while a global `cleanup`
+ * request cleans it, `clean` after.
+ */
+export type CleanupStatus = 'clean' | 'needed' | 'running';
+
+/**
+ * Kinds of global requests (ScyllaDB's `global_topology_request`, the subset without tablets
+ * and CDC): `cleanup` cleans every node whose cleanup is `needed`; `noop` only passes through
+ * the coordinator (a caller learns that a coordinator is running and has seen everything
+ * queued before it).
+ */
+export const GLOBAL_REQUEST_KINDS = ['cleanup', 'noop'] as const;
+/** One of {@link GLOBAL_REQUEST_KINDS}. */
+export type GlobalRequestKind = (typeof GLOBAL_REQUEST_KINDS)[number];
 
 /** One member of the token ring (or a candidate to become one). */
 export interface TopologyNode {
@@ -127,6 +141,34 @@ export interface TopologyRequest {
   readonly reason?: string;
   /** Admission order (a global counter), used to break priority ties. */
   readonly seq: number;
+  /** Who submitted it (a client's `initiator`, e.g. an operator or node name); absent when not given. */
+  readonly initiator?: string;
+  /** When it was admitted or rejected on admission: milliseconds on the submitter's injected clock. */
+  readonly createdAt?: number;
+  /** When the coordinator started it: milliseconds on the coordinator's injected clock. */
+  readonly startedAt?: number;
+  /** When it reached a final status: milliseconds on the injected clock of whoever ended it. */
+  readonly endedAt?: number;
+}
+
+/** A global request and, once final, its outcome. Same lifecycle and fields as {@link TopologyRequest}. */
+export interface GlobalTopologyRequest {
+  /** Request id (client-chosen, or `greq-<n>` assigned on admission); unique among node and global requests. */
+  readonly id: string;
+  readonly kind: GlobalRequestKind;
+  readonly status: RequestStatus;
+  /** Set when rejected (`duplicate_request`, `node_down`, `aborted`). */
+  readonly code?: RejectionCode;
+  /** Why it failed or was rejected. */
+  readonly reason?: string;
+  /** Admission order (shared counter with node requests). */
+  readonly seq: number;
+  /** `cleanup`: the nodes being cleaned, set when it starts (sorted). */
+  readonly nodes?: readonly string[];
+  readonly initiator?: string;
+  readonly createdAt?: number;
+  readonly startedAt?: number;
+  readonly endedAt?: number;
 }
 
 /** The operation in progress. */
@@ -164,6 +206,12 @@ export interface TopologyState {
   readonly requests: Readonly<Record<string, TopologyRequest>>;
   /** Ids of pending and running requests, in admission order. */
   readonly queue: readonly string[];
+  /** Global requests by id (pending, running and the most recent final ones). */
+  readonly globalRequests: Readonly<Record<string, GlobalTopologyRequest>>;
+  /** Ids of pending and running global requests, in admission order. */
+  readonly globalQueue: readonly string[];
+  /** The running global request, or `null`. Never set together with {@link transition}. */
+  readonly globalRequest: string | null;
   /** Dead nodes excluded from barriers and streaming (targets of remove/replace). */
   readonly ignoredNodes: readonly string[];
   /** Next admission counter value. */

@@ -75,7 +75,10 @@ describe('LocalNodeAgent', () => {
     await expect(agent.barrier({ term: 2, index: 1, coordinatorId: 'n1' })).rejects.toBeInstanceOf(StaleTermError);
     await expect(agent.barrier({ term: 3, index: 5, coordinatorId: 'n1' })).resolves.toEqual({ version: 1 });
     await expect(agent.barrier({ term: 3, index: 5, coordinatorId: 'n1' })).rejects.toThrow(/not newer than 5/);
-    await agent.streamRanges({ term: 4, index: 1, coordinatorId: 'n3', requestId: 'r', kind: 'join', nodeId: 'n4', session: 1 });
+    // a stream command must belong to the operation in progress and its streaming session
+    sm.apply({ type: 'submit', request: { kind: 'rebuild', nodeId: 'n2' }, requestId: 'r' });
+    sm.apply({ type: 'step', guard: { stateId: sm.state.stateId, term: 4 }, step: { kind: 'start', requestId: 'r' } });
+    await agent.streamRanges({ term: 4, index: 1, coordinatorId: 'n3', requestId: 'r', kind: 'rebuild', nodeId: 'n2', session: sm.state.session });
     await expect(agent.barrier({ term: 3, index: 9, coordinatorId: 'n1' })).rejects.toThrow(/older than term 4/);
     expect(streamed).toHaveLength(1);
     agent.stop();

@@ -172,11 +172,20 @@ export async function runTopologySeed(seed: number, options: SimOptions = {}, fa
   let lastLeaderStep: string | undefined;
   let killLeaderSoon = false;
   const debug = process.env.TOPO_DEBUG !== undefined;
+  const dyingJoiners = new Set<string>();
   const cluster = factory(nodes, prng.nextUint32(), (id, e) => {
       if (debug) console.log(cluster?.clock.now(), id, e.type, 'step' in e ? `${e.step.kind} ${e.result.ok ? 'ok' : e.result.code}` : '', 'error' in e ? String((e.error as Error)?.message).slice(0, 150) : '');
       if (e.type !== 'step') return;
       if (!e.result.ok && !['concurrent_modification', 'stale_term'].includes(e.result.code)) {
         violations.push(`coordinator on ${id} (term ${e.term}) step ${e.step.kind} for ${e.step.requestId} failed: ${e.result.code} ${e.result.reason}`);
+      }
+      // A joiner the failure detector reports dead is rolled back at once (the dead-joiner
+      // abort); a rollback only when the barrier retry budget ran out means it was not.
+      if (e.result.ok && e.step.kind === 'rollback' && /retry budget exhausted/.test(e.step.reason)) {
+        const r = cluster.state(id).requests[e.step.requestId];
+        if (r && (r.kind === 'join' || r.kind === 'replace') && dyingJoiners.has(r.nodeId)) {
+          violations.push(`dead joiner ${r.nodeId} was not aborted: ${r.id} was rolled back only when the barrier retry budget ran out (${e.step.reason.slice(0, 120)})`);
+        }
       }
       if (e.result.ok && e.result.changed) {
         lastLeaderStep = e.step.kind;
@@ -189,6 +198,14 @@ export async function runTopologySeed(seed: number, options: SimOptions = {}, fa
     if (!cluster.isAlive(nodeId)) return;
     const term = cluster.state(nodeId).coordinatorTerm;
     if (cmd.term < term) violations.push(`node ${nodeId} executed ${what} from ${cmd.coordinatorId} of term ${cmd.term}, older than coordinator term ${term} it had applied`);
+    // Stream sessions: a node streams only for the operation in progress, in its current session.
+    if (what === 'stream_ranges') {
+      const s = cluster.state(nodeId);
+      const sc = cmd as AgentCommand & { requestId: string; session: number };
+      if (sc.session !== s.session || s.transition?.requestId !== sc.requestId) {
+        violations.push(`node ${nodeId} streamed for ${sc.requestId} session ${sc.session}, but its replica's operation is ${s.transition?.requestId ?? 'none'} in session ${s.session}`);
+      }
+    }
   };
   const watched = new WeakSet<object>();
   const watch = (): void => {
@@ -203,7 +220,6 @@ export async function runTopologySeed(seed: number, options: SimOptions = {}, fa
 
   let nextId = founders + 1;
   const dead = new Map<string, number>(); // node -> restart time (Infinity: dying joiner)
-  const dyingJoiners = new Set<string>();
   const submits: Promise<unknown>[] = [];
   let requests = 0;
   let inFlightSubmits = 0;
