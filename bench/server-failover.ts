@@ -1,10 +1,12 @@
 // Benchmark: how long a job stands still when the server replica running it dies.
 //
-// Two `scylla-cp server` replicas (separate processes) share one PostgreSQL (Debian's, started
-// in a temporary directory on 127.0.0.1). A job of short steps (`!sleep 0.2` on each of 40
-// nodes, one at a time) runs on one replica; after a seeded delay that replica is SIGKILLed and
-// we measure the time from the kill to the job's next step attempt on the other replica (from
-// the replicas' witness file, wall-clock time on this machine). The lease TTL is the bound by
+// Two `scylla-cp --db postgres://... server start` replicas (the real command: the CLI's bin
+// bundled from the sources, separate processes) share one PostgreSQL (Debian's, started in a
+// temporary directory on 127.0.0.1). A job of short steps (`!sleep 0.2` on each of 40 nodes, one
+// at a time) runs on one replica; after a seeded delay that replica is SIGKILLed and we measure
+// the time from the kill to the job's next step start recorded by the other replica (the
+// `step.started`/`step.attempt` event after its `job.resumed`, read from the job store; the
+// event's time is the replica's wall clock, on this machine). The lease TTL is the bound by
 // design: the dead runner's lease must expire before anyone may take the job over.
 // Baseline, same run, same replicas: a graceful stop (SIGTERM) of the running replica, which
 // hands the job back at once; its latency is what remains of failover without a lease wait.
@@ -14,15 +16,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Prng } from '@scylla-cp/core';
+import { PostgresStore } from '@scylla-cp/store-postgres';
 import { PostgresServer } from '@scylla-cp/store-postgres/test-support';
-import { bundleReplica, killReplica, readWitness, startReplica, type Replica } from '../packages/server/test/replica-harness.js';
-import { hashToken } from '../packages/server/src/token-auth.js';
+import { bundleCli, killCliReplica, runCli, startCliReplica, type CliReplica } from '../packages/server/test/cli-replica-harness.js';
 
 const TTLS_S = (process.env.BENCH_TTLS ?? '2,5').split(',').map(Number);
 const TRIALS = Number(process.env.BENCH_TRIALS ?? 3);
 const SEED = Number(process.env.SEED ?? 17);
-const TOKEN = 'scp_bench-operator-token';
-const TOKENS = [{ name: 'bench', role: 'operator' as const, sha256: hashToken(TOKEN) }];
 
 const WORKFLOW = `name: many short steps
 cluster_tasks:
@@ -44,16 +44,21 @@ async function main(): Promise<void> {
   const prng = new Prng(SEED);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'scp-bench-failover-'));
   const pg = await PostgresServer.start();
-  const bundle = await bundleReplica();
-  const replicas: Replica[] = [];
+  const bundle = await bundleCli();
+  const env = { SCYLLA_CP_HOME: path.join(dir, 'home'), SCYLLA_CP_OPERATOR: 'bench', CI: 'true' };
+  const tokensFile = path.join(dir, 'tokens.json');
+  const replicas: CliReplica[] = [];
+  let store: PostgresStore | undefined;
   let trialNo = 0;
   try {
+    const made = await runCli(bundle, ['server', 'token', '--name', 'bench', '--role', 'operator', '--tokens', tokensFile], env);
+    if (made.code !== 0) throw new Error(`scylla-cp server token: ${made.stderr}`);
+    const TOKEN = made.stdout.trim();
     const results: { ttl_s: number; trials: number; latencies_ms: number[]; median_ms: number; max_ms: number; target_ms: number; ratio_max_to_target: number }[] = [];
     const graceful: number[] = [];
     for (const ttl of TTLS_S) {
-      const witness = path.join(dir, `witness-${ttl}.jsonl`);
       const start = async () => {
-        const r = await startReplica({ bundle, store: `postgres:${pg.connectionString()}`, witnessFile: witness, leaseTtlSeconds: ttl, tokens: TOKENS });
+        const r = await startCliReplica({ bundle, db: pg.connectionString(), tokensFile, leaseTtlSeconds: ttl, env });
         replicas.push(r);
         return r;
       };
@@ -72,7 +77,7 @@ async function main(): Promise<void> {
         if (res.status !== 201) throw new Error(`submit: ${res.status} ${await res.text()}`);
         const jobId = ((await res.json()) as { job: { id: string } }).job.id;
         // Which replica runs it?
-        let runner: Replica | undefined;
+        let runner: CliReplica | undefined;
         for (let w = 0; w < 200 && !runner; w++) {
           for (const r of live()) {
             const h = (await (await fetch(`${r.url}/healthz`)).json()) as { running: string[] };
@@ -82,22 +87,27 @@ async function main(): Promise<void> {
         }
         if (!runner) throw new Error(`no replica picked up job ${jobId}`);
         await sleep(300 + prng.int(0, 700));
-        const tKill = performance.timeOrigin + performance.now();
+        const tKill = Date.now();
         if (isGraceful) {
           runner.child.kill('SIGTERM');
           await runner.exited;
         } else {
-          await killReplica(runner);
+          await killCliReplica(runner);
         }
-        const next = await (async () => {
+        store ??= await PostgresStore.open({ connectionString: pg.connectionString() });
+        const nextAt = await (async () => {
           for (let w = 0; w < 1000; w++) {
-            const line = readWitness(witness).find((l) => l.kind === 'begin' && l.jobId === jobId && l.pid !== runner!.pid && l.t > tKill);
-            if (line) return line;
+            // The first step start recorded by another runner (after its job.resumed).
+            let other = false;
+            for (const e of await store!.listEvents(jobId)) {
+              if (e.type === 'job.started' || e.type === 'job.resumed') other = e.data['holder'] !== runner!.holder;
+              else if (other && (e.type === 'step.started' || e.type === 'step.attempt')) return e.at;
+            }
             await sleep(20);
           }
           throw new Error(`job ${jobId} did not continue within 20 s after its replica died`);
         })();
-        const ms = next.t - tKill;
+        const ms = nextAt - tKill;
         if (isGraceful) graceful.push(ms);
         else latencies.push(ms);
         console.error(`ttl=${ttl}s ${isGraceful ? 'graceful' : 'SIGKILL'}: next step after ${ms.toFixed(0)} ms`);
@@ -126,6 +136,7 @@ async function main(): Promise<void> {
     );
   } finally {
     for (const r of replicas) if (r.child.exitCode === null && r.child.signalCode === null) r.child.kill('SIGKILL');
+    await store?.close();
     await pg.destroy();
     fs.rmSync(bundle, { force: true });
     fs.rmSync(dir, { recursive: true, force: true });
