@@ -14,7 +14,7 @@ import { founders, newNode } from './one-replica-topology.js';
 const step = (m: TopologyStateMachine, s: SagaStep) => m.apply({ type: 'step', guard: { stateId: m.state.stateId, term: 1 }, step: s });
 
 /** A node agent on n2 whose streams the test finishes by hand (they ignore their abort signal). */
-function setup() {
+function setup(skipStreamSessionCheck = false) {
   const sm = new TopologyStateMachine({ initialNodes: founders });
   const log = new InMemoryReplicatedLog(sm, 1);
   const calls: { cmd: StreamRangesCommand; signal: AbortSignal; finish: () => void }[] = [];
@@ -24,6 +24,7 @@ function setup() {
     stateMachine: sm,
     fencing: new FencingGuard(),
     streamRanges: (cmd, signal) => new Promise<void>((finish) => void calls.push({ cmd, signal, finish })),
+    testingKnobs: { skipStreamSessionCheck },
   });
   let index = 0;
   const cmd = (requestId: string, session: number, term = 1): StreamRangesCommand => ({ term, index: ++index, coordinatorId: 'n1', requestId, kind: 'rebuild', nodeId: 'n2', session });
@@ -83,6 +84,22 @@ describe('streaming sessions', () => {
     // and the state machine refuses a completion step that carries the old session
     expect(step(sm, { kind: 'finish_rebuild', requestId: 'rb2', session: s1 })).toMatchObject({ ok: false, code: 'stale_session' });
     expect(step(sm, { kind: 'finish_rebuild', requestId: 'rb2', session: s2 })).toMatchObject({ ok: true });
+  });
+
+  it('mutation: without the session check the same late completion is reported as a success (the test above notices)', async () => {
+    const { sm, agent, cmd, startRebuild, calls, tick } = setup(true);
+    const s1 = startRebuild('rb1');
+    const old = agent.streamRanges(cmd('rb1', s1));
+    await tick();
+    step(sm, { kind: 'finish_rebuild', requestId: 'rb1', error: 'stream timed out', session: s1 });
+    const s2 = startRebuild('rb2');
+    void agent.streamRanges(cmd('rb2', s2));
+    await tick();
+    calls[0]!.finish();
+    await expect(old).resolves.toBeUndefined();
+    void agent.streamRanges(cmd('rb1', s1)).catch(() => undefined); // and a stale command is streamed
+    await tick();
+    expect(calls).toHaveLength(3);
   });
 
   it('a resend of the running stream (a new coordinator) joins it instead of streaming twice', async () => {
