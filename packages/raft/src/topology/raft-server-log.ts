@@ -50,12 +50,26 @@ export class TopologyRaftStateMachine implements StateMachine<TopologyCommandRes
   }
 }
 
+/**
+ * The commands being forwarded right now: a fresh copy per forward (object identity, so
+ * entries go away with the call). A member that receives one through `forward` and is
+ * not the leader either answers `not_leader` instead of forwarding it on: a proposal is
+ * forwarded at most once. Without this, two followers whose leader hints point at each
+ * other (each kept a stale hint after an election) pass a proposal back and forth for
+ * ever; with in-process forwarding that happens on the microtask queue, so no timer runs
+ * again and memory grows until the process dies.
+ */
+const forwardedCommands = new WeakSet<TopologyCommand>();
+
 /** Options of {@link RaftServerLog}. */
 export interface RaftServerLogOptions {
   /**
    * Sends a proposal to the leader when this member is a follower (RaftServer
-   * rejects proposals on followers with a leader hint). @default none: a
-   * follower's proposal fails with `not_leader` and the leader hint
+   * rejects proposals on followers with a leader hint); the receiving member
+   * proposes it with its own {@link RaftServerLog.propose}, which does not forward
+   * it again (a proposal is forwarded at most once; a receiver that is not the
+   * leader answers `not_leader`). @default none: a follower's proposal fails with
+   * `not_leader` and the leader hint
    */
   readonly forward?: (leaderId: string, command: TopologyCommand) => Promise<TopologyCommandResult>;
 }
@@ -90,8 +104,10 @@ export class RaftServerLog implements ReplicatedLog {
     try {
       return await this.#server.propose(encodeTopologyCommand(command));
     } catch (e) {
-      if (e instanceof NotLeaderError && e.leader !== null && e.leader !== this.#server.id && this.#forward) {
-        return this.#forward(e.leader, command);
+      if (e instanceof NotLeaderError && e.leader !== null && e.leader !== this.#server.id && this.#forward && !forwardedCommands.has(command)) {
+        const forwarded: TopologyCommand = { ...command };
+        forwardedCommands.add(forwarded);
+        return this.#forward(e.leader, forwarded);
       }
       throw toReplicatedLogError(e);
     }
