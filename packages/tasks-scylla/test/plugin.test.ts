@@ -20,7 +20,7 @@ const NODE_TASKS = [
   'scylla-removenode',
   'run-command',
 ];
-const CONDITIONS = ['topology-request-done', 'node-joined', 'quorum-safe', 'cluster-normal', 'node-up-normal', 'schema-agreement', 'no-topology-change', 'scylla-pending-compactions', 'scylla-ring-unchanged'];
+const CONDITIONS = ['topology-request-done', 'node-joined', 'topology-requests-idle', 'quorum-safe', 'cluster-normal', 'node-up-normal', 'schema-agreement', 'no-topology-change', 'scylla-pending-compactions', 'scylla-ring-unchanged'];
 
 describe('scyllaPlugin', () => {
   const registry = new PluginRegistry().register(scyllaPlugin);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { NodeJoined } from '../conditions/node-joined.js';
 import { TopologyRequestDone } from '../conditions/topology-request-done.js';
+import { TopologyRequestsIdle } from '../conditions/topology-requests-idle.js';
 import { ScyllaBootstrap } from '../tasks/scylla-bootstrap.js';
 
 const positive = z.number().positive();
@@ -20,6 +21,7 @@ export const topologyJoinSchemas = {
   'scylla-replace': joinParams.extend({ replaces: z.string().min(1).optional() }).strict(),
   'topology-request-done': z.object({}).strict(),
   'node-joined': z.object({}).strict(),
+  'topology-requests-idle': z.object({}).strict(),
 } as const;
 
 type JoinParams = z.output<typeof joinParams> & { replaces?: string };
@@ -50,7 +52,7 @@ export function topologyJoinNodeTasks() {
   };
 }
 
-/** Conditions `topology-request-done` and `node-joined`. */
+/** Conditions `topology-request-done`, `node-joined` and (issue 16) `topology-requests-idle`. */
 export function topologyJoinConditions() {
   return {
     'topology-request-done': {
@@ -64,6 +66,12 @@ export function topologyJoinConditions() {
       description: 'The node is UN, owns tokens (seen from a member) and the schema agrees',
       params: topologyJoinSchemas['node-joined'],
       create: () => new NodeJoined(),
+    },
+    'topology-requests-idle': {
+      scope: 'cluster' as const,
+      description: 'No topology request is queued or running (task manager node_ops, asked of a member); detail names the open ones and the coordinator',
+      params: topologyJoinSchemas['topology-requests-idle'],
+      create: () => new TopologyRequestsIdle(),
     },
   };
 }

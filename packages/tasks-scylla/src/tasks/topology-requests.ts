@@ -1,8 +1,11 @@
-import { classifyError, nodeMembership, RecoverableError, UnrecoverableError, type BaseContext, type InventoryNode } from '@scylla-cp/core';
+import { classifyError, UnrecoverableError, type BaseContext, type InventoryNode } from '@scylla-cp/core';
 import type { ScyllaApiClient } from '../client/scylla-api-client.js';
 import { asLong, asObject, asString, decodeArrayOf, type ScyllaDecoder } from '../client/decoders.js';
 import type { ScyllaClientRoute } from '../client/scylla-client-routes.js';
-import { scyllaApiFor } from '../services/scylla-api-service.js';
+import { askMember } from './ask-member.js';
+import { coordinatorDetails, describeCoordinator, topologyCoordinatorHost } from './topology-coordinator-host.js';
+
+export { askMember, clusterMembers } from './ask-member.js';
 
 /**
  * Topology operations as ScyllaDB shows them: virtual tasks of the task manager's `node_ops`
@@ -73,33 +76,6 @@ export const TOPOLOGY_TASK_ROUTES = Object.freeze({
 /** The task-manager module of topology operations. */
 export const NODE_OPS_MODULE = 'node_ops';
 
-/**
- * Members of the cluster (inventory nodes neither new, nor replacements, nor being replaced)
- * other than `except`, those of `except`'s dc first. They answer for the cluster's topology.
- */
-export function clusterMembers(ctx: BaseContext, except?: InventoryNode): InventoryNode[] {
-  const members = ctx.inventory.nodes.filter((n) => n !== except && n.id !== except?.id && nodeMembership(ctx.inventory, n) === 'member');
-  return [...members.filter((n) => n.dc === except?.dc), ...members.filter((n) => n.dc !== except?.dc)];
-}
-
-/**
- * Runs `fn` against the first member (see {@link clusterMembers}) that answers; on an error
- * tries the next. When none answers, rethrows the last error (a node that is unreachable or
- * 5xx is a `RecoverableError`).
- */
-export async function askMember<T>(ctx: BaseContext, except: InventoryNode | undefined, fn: (api: ScyllaApiClient, member: InventoryNode) => Promise<T>): Promise<T> {
-  let last: unknown = new RecoverableError('no member of the cluster in the inventory to ask', { code: 'NO_CLUSTER_MEMBER' });
-  for (const m of clusterMembers(ctx, except)) {
-    if (ctx.signal.aborted) break;
-    try {
-      return await fn(scyllaApiFor(ctx, m), m);
-    } catch (e) {
-      last = e;
-    }
-  }
-  throw last;
-}
-
 /** The topology tasks every node reports, newest last. */
 export async function topologyTasks(api: ScyllaApiClient, signal?: AbortSignal): Promise<TopologyTask[]> {
   const tasks = await api.call(TOPOLOGY_TASK_ROUTES.moduleTasks, { path: { module: NODE_OPS_MODULE } }, { ...(signal ? { signal } : {}) });
@@ -123,15 +99,48 @@ export interface WaitTopologyTaskOptions {
 }
 
 /**
+ * The open topology tasks (`created` or `running`) admitted before `task` (by sequence number):
+ * what a queued request waits for. The coordinator runs one node operation at a time.
+ */
+export function tasksAhead(tasks: readonly TopologyTask[], task: TopologyTask): TopologyTask[] {
+  return tasks.filter((t) => t.taskId !== task.taskId && t.sequenceNumber < task.sequenceNumber && (t.state === 'created' || t.state === 'running'));
+}
+
+/** `bootstrap of n7 (running)`: a task for messages, its entity (host id) shown as the inventory node when `nodeOf` knows it. */
+export function describeTask(t: TopologyTask, nodeOf: (hostId: string) => string | undefined = () => undefined): string {
+  return `${t.type} of ${nodeOf(t.entity) ?? t.entity} (${t.state === 'created' ? 'queued' : t.state})`;
+}
+
+/** What a waiting operator wants to know besides the state: what it is queued behind, and where the coordinator runs. */
+async function waitingNote(ctx: BaseContext, taskId: string, state: string, except: InventoryNode | undefined): Promise<string> {
+  const parts: string[] = [];
+  if (state === 'created') {
+    try {
+      const tasks = await askMember(ctx, except, (api) => topologyTasks(api, ctx.signal));
+      const self = tasks.find((t) => t.taskId === taskId);
+      const ahead = self ? tasksAhead(tasks, self) : [];
+      if (ahead.length > 0) parts.push(`queued behind ${ahead.map((t) => describeTask(t)).join(', ')}`);
+    } catch {
+      // the listing is a nicety; the wait goes on
+    }
+  }
+  parts.push(describeCoordinator(await topologyCoordinatorHost(ctx, except)));
+  return parts.join('; ');
+}
+
+/**
  * Polls `GET /task_manager/task_status/{taskId}` on a member until the task is `done` (resolves
- * with its status) or `failed`.
+ * with its status) or `failed`. Each change of state is logged with what the request is queued
+ * behind (when `created`) and where the topology coordinator runs (`GET /raft/leader_host`).
  *
  * @throws UnrecoverableError code `TOPOLOGY_REQUEST_FAILED` with the coordinator's reason (its
- *   `details.reason`) when the request failed or was refused: the coordinator already rolled it
- *   back, so retrying the same step cannot help.
+ *   `details.reason`) and the coordinator's node (`details.coordinator`: `hostId`, `address`,
+ *   `node`) when the request failed or was refused: the coordinator already rolled it back, so
+ *   retrying the same step cannot help.
  */
 export async function waitTopologyTask(ctx: BaseContext, taskId: string, options: WaitTopologyTaskOptions): Promise<TopologyTaskStatus> {
   const pollMs = options.pollMs ?? 5000;
+  let seen: string | undefined;
   for (;;) {
     let status: TopologyTaskStatus | undefined;
     try {
@@ -142,10 +151,16 @@ export async function waitTopologyTask(ctx: BaseContext, taskId: string, options
     }
     if (status?.state === 'done') return status;
     if (status?.state === 'failed') {
-      throw new UnrecoverableError(`${options.what} failed in the topology coordinator: ${status.error || 'no reason given'} (topology request ${taskId})`, {
+      const coordinator = await topologyCoordinatorHost(ctx, options.except);
+      const details = coordinatorDetails(coordinator);
+      throw new UnrecoverableError(`${options.what} failed in the topology coordinator: ${status.error || 'no reason given'} (topology request ${taskId}; ${describeCoordinator(coordinator)})`, {
         code: 'TOPOLOGY_REQUEST_FAILED',
-        details: { taskId, type: status.type, entity: status.entity, reason: status.error },
+        details: { taskId, type: status.type, entity: status.entity, reason: status.error, ...(details ? { coordinator: details } : {}) },
       });
+    }
+    if (status && status.state !== seen) {
+      seen = status.state;
+      ctx.logger.info(`${options.what}: topology request ${taskId} is ${status.state}; ${await waitingNote(ctx, taskId, status.state, options.except)}`);
     }
     await ctx.clock.sleep(pollMs, ctx.signal);
   }
@@ -169,8 +184,9 @@ export async function failedTopologyReason(ctx: BaseContext, except: InventoryNo
 /**
  * Runs a blocking topology call (`POST /storage_service/decommission`, `remove_node`); when it
  * fails and the node's newest topology task of `type` failed, throws `UnrecoverableError`
- * `TOPOLOGY_REQUEST_FAILED` with the coordinator's reason (the call's error as its cause), since
- * the coordinator already rolled the operation back; otherwise rethrows the call's error.
+ * `TOPOLOGY_REQUEST_FAILED` with the coordinator's reason and where the coordinator runs
+ * (`details.coordinator`; the call's error as its cause), since the coordinator already rolled
+ * the operation back; otherwise rethrows the call's error.
  */
 export async function withCoordinatorReason<T>(
   ctx: BaseContext,
@@ -189,10 +205,12 @@ export async function withCoordinatorReason<T>(
     }
     const failed = await failedTopologyReason(ctx, o.except, hostId, o.type);
     if (!failed) throw e;
-    throw new UnrecoverableError(`${o.what} failed in the topology coordinator: ${failed.reason} (topology request ${failed.taskId})`, {
+    const coordinator = await topologyCoordinatorHost(ctx, o.except);
+    const details = coordinatorDetails(coordinator);
+    throw new UnrecoverableError(`${o.what} failed in the topology coordinator: ${failed.reason} (topology request ${failed.taskId}; ${describeCoordinator(coordinator)})`, {
       code: 'TOPOLOGY_REQUEST_FAILED',
       cause: e,
-      details: { taskId: failed.taskId, type: o.type, entity: hostId, reason: failed.reason },
+      details: { taskId: failed.taskId, type: o.type, entity: hostId, reason: failed.reason, ...(details ? { coordinator: details } : {}) },
     });
   }
 }
