@@ -600,6 +600,7 @@ export class RaftSimGroup {
       barrierAndDrain: (cmd) => call((a) => a.barrierAndDrain(cmd)),
       streamRanges: (cmd) => call((a) => a.streamRanges(cmd)),
       shutdown: (cmd) => call((a) => a.shutdown(cmd)),
+      cleanup: (cmd) => call((a) => a.cleanup(cmd)),
     };
   }
 
