@@ -4,7 +4,9 @@
 // default durability: fsync=on, synchronous_commit=on, for both sides), in the same process:
 // - ours: the Engine with a PostgresStore running a job of STEPS no-op steps (a node workflow,
 //   one node at a time, TASKS no-op tasks per node, as a rolling operation runs). Each step is
-//   recorded `running` before the task runs and `succeeded` after it: two durable commits.
+//   recorded `running` before the task runs and `succeeded` after it; between two steps of a node
+//   the success and the next start are one commit (issue 17), so a node of TASKS steps makes
+//   TASKS + 1 durable commits, plus a control-request read before each step.
 // - DBOS: @dbos-inc/dbos-sdk, one workflow that runs STEPS no-op steps (DBOS.runStep), each
 //   checkpointed after it ran: one durable commit.
 // Paired rounds: each round runs both sides back to back (alternating which goes first), because
@@ -13,10 +15,10 @@
 // Last line: {"bench":"pg-vs-dbos","ours_steps_s","dbos_steps_s","ratio",...}; ratio =
 // ours steps/s over DBOS steps/s in the same round. Target: ratio >= 1.0.
 import { DBOS } from '@dbos-inc/dbos-sdk';
-import { z } from 'zod';
-import { Engine, PluginRegistry, definePlugin, type JobPlan } from '@scylla-cp/core';
+import { Engine, PluginRegistry, type JobPlan } from '@scylla-cp/core';
 import { PostgresStore } from '@scylla-cp/store-postgres';
 import { PostgresServer } from '@scylla-cp/store-postgres/test-support';
+import { median, noopPlan, noopPlugin } from './_noop-job.js';
 
 const NODES = Number(process.env.BENCH_NODES ?? 20);
 const TASKS = 10;
@@ -25,41 +27,8 @@ const ROUNDS = Number(process.env.ROUNDS ?? 9);
 /** `BENCH_FSYNC=off` runs both sides on a server without fsync: a diagnostic of the CPU and round-trip cost alone, not the target. */
 const FSYNC = process.env.BENCH_FSYNC === 'off' ? 'off' : 'on';
 
-const plugin = definePlugin({
-  name: 'bench-noop',
-  version: '1.0.0',
-  nodeTasks: {
-    noop: {
-      description: 'does nothing',
-      params: z.object({}).strict(),
-      create: () => ({ name: () => 'noop', preconditions: () => [], execute: async () => undefined }),
-    },
-  },
-});
-
-function plan(cluster: string): JobPlan {
-  const nodes = Array.from({ length: NODES }, (_, i) => ({ id: `node-${i}`, address: `10.0.0.${i}`, dc: 'dc1', rack: 'r1', zone: 'z1', labels: {}, connection: {} }));
-  return {
-    formatVersion: 1,
-    workflowName: 'noop',
-    cluster,
-    inventory: { name: cluster, nodes, connection: {} },
-    targeting: {},
-    variables: {},
-    steps: [
-      {
-        kind: 'node-workflow',
-        id: 's0',
-        name: 'noop',
-        concurrencyUnit: 'zone',
-        concurrencyLimit: 1,
-        abortOnFirstFailure: true,
-        tasks: Array.from({ length: TASKS }, () => ({ tag: 'noop', params: {}, retries: 0, retryBackoff: { initialSeconds: 1, multiplier: 2, maxSeconds: 1 } })),
-        batches: [{ id: 's0/b0', unit: 'z1', nodes: nodes.map((n) => n.id) }],
-      },
-    ],
-  };
-}
+const plugin = noopPlugin();
+const plan = (cluster: string): JobPlan => noopPlan(cluster, NODES, TASKS);
 
 async function oursRound(store: PostgresStore, r: number): Promise<number> {
   const engine = new Engine({ store, registry: new PluginRegistry().register(plugin), seed: r + 1 });
@@ -98,11 +67,6 @@ async function dbosRound(): Promise<number> {
   const ms = performance.now() - t0;
   if (n !== STEPS || dbosStepsRun - before !== STEPS) throw new Error(`DBOS workflow ran ${dbosStepsRun - before} steps, not ${STEPS}`);
   return ms;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 }
 
 async function main(): Promise<void> {

@@ -4,8 +4,10 @@
 // node at a time, as a rolling operation runs) through the Engine with a file-backed
 // SqliteStore (WAL, synchronous=FULL; SYNCHRONOUS=NORMAL in the environment for both sides). Every store write transaction is counted.
 // Baseline, same process, same schema, same pragmas: exactly that many committed
-// better-sqlite3 transactions (BEGIN IMMEDIATE ... COMMIT), each writing the rows a step
-// transition writes (one step-record upsert and one event row), with no engine and no store.
+// better-sqlite3 transactions (BEGIN IMMEDIATE ... COMMIT), each writing the rows the engine's
+// step transitions write (per node: a start; then a success and the next start in one
+// transaction, two step-record upserts and two event rows; then the last success), with no
+// engine and no store.
 //
 // Paired in time: on this shared machine fsync latency swings tenfold from one minute to
 // the next, so the two sides are interleaved: every SLICE_STEPS steps (default 1) the no-op
@@ -20,9 +22,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { z } from 'zod';
-import { Engine, PluginRegistry, definePlugin, type JobPlan, type JobStore } from '@scylla-cp/core';
+import { Engine, PluginRegistry, type JobPlan, type JobStore } from '@scylla-cp/core';
 import { SqliteStore } from '@scylla-cp/store-sqlite';
+import { median, noopPlan, noopPlugin } from './_noop-job.js';
 
 const NODES = 1_000;
 const TASKS = 10;
@@ -36,56 +38,8 @@ const SYNCHRONOUS = process.env.SYNCHRONOUS === 'NORMAL' ? 'NORMAL' : 'FULL';
 
 /** Called by every no-op step; the benchmark uses it to run the interleaved baseline slices. */
 let onStep: () => void = () => {};
-const noop = () => ({
-  name: () => 'noop',
-  preconditions: () => [],
-  execute: async () => {
-    onStep();
-    return undefined;
-  },
-});
-const plugin = definePlugin({
-  name: 'bench-noop',
-  version: '1.0.0',
-  nodeTasks: { noop: { description: 'does nothing', params: z.object({}).strict(), create: noop } },
-});
-
-function plan(cluster: string): JobPlan {
-  const nodes = Array.from({ length: NODES }, (_, i) => ({
-    id: `node-${i}`,
-    address: `10.0.${i >> 8}.${i & 255}`,
-    dc: 'dc1',
-    rack: 'r1',
-    zone: 'z1',
-    labels: {},
-    connection: {},
-  }));
-  return {
-    formatVersion: 1,
-    workflowName: 'noop',
-    cluster,
-    inventory: { name: cluster, nodes, connection: {} },
-    targeting: {},
-    variables: {},
-    steps: [
-      {
-        kind: 'node-workflow',
-        id: 's0',
-        name: 'noop',
-        concurrencyUnit: 'zone',
-        concurrencyLimit: 1,
-        abortOnFirstFailure: true,
-        tasks: Array.from({ length: TASKS }, () => ({
-          tag: 'noop',
-          params: {},
-          retries: 0,
-          retryBackoff: { initialSeconds: 1, multiplier: 2, maxSeconds: 1 },
-        })),
-        batches: [{ id: 's0/b0', unit: 'z1', nodes: nodes.map((n) => n.id) }],
-      },
-    ],
-  };
-}
+const plugin = noopPlugin(() => onStep());
+const plan = (cluster: string): JobPlan => noopPlan(cluster, NODES, TASKS);
 
 /** Counts the store's write transactions (each JobStore write is one transaction). */
 function counting(store: SqliteStore): { store: JobStore; transactions: () => number } {
@@ -126,14 +80,22 @@ async function openBaseline(dir: string, round: number) {
        started_at = coalesce(excluded.started_at, started_at), finished_at = coalesce(excluded.finished_at, finished_at)`,
   );
   const insertEvent = db.prepare('INSERT INTO events (job_id, at, type, step_id, data) VALUES (?, ?, ?, ?, ?)');
+  // The engine's step transactions, in order: per node, t0's start; then t(k-1)'s success with
+  // t(k)'s start (the hand-off, one transaction); then the last task's success.
+  const start = (stepId: string, nodeId: string, at: string) => {
+    upsertStep.run('job', stepId, nodeId, 'running', at, null);
+    insertEvent.run('job', at, 'step.started', stepId, JSON.stringify({ attempt: 1, nodeId, task: 'noop' }));
+  };
+  const succeed = (stepId: string, nodeId: string, at: string) => {
+    upsertStep.run('job', stepId, nodeId, 'succeeded', null, at);
+    insertEvent.run('job', at, 'step.succeeded', stepId, JSON.stringify({ attempt: 1 }));
+  };
   const tx = db.transaction((i: number) => {
-    const step = i >> 1;
-    const nodeId = `node-${Math.floor(step / TASKS) % NODES}`;
-    const stepId = `s0/${nodeId}/t${step % TASKS}`;
+    const k = i % (TASKS + 1);
+    const nodeId = `node-${Math.floor(i / (TASKS + 1)) % NODES}`;
     const at = new Date(1_767_225_600_000 + i).toISOString();
-    const started = (i & 1) === 0;
-    upsertStep.run('job', stepId, nodeId, started ? 'running' : 'succeeded', started ? at : null, started ? null : at);
-    insertEvent.run('job', at, started ? 'step.started' : 'step.succeeded', stepId, JSON.stringify(started ? { attempt: 1, nodeId, task: 'noop' } : { attempt: 1 }));
+    if (k > 0) succeed(`s0/${nodeId}/t${k - 1}`, nodeId, at);
+    if (k < TASKS) start(`s0/${nodeId}/t${k}`, nodeId, at);
   });
   let done = 0;
   let ms = 0;
@@ -179,11 +141,6 @@ async function round(dir: string, r: number): Promise<{ engineMs: number; baseli
   if (baseline.transactions !== transactions()) throw new Error('baseline and engine transaction counts differ');
   baseline.close();
   return { engineMs, baselineMs: baseline.ms, transactions: transactions() };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 }
 
 async function main(): Promise<void> {
