@@ -3,26 +3,25 @@ import type { JobInfo } from '../api/context.js';
 import type { LogFields, Logger } from '../api/logger.js';
 import type { ServiceScope, Services } from '../api/services.js';
 import type { Clock } from '../clock/clock.js';
-import { toErrorDetail, type ErrorDetail } from '../errors/error-detail.js';
+import type { ErrorDetail } from '../errors/error-detail.js';
 import { isErrorKind } from '../errors/scylla-cp-error.js';
 import type { ControlRequestedError } from '../errors/store-errors.js';
-import { UnrecoverableError } from '../errors/task-errors.js';
-import { nodeStepId, type JobPlan, type NodeWorkflowStep } from '../plan/job-plan.js';
+import type { JobPlan, NodeWorkflowStep } from '../plan/job-plan.js';
 import type { PluginRegistry } from '../plugin/plugin-registry.js';
 import type { JobRecord, JobState, JobStore, Lease, StepUpdate, Transition } from '../store/job-store.js';
 import type { Prng } from '../util/prng.js';
 import { ControlWatcher } from './control-watcher.js';
 import { DisruptionTracker } from './disruption-tracker.js';
 import { ContextFactory } from './execution-context.js';
-import type { EngineEvents, JobEvent, JobOutcome, JobOutcomeState, LogEvent, LogLevel } from './engine-events.js';
-import { FailureBook } from './failure-book.js';
+import type { EngineEvents, JobEvent, JobOutcome, LogEvent, LogLevel } from './engine-events.js';
 import type { InFlightRegistry } from './in-flight-registry.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import type { ResumeState } from './resume-state.js';
-import { runRollingWindow } from './rolling-window.js';
 import { RunControls } from './run-controls.js';
-import { StepLane } from './step-lane.js';
-import { StepRunner, type StepHost, type StepInLane, type StepToRun } from './step-runner.js';
+import { finishRun, isEnding, runFinallySteps, type EndingHost } from './run-ending.js';
+import { RunState } from './run-state.js';
+import { runNodeWorkflow, runStepIfNeeded, type NodeWorkflowHost } from './node-workflow-run.js';
+import { StepRunner, type StepHost, type StepToRun } from './step-runner.js';
 import { MaintenanceWindow } from '../util/maintenance-window.js';
 import { APPROVAL_TAG, CANARY_APPROVAL_STEP_ID, approvalSteps, awaitingApprovalDetail, outsideWindowDetail } from './human-gates.js';
 
@@ -73,8 +72,10 @@ export interface JobRunStart {
  * `runAttempt`, claiming the node in the engine's {@link InFlightRegistry}),
  * a {@link DisruptionTracker} knows which nodes the job has taken down,
  * {@link RunControls} holds the operators' requests and the job's signal,
- * a {@link ContextFactory} builds execution contexts and a {@link FailureBook}
- * collects failures into the job's error.
+ * a {@link ContextFactory} builds execution contexts, a {@link RunState}
+ * holds what the run has come to (its `FailureBook` collects failures into
+ * the job's error), and `run-ending.ts` runs the `finally_tasks` and records
+ * the end ({@link runFinallySteps}, {@link finishRun}).
  * @internal use `Engine.start` / `Engine.resume`.
  */
 export class JobRun {
@@ -89,23 +90,15 @@ export class JobRun {
   readonly #jobInfo: JobInfo;
   readonly #contexts: ContextFactory;
   readonly #ctl: RunControls;
-  readonly #failures = new FailureBook();
   readonly #lease: LeaseKeeper;
   readonly #control: ControlWatcher;
   readonly #steps: StepRunner;
   readonly #disruption: DisruptionTracker;
-  #halted = false;
-  #abandonedError: unknown;
-  #storeError: unknown;
-  #incomplete = false;
-  #succeeded = 0;
-  /** Why the job pauses by itself (approval, maintenance window); stored as the paused job's `error`. */
-  #pauseReason: ErrorDetail | undefined;
+  /** What the run has come to (halted, stopping on a store failure, failures, ...). */
+  readonly #s = new RunState();
   readonly #window: MaintenanceWindow | undefined;
   /** Nodes of the node workflows started in this run or finished in earlier ones (the canary's count). */
   #nodesStarted = 0;
-  /** A `finally_tasks` step was stopped (interrupt) before the clean-up ended: the job ends paused, resumable. */
-  #finallyUnfinished = false;
 
   constructor(deps: JobRunDeps, start: JobRunStart) {
     this.#d = deps;
@@ -208,20 +201,20 @@ export class JobRun {
   }
 
   #canStartStep(): boolean {
-    return !this.#halted && !this.#ctl.stopping && this.#storeError === undefined;
+    return !this.#s.halted && !this.#ctl.stopping && this.#s.storeError === undefined;
   }
 
   /** The job pauses by itself (awaiting approval, window closed): no new node or step starts; in-flight ones finish. */
   #pauseFor(reason: ErrorDetail): void {
-    if (this.#pauseReason !== undefined) return;
-    this.#pauseReason = reason;
-    this.#incomplete = true;
+    if (this.#s.pauseReason !== undefined) return;
+    this.#s.pauseReason = reason;
+    this.#s.incomplete = true;
     this.log('warn', reason.message, reason.details);
   }
 
   /** Whether the maintenance window (if any) lets a new node or main-body step start now; pauses the job when not. */
   #windowOpen(): boolean {
-    if (this.#pauseReason !== undefined) return false;
+    if (this.#s.pauseReason !== undefined) return false;
     if (this.#window === undefined) return true;
     const now = this.#d.clock.now();
     if (this.#window.isOpen(now)) return true;
@@ -256,8 +249,8 @@ export class JobRun {
   }
 
   #stopFatal(error: unknown): void {
-    if (this.#storeError !== undefined) return;
-    this.#storeError = error;
+    if (this.#s.storeError !== undefined) return;
+    this.#s.storeError = error;
     this.#lease.stop();
     this.#control.stop();
     this.log('error', `cannot record progress safely, stopping the job at once: ${(error as Error)?.message ?? String(error)}`);
@@ -266,7 +259,7 @@ export class JobRun {
   }
 
   async #commit(t: Transition): Promise<boolean> {
-    if (this.#storeError !== undefined) return false;
+    if (this.#s.storeError !== undefined) return false;
     try {
       await this.#d.store.commit(this.#lease.lease, t);
       return true;
@@ -293,7 +286,7 @@ export class JobRun {
 
   /** Commits a step's start; a refusal for a pending control request hands the request to the run. */
   async #commitStart(t: Transition): Promise<'started' | 'control' | 'stopped'> {
-    if (this.#storeError !== undefined) return 'stopped';
+    if (this.#s.storeError !== undefined) return 'stopped';
     try {
       await this.#d.store.commit(this.#lease.lease, t);
       return 'started';
@@ -327,22 +320,22 @@ export class JobRun {
       log: (level, message, fields, stepId, nodeId) => this.log(level, message, fields, stepId, nodeId),
       context: (stepId, nodeId, attempt, signal, task, track) => this.#contexts.build(stepId, nodeId, attempt, signal, task, track),
       mayStart: (readStore) => this.#mayStart(readStore),
-      storeFailed: () => this.#storeError !== undefined,
+      storeFailed: () => this.#s.storeError !== undefined,
       interruptRequested: () => this.#ctl.interruptRequested,
       abortRequested: () => this.#ctl.abortRequested,
       attemptAbandoned: (step, error) => {
-        this.#abandonedError ??= error;
-        if (!this.#halted) {
+        this.#s.abandonedError ??= error;
+        if (!this.#s.halted) {
           this.log('error', `${(error as Error)?.message ?? String(error)}; the job halts: no new node, zone or attempt starts`, undefined, step.stepId, step.nodeId);
         }
-        this.#halted = true;
+        this.#s.halted = true;
       },
       leftIncomplete: () => {
-        this.#incomplete = true;
+        this.#s.incomplete = true;
       },
-      recordFailure: (stepId, nodeId, task, error) => this.#failures.step(stepId, nodeId, task, error),
+      recordFailure: (stepId, nodeId, task, error) => this.#s.failures.step(stepId, nodeId, task, error),
       stepSucceeded: () => {
-        this.#succeeded++;
+        this.#s.succeeded++;
       },
     };
   }
@@ -358,9 +351,9 @@ export class JobRun {
       reason,
     };
     if (error) ev.error = error;
-    if (this.#failures.any) {
-      ev.failedNodes = this.#failures.nodes();
-      ev.failedSteps = this.#failures.steps();
+    if (this.#s.failures.any) {
+      ev.failedNodes = this.#s.failures.nodes();
+      ev.failedSteps = this.#s.failures.steps();
     }
     this.#emit('job', ev);
   }
@@ -420,7 +413,7 @@ export class JobRun {
 
       for (const step of this.#plan.steps) {
         if (!(await this.#mayStart())) {
-          this.#incomplete = true;
+          this.#s.incomplete = true;
           break;
         }
         if (step.kind === 'cluster-task') {
@@ -433,12 +426,12 @@ export class JobRun {
             break;
           }
           const r = await this.#runStepIfNeeded({ stepId: step.id, spec: step.task });
-          if (r === 'failed') this.#halted = true;
+          if (r === 'failed') this.#s.halted = true;
         } else {
           await this.#runNodeWorkflow(step);
           // A node workflow with failed nodes does not let later steps run.
-          if (this.#failures.any) this.#halted = true;
-          if (this.#pauseReason !== undefined) break;
+          if (this.#s.failures.any) this.#s.halted = true;
+          if (this.#s.pauseReason !== undefined) break;
         }
       }
       await this.#runFinally();
@@ -455,223 +448,63 @@ export class JobRun {
 
   /** Whether the job is ending (succeeded, failed or cancelled), not pausing or stopping. */
   #ending(): boolean {
-    if (this.#storeError !== undefined || this.#ctl.interruptRequested) return false;
-    return this.#ctl.cancelRequested || this.#abandonedError !== undefined || this.#failures.any || !this.#incomplete;
+    return isEnding(this.#s, this.#ctl);
   }
 
-  /**
-   * Runs the plan's `finallySteps` when the job is ending in any way: after
-   * every attempt of the main body settled, in order, each recorded like any
-   * step (a resume skips those that succeeded). A failed one does not stop the
-   * others (and fails a job that would have succeeded). A cancel is first
-   * recorded in the store as a control request, so that a crash during the
-   * clean-up resumes into the same end. Cancel --now does not abort them; an
-   * interrupt (or a store failure) does, and the job then ends `paused` so
-   * that a resume runs the rest.
-   */
-  async #runFinally(): Promise<void> {
-    const finals = this.#plan.finallySteps ?? [];
-    if (finals.length === 0 || !this.#ending()) return;
-    await this.#d.inFlight.whenIdle(this.jobId);
-    if (!this.#ending()) return;
-    if (this.#ctl.cancelRequested) {
-      try {
-        await this.#d.store.requestControl(this.jobId, this.#ctl.abortRequested ? 'cancel-now' : 'cancel', this.#d.clock.now());
-      } catch (e) {
-        this.#stopFatal(e);
-        return;
-      }
-    }
-    const ending = this.#ctl.cancelRequested ? 'cancelled' : this.#failures.any || this.#abandonedError !== undefined ? 'failed' : 'succeeded';
-    this.log('info', `the job is ending (${ending}): running its ${finals.length} finally task(s)`);
-    const mayStart = async (): Promise<boolean> => {
-      if (this.#storeError !== undefined || this.#ctl.interruptRequested) return false;
-      await this.#control.check();
-      return this.#storeError === undefined && !this.#ctl.interruptRequested;
-    };
-    const runner = new StepRunner({
-      ...this.#stepHost(),
-      jobSignal: this.#ctl.finallySignal,
-      // The clean-up runs with a cancel pending (recorded above): its starts are never refused for it.
-      controlOnCommit: false,
-      mayStart,
-      abortRequested: () => false,
-      leftIncomplete: () => {
-        this.#finallyUnfinished = true;
-        this.#incomplete = true;
-      },
-    });
-    const fresh = this.#start.freshFinally === true;
-    for (const f of finals) {
-      if (!fresh && this.#resume?.isCompleted(f.id)) continue;
-      if (!(await mayStart())) {
-        this.#finallyUnfinished = true;
-        this.#incomplete = true;
-        return;
-      }
-      const rec = fresh ? undefined : this.#resume?.openRecord(f.id);
-      if (rec?.state === 'failed') {
-        this.#failures.step(f.id, undefined, f.task.tag, rec.lastError ?? { name: 'Error', message: 'failed in an earlier run', classification: 'unrecoverable' });
-        continue;
-      }
-      const r = await runner.run({ stepId: f.id, spec: f.task, ...(rec ? { record: rec } : {}) });
-      if (r === 'stopped') {
-        this.#finallyUnfinished = true;
-        this.#incomplete = true;
-        return;
-      }
-    }
+  /** See {@link runFinallySteps}. */
+  #runFinally(): Promise<void> {
+    return runFinallySteps(this.#endingHost());
   }
 
-  async #finish(): Promise<JobOutcome> {
-    this.#control.stop();
-    // Never report an end while an attempt of this job is still in flight.
-    await this.#d.inFlight.whenIdle(this.jobId);
-    this.#lease.stop();
-    const outcome: JobOutcome = {
+  /** See {@link finishRun}. */
+  #finish(): Promise<JobOutcome> {
+    return finishRun(this.#endingHost());
+  }
+
+  #endingHost(): EndingHost {
+    return {
       jobId: this.jobId,
-      state: 'succeeded',
-      failedNodes: this.#failures.nodes(),
-      failedSteps: this.#failures.steps(),
-      stepsSucceeded: this.#succeeded,
+      plan: this.#plan,
+      deps: this.#d,
+      state: this.#s,
+      ctl: this.#ctl,
+      control: this.#control,
+      lease: this.#lease,
+      resume: this.#resume,
+      freshFinally: this.#start.freshFinally === true,
+      stepHost: () => this.#stepHost(),
+      stopFatal: (e) => this.#stopFatal(e),
+      commit: (t) => this.#commit(t),
+      log: (level, message, fields) => this.log(level, message, fields),
+      emitJob: (state, reason, error) => this.#emitJob(state, reason, error),
     };
-    if (this.#storeError !== undefined) {
-      outcome.state = 'interrupted';
-      outcome.error = toErrorDetail(this.#storeError);
-      this.#emitJob('interrupted', 'interrupted', outcome.error);
-      return outcome;
-    }
-    let state: JobOutcomeState;
-    let error: ErrorDetail | undefined;
-    if (this.#finallyUnfinished) {
-      // The clean-up was interrupted: the job has not ended; a resume runs the rest.
-      state = 'paused';
-    } else if (this.#abandonedError !== undefined) {
-      state = 'failed';
-      const own = toErrorDetail(this.#abandonedError);
-      error = { ...own, details: { ...own.details, ...this.#failures.detail().details } };
-    } else if (this.#ctl.cancelRequested) {
-      state = 'cancelled';
-      error = toErrorDetail(new UnrecoverableError(`job ${this.#ctl.abortRequested ? 'aborted' : 'cancelled'}: ${this.#ctl.cancelMessage}`, { code: 'JOB_ABORTED' }));
-    } else if (this.#failures.any) {
-      state = 'failed';
-      error = this.#failures.detail();
-    } else if (this.#incomplete) {
-      state = 'paused';
-      error = this.#pauseReason;
-    } else {
-      state = 'succeeded';
-    }
-    outcome.state = state;
-    if (error) outcome.error = error;
-    const jobState = state as JobState;
-    const ok = await this.#commit({
-      at: this.#d.clock.now(),
-      // An interrupted clean-up keeps a pending cancel, so that the resume ends the job cancelled.
-      job: { state: jobState, error: error ?? null, clearControl: !this.#finallyUnfinished },
-      events: [
-        {
-          type: `job.${state}`,
-          data: state === 'paused' ? { stepsSucceeded: this.#succeeded, ...(error ? { reason: error } : {}) } : error ? { error, failedNodes: outcome.failedNodes } : { stepsSucceeded: this.#succeeded },
-        },
-      ],
-    });
-    if (!ok) {
-      outcome.state = 'interrupted';
-      outcome.error = toErrorDetail(this.#storeError);
-      this.#emitJob('interrupted', 'interrupted', outcome.error);
-      return outcome;
-    }
-    try {
-      await this.#d.store.releaseLease(this.#lease.lease);
-    } catch (e) {
-      this.log('warn', `could not release the lease: ${(e as Error)?.message ?? String(e)}`);
-    }
-    this.#emitJob(jobState, state === 'paused' ? 'paused' : state === 'cancelled' ? 'cancelled' : 'finished', error);
-    return outcome;
   }
 
-  async #runNodeWorkflow(step: NodeWorkflowStep): Promise<void> {
-    const limit = Math.max(1, step.concurrencyLimit);
-    for (const batch of step.batches) {
-      if (!(await this.#mayStart())) {
-        this.#incomplete = true;
-        return;
-      }
-      // Nodes this job already took down come first: bring them back before
-      // anything else is taken down (a resume after a crash mid-batch).
-      const nodes = this.#disruption.orderForBatch(step, batch.nodes);
-      if (this.#pauseReason !== undefined) return;
-      const r = await runRollingWindow(nodes, limit, {
-        canStart: (nodeId) => this.#nodeMayStart(nodeId, step.id),
-        isDone: (nodeId) => this.#resume?.isNodeCompleted(step.id, nodeId) ?? false,
-        run: (nodeId) => {
-          this.#nodesStarted++;
-          return this.#runNode(step, nodeId);
-        },
-        onError: (e) => this.#stopFatal(e),
-      });
-      if (r.stoppedEarly) this.#incomplete = true;
-      if (this.#storeError !== undefined || this.#halted) return;
-    }
+  #runNodeWorkflow(step: NodeWorkflowStep): Promise<void> {
+    return runNodeWorkflow(this.#nodeHost(), step);
   }
 
-  /**
-   * Runs a node's steps in order, as one {@link StepLane}: a step's success is
-   * committed with the next step's start when that one follows at once, and on
-   * its own otherwise (the lane is flushed on every way out).
-   */
-  async #runNode(step: NodeWorkflowStep, nodeId: string): Promise<void> {
-    const lane = new StepLane((t) => this.#commitHeldSuccess(t), () => this.#d.clock.now());
-    try {
-      await this.#runLane(step, nodeId, lane);
-    } finally {
-      await lane.flush();
-    }
+  #runStepIfNeeded(s: StepToRun): Promise<'succeeded' | 'failed' | 'stopped'> {
+    return runStepIfNeeded(this.#nodeHost(), s);
   }
 
-  async #runLane(step: NodeWorkflowStep, nodeId: string, lane: StepLane): Promise<void> {
-    const tasks = step.tasks;
-    for (let t = 0; t < tasks.length; t++) {
-      const id = nodeStepId(step.id, nodeId, t);
-      const resume = this.#resume;
-      if (resume?.isCompleted(id)) {
-        if (!(await lane.flush())) return;
-        continue;
-      }
-      const record = resume?.openRecord(id);
-      if (!this.#canStartStep()) {
-        await lane.flush();
-        this.#incomplete = true;
-        return;
-      }
-      const r = await this.#runStepIfNeeded({ stepId: id, spec: tasks[t]!, nodeId, ...(record ? { record } : {}) }, { lane, holdSuccess: t < tasks.length - 1 });
-      if (r === 'stopped') return;
-      if (r === 'failed') {
-        if (this.#storeError !== undefined) return;
-        this.#failures.node(nodeId);
-        if (step.abortOnFirstFailure && !this.#ctl.cancelRequested) {
-          if (!this.#halted) this.log('error', `node ${nodeId} failed; abort_on_first_failure: no new node or step will start`, undefined, id, nodeId);
-          this.#halted = true;
-        }
-        return;
-      }
-    }
-  }
-
-  /** Runs one step unless already done (in a lane: see {@link StepRunner.run}). */
-  async #runStepIfNeeded(s: StepToRun, inLane?: StepInLane): Promise<'succeeded' | 'failed' | 'stopped'> {
-    if (this.#resume?.isCompleted(s.stepId)) {
-      if (inLane && !(await inLane.lane.flush())) return 'stopped';
-      return 'succeeded';
-    }
-    const rec = s.record ?? this.#resume?.openRecord(s.stepId);
-    if (rec?.state === 'failed') {
-      if (inLane && !(await inLane.lane.flush())) return 'stopped';
-      // Failed in an earlier run and not reset (no retryFailed): it stays failed.
-      this.#failures.step(s.stepId, s.nodeId, s.spec.tag, rec.lastError ?? { name: 'Error', message: 'failed in an earlier run', classification: 'unrecoverable' });
-      return 'failed';
-    }
-    return this.#steps.run(rec ? { ...s, record: rec } : s, inLane);
+  #nodeHost(): NodeWorkflowHost {
+    return {
+      state: this.#s,
+      resume: this.#resume,
+      clock: this.#d.clock,
+      steps: this.#steps,
+      disruption: this.#disruption,
+      cancelRequested: () => this.#ctl.cancelRequested,
+      mayStart: () => this.#mayStart(),
+      canStartStep: () => this.#canStartStep(),
+      nodeMayStart: (nodeId, workflowStepId) => this.#nodeMayStart(nodeId, workflowStepId),
+      nodeStarted: () => {
+        this.#nodesStarted++;
+      },
+      stopFatal: (e) => this.#stopFatal(e),
+      commitHeldSuccess: (t) => this.#commitHeldSuccess(t),
+      log: (level, message, fields, stepId, nodeId) => this.log(level, message, fields, stepId, nodeId),
+    };
   }
 }
