@@ -43,7 +43,8 @@ export const RAFT_ERROR_CODES = {
   SUBMIT_FAILED: { errorClass: 'TopologyError', retryable: false, message: 'a topology request was not admitted (the command failed, or no request was recorded); the reason is in the message' },
   UNKNOWN_REQUEST: { errorClass: 'TopologyError', retryable: false, message: 'the replica has no such topology request (never admitted, or pruned): check the id' },
   STEP_FAILED: { errorClass: 'TopologyError', retryable: false, message: "the coordinator's saga step was refused by the state machine for a reason other than a lost term or a concurrent change" },
-  ABORT_FAILED: { errorClass: 'TopologyError', retryable: false, message: 'an abort of a topology request was refused (unknown, already started or final, or not abortable); `details.code` says which' },
+  ABORT_REFUSED: { errorClass: 'TopologyAbortError', retryable: false, message: 'an abort of a topology request was refused: unknown, already started (wait for its outcome), already final, or a join/replace (stop the joining node instead); `refusal` says which' },
+  STALE_STREAM: { errorClass: 'StaleStreamError', retryable: false, message: "a node agent refused (or discarded the result of) a stream command whose session is not the node's current one: a stale stream must not complete a newer operation" },
   TOPOLOGY_STOPPED: { errorClass: 'TopologyStoppedError', retryable: false, message: 'a topology component was used after it stopped (coordinator deposed, agent shut down, cluster stopped)' },
 } as const satisfies Readonly<Record<string, RaftErrorCodeEntry>>;
 
