@@ -112,4 +112,25 @@ describe('global requests through the coordinator', () => {
     expect(out.reason).toMatch(/^cancelled: cleanup needs node\(s\) n2, which the failure detector reports down/);
     await coordinator.stop();
   });
+
+  it('a leader change while a cleanup runs: the next coordinator resumes it from the replicated state', async () => {
+    const calls: string[] = [];
+    const { clock, coordinator, client, drive, sm, log } = oneReplica({
+      cleanup: (c, id) => new Promise((r) => void clock.setTimeout(() => (calls.push(`${id}@${c.term}`), r()), 100)),
+    });
+    coordinator.start();
+    await drive(client.request({ kind: 'join', node: newNode('n4') }));
+    const g = await client.submitGlobal('cleanup');
+    await drive(new Promise<void>((r) => void clock.setTimeout(() => r(), 50)));
+    expect(sm.state.globalRequest).toBe(g.id);
+    log.stepDown(); // the coordinator of term 1 stops mid-cleanup
+    await drive(new Promise<void>((r) => void clock.setTimeout(() => r(), 200)));
+    expect(sm.state.globalRequests[g.id]?.status).toBe('running');
+    log.becomeLeader();
+    expect(await drive(client.waitForOutcome(g.id))).toMatchObject({ status: 'done' });
+    // term 2 ran the cleanup again on every marked node (cleanup is idempotent)
+    expect(calls.filter((c) => c.endsWith('@2')).sort()).toEqual(['n1@2', 'n2@2', 'n3@2']);
+    expect(Object.values(sm.state.nodes).every((n) => n.cleanup === 'clean')).toBe(true);
+    await coordinator.stop();
+  });
 });
