@@ -16,6 +16,7 @@ export * from './topology-node-agent.js';
 export * from './topology-membership.js';
 export * from './barrier-retry-policy.js';
 export * from './request-cancellation.js';
+export * from './next-request.js';
 export * from './topology-coordinator.js';
 export * from './topology-client.js';
 export * from './in-memory-replicated-log.js';

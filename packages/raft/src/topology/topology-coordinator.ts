@@ -1,15 +1,15 @@
 import type { TopologyTestingKnobs } from './topology-testing-knobs.js';
 import type { FailureDetector } from './failure-detector.js';
 import type { ReplicatedLog, RoleChange } from './replicated-log.js';
-import { checkStart, openRequests } from './topology-admission.js';
+import { checkStart } from './topology-admission.js';
+import { nextGlobalRequest, nextRequest } from './next-request.js';
 import { SystemClock, type Clock } from '../server/clock.js';
 import { sleepOn, WakeSignal } from './topology-clock.js';
 import type { SagaStep, StepGuard, TopologyCommandResult } from './topology-command.js';
 import { ReplicatedLogError, TopologyError, TopologyStoppedError } from './topology-errors.js';
 import type { AgentCommand, TopologyNodeAgent } from './topology-node-agent.js';
 import type { TopologyStateMachine } from './topology-state-machine.js';
-import type { TopologyRequest, TopologyState } from './topology-types.js';
-import { REQUEST_KINDS } from './topology-types.js';
+import type { TopologyState } from './topology-types.js';
 import { NOOP_MEMBERSHIP, type TopologyMembership } from './topology-membership.js';
 import { callAgent, Conflict, Deposed, newRun, type AgentCallContext, type Run } from './coordinator-run.js';
 import { BarrierRetryTracker, type BarrierRetryPolicy } from './barrier-retry-policy.js';
@@ -250,7 +250,7 @@ export class TopologyCoordinator {
       }
       return true;
     }
-    const global = s.globalQueue.map((id) => s.globalRequests[id]).find((g) => g?.status === 'pending');
+    const global = nextGlobalRequest(s);
     if (!global) return false;
     const down = global.kind === 'cleanup' ? nodesNeedingCleanup(s).filter((n) => !isAlive(n.id)).map((n) => n.id) : [];
     if (down.length > 0) {
@@ -404,20 +404,4 @@ export class TopologyCoordinator {
   #call<T>(run: Run, nodeId: string, what: string, fn: (agent: TopologyNodeAgent, cmd: AgentCommand) => Promise<T>, timeoutMs: number): Promise<T> {
     return callAgent(this.#calls, run, nodeId, what, fn, timeoutMs);
   }
-}
-
-/** The pending request to start next: by kind priority, then admission order. */
-export function nextRequest(s: TopologyState): TopologyRequest | undefined {
-  let best: TopologyRequest | undefined;
-  for (const r of openRequests(s)) {
-    if (r.status !== 'pending') continue;
-    if (!best) {
-      best = r;
-      continue;
-    }
-    const a = REQUEST_KINDS.indexOf(r.kind);
-    const b = REQUEST_KINDS.indexOf(best.kind);
-    if (a < b || (a === b && r.seq < best.seq)) best = r;
-  }
-  return best;
 }
