@@ -4,11 +4,9 @@ import type { LogFields, Logger } from '../api/logger.js';
 import type { ServiceScope, Services } from '../api/services.js';
 import type { Clock } from '../clock/clock.js';
 import type { ErrorDetail } from '../errors/error-detail.js';
-import { isErrorKind } from '../errors/scylla-cp-error.js';
-import type { ControlRequestedError } from '../errors/store-errors.js';
 import type { JobPlan, NodeWorkflowStep } from '../plan/job-plan.js';
 import type { PluginRegistry } from '../plugin/plugin-registry.js';
-import type { JobRecord, JobState, JobStore, Lease, StepUpdate, Transition } from '../store/job-store.js';
+import type { JobRecord, JobState, JobStore, Lease, Transition } from '../store/job-store.js';
 import type { Prng } from '../util/prng.js';
 import { ControlWatcher } from './control-watcher.js';
 import { DisruptionTracker } from './disruption-tracker.js';
@@ -19,6 +17,8 @@ import { LeaseKeeper } from './lease-keeper.js';
 import type { ResumeState } from './resume-state.js';
 import { RunControls } from './run-controls.js';
 import { finishRun, isEnding, runFinallySteps, type EndingHost } from './run-ending.js';
+import { openTransition, type InventoryRebind } from './open-transition.js';
+import { RunRecorder } from './run-recorder.js';
 import { RunState } from './run-state.js';
 import { runNodeWorkflow, runStepIfNeeded, type NodeWorkflowHost } from './node-workflow-run.js';
 import { StepRunner, type StepHost, type StepToRun } from './step-runner.js';
@@ -96,6 +96,7 @@ export class JobRun {
   readonly #disruption: DisruptionTracker;
   /** What the run has come to (halted, stopping on a store failure, failures, ...). */
   readonly #s = new RunState();
+  readonly #rec: RunRecorder;
   readonly #window: MaintenanceWindow | undefined;
   /** Nodes of the node workflows started in this run or finished in earlier ones (the canary's count). */
   #nodesStarted = 0;
@@ -132,6 +133,13 @@ export class JobRun {
       ttlMs: deps.leaseTtlMs,
       heartbeatMs: deps.heartbeatMs,
       onLost: (e) => this.#stopFatal(e),
+    });
+    this.#rec = new RunRecorder({
+      store: deps.store,
+      state: this.#s,
+      lease: () => this.#lease.lease,
+      stopFatal: (e) => this.#stopFatal(e),
+      onControlRequest: (r) => this.#ctl.onRequest(r),
     });
     this.#control = new ControlWatcher({
       store: deps.store,
@@ -258,46 +266,12 @@ export class JobRun {
     this.#ctl.fail(error);
   }
 
-  async #commit(t: Transition): Promise<boolean> {
-    if (this.#s.storeError !== undefined) return false;
-    try {
-      await this.#d.store.commit(this.#lease.lease, t);
-      return true;
-    } catch (e) {
-      this.#stopFatal(e);
-      return false;
-    }
+  #commit(t: Transition): Promise<boolean> {
+    return this.#rec.commit(t);
   }
 
-  /**
-   * Commits a held step success on its own (see `StepLane`), even while the run is
-   * stopping on a store failure: recording a success is no action on the cluster, and
-   * the store's fencing refuses it if another runner has taken the job over.
-   */
-  async #commitHeldSuccess(t: Transition): Promise<boolean> {
-    try {
-      await this.#d.store.commit(this.#lease.lease, t);
-      return true;
-    } catch (e) {
-      this.#stopFatal(e);
-      return false;
-    }
-  }
-
-  /** Commits a step's start; a refusal for a pending control request hands the request to the run. */
-  async #commitStart(t: Transition): Promise<'started' | 'control' | 'stopped'> {
-    if (this.#s.storeError !== undefined) return 'stopped';
-    try {
-      await this.#d.store.commit(this.#lease.lease, t);
-      return 'started';
-    } catch (e) {
-      if (t.unlessControlRequested === true && isErrorKind(e, 'ControlRequestedError')) {
-        this.#ctl.onRequest((e as ControlRequestedError).request);
-        return 'control';
-      }
-      this.#stopFatal(e);
-      return 'stopped';
-    }
+  #commitHeldSuccess(t: Transition): Promise<boolean> {
+    return this.#rec.commitHeldSuccess(t);
   }
 
   #stepHost(): StepHost {
@@ -315,7 +289,7 @@ export class JobRun {
       jobSignal: this.#ctl.signal,
       commit: (t) => this.#commit(t),
       controlOnCommit: d.store.commitChecksControl === true,
-      commitStart: (t) => this.#commitStart(t),
+      commitStart: (t) => this.#rec.commitStart(t),
       emit: (name, event) => this.#emit(name, event),
       log: (level, message, fields, stepId, nodeId) => this.log(level, message, fields, stepId, nodeId),
       context: (stepId, nodeId, attempt, signal, task, track) => this.#contexts.build(stepId, nodeId, attempt, signal, task, track),
@@ -363,35 +337,10 @@ export class JobRun {
    * the store throws (e.g. `ClusterLockedError` when a failed job is retried
    * while another job holds the cluster); the lease is then released.
    */
-  async open(rebind?: { plan: JobPlan; changedNodes: string[]; inventoryConnectionChanged: boolean; by: string }): Promise<void> {
-    const start = this.#start;
-    const resetIds = start.resume?.retriedStepIds ?? [];
-    // `retry` gives failed steps a fresh retry budget: their attempt count restarts at 0.
-    const steps: StepUpdate[] = resetIds.map((id) => {
-      const r = start.resume!.openRecord(id)!;
-      const u: StepUpdate = { stepId: id, state: 'pending', attempts: 0 };
-      if (r.nodeId !== undefined) u.nodeId = r.nodeId;
-      return u;
-    });
-    if (start.freshFinally) {
-      for (const f of this.#plan.finallySteps ?? []) if (!resetIds.includes(f.id)) steps.push({ stepId: f.id, state: 'pending', attempts: 0 });
-    }
-    const reason = start.resumed ? 'resumed' : 'started';
+  async open(rebind?: InventoryRebind): Promise<void> {
     const lease = this.#lease.lease;
     try {
-      await this.#d.store.commit(lease, {
-        at: this.#d.clock.now(),
-        // A pending control request is kept: the run acts on it before its first step.
-        job: { state: 'running', error: null },
-        steps,
-        ...(rebind ? { plan: rebind.plan } : {}),
-        events: [
-          ...(rebind
-            ? [{ type: 'job.inventory-rebound', data: { by: rebind.by, changedNodes: rebind.changedNodes, inventoryConnectionChanged: rebind.inventoryConnectionChanged } }]
-            : []),
-          { type: `job.${reason}`, data: { holder: lease.holder, token: lease.token, retriedSteps: resetIds.length } },
-        ],
-      });
+      await this.#d.store.commit(lease, openTransition(this.#start, this.#plan, lease, this.#d.clock.now(), rebind));
     } catch (e) {
       await this.#d.store.releaseLease(lease).catch(() => {});
       throw e;
