@@ -2,7 +2,7 @@ import type { Clock } from '@scylla-cp/core';
 import type { RaftClock, TimerHandle } from '@scylla-cp/raft';
 
 interface Timer {
-  readonly at: number;
+  at: number;
   readonly seq: number;
   readonly fn: () => void;
   readonly work: boolean;
@@ -20,17 +20,19 @@ interface Timer {
  *
  * **Pausing.** A Raft group whose state cannot change without outside input (see
  * `RaftSimGroup`: a leader, every member caught up, no call in flight) would only exchange
- * heartbeats. {@link pause} freezes this clock's time while the simulation's time goes on;
- * the first timer scheduled from outside (a proposal, a read, a call, a crash's restart)
- * resumes it where it stopped. Raft time is therefore the simulation's time minus the paused
- * stretches: `now()` starts at 0 and never runs ahead of the simulation.
+ * heartbeats. {@link pause} stops firing timers while the simulation's time goes on; the first
+ * timer scheduled from outside (a proposal, a read, a call, a crash's restart) resumes the
+ * clock: its time catches up with the simulation's at once, and every pending timer moves
+ * later by the paused stretch (a tick due 3 ms after the pause is due 3 ms after the resume),
+ * so the skipped heartbeats never fire. `now()` is the simulation's time minus its time at
+ * construction (it starts at 0); while paused it stays where the pause began.
  *
  * Timers made through {@link work} (coordinator, agents, clients) are counted in
  * {@link pendingWork}, so that the group can tell waiting work from a quiet group.
  */
 export class RaftSimClock implements RaftClock {
   readonly #sim: Clock;
-  #offset: number;
+  readonly #offset: number;
   #frozenAt: number | undefined;
   #heap: Timer[] = [];
   #seq = 0;
@@ -38,6 +40,7 @@ export class RaftSimClock implements RaftClock {
   #firing = false;
   #stopped = false;
   #pendingWork = 0;
+  #fired = 0;
   /** Called at the end of each wake-up, after the due timers fired (the group decides whether to pause). */
   onIdleCheck: (() => void) | undefined;
   /** The same clock; its timers count as pending work (see {@link pendingWork}). */
@@ -49,7 +52,17 @@ export class RaftSimClock implements RaftClock {
     this.work = { now: () => this.now(), setTimeout: (fn, ms) => this.#add(fn, ms, true) };
   }
 
-  /** Milliseconds of Raft time: 0 at construction, frozen while {@link paused}. */
+  /** Timers fired so far (heartbeats, deliveries, syncs, ...): what the group cost. */
+  get fired(): number {
+    return this.#fired;
+  }
+
+  /** The simulation's clock reading (ms) at Raft time `raftMs` (Raft time is the simulation's, shifted to start at 0). */
+  simTimeOf(raftMs: number): number {
+    return raftMs + this.#offset;
+  }
+
+  /** Milliseconds since construction on the simulation's clock; stands still while {@link paused}. */
   now(): number {
     return this.#frozenAt ?? this.#sim.now() - this.#offset;
   }
@@ -75,10 +88,12 @@ export class RaftSimClock implements RaftClock {
     this.#disarm();
   }
 
-  /** Lets Raft time run again from where it stopped. */
+  /** Lets the clock run again: its time catches up with the simulation's, pending timers move later by the paused stretch. */
   resume(): void {
     if (this.#frozenAt === undefined || this.#stopped) return;
-    this.#offset = this.#sim.now() - this.#frozenAt;
+    const delta = Math.max(0, this.#sim.now() - this.#offset - this.#frozenAt);
+    // adding the same amount to every due time keeps the heap's order
+    for (const t of this.#heap) t.at += delta;
     this.#frozenAt = undefined;
     this.#arm();
   }
@@ -151,6 +166,7 @@ export class RaftSimClock implements RaftClock {
       for (let top = this.#top(); top && top.at <= this.now(); top = this.#top()) {
         this.#pop();
         this.#finish(top);
+        this.#fired++;
         if (++n > 1_000_000) throw new Error('RaftSimClock: more than 1,000,000 Raft timers due at one instant (a livelock)');
         try {
           top.fn();

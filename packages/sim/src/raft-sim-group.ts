@@ -156,7 +156,7 @@ class CountingLog implements ReplicatedLog {
  * nodes of racks without a voter) until the count is back.
  */
 export class RaftSimGroup {
-  /** Raft time (the simulation's clock minus the stretches the group was paused). */
+  /** The group's clock: the simulation's, from 0, paused while the group is quiet (see {@link RaftSimClock}). */
   readonly clock: RaftSimClock;
   readonly #o: RaftSimGroupOptions;
   readonly #slots = new Map<string, Slot>();
@@ -173,7 +173,6 @@ export class RaftSimGroup {
   #confOps = 0;
   #memberChain: Promise<void> = Promise.resolve();
   #voterCount: number;
-  #quietSince: number | undefined;
   #stopped = false;
 
   constructor(options: RaftSimGroupOptions) {
@@ -388,7 +387,7 @@ export class RaftSimGroup {
     s.disk.crash();
     for (const w of this.#external.values()) if (w.nodeId === id) w.abort.abort(new Error(`node ${id} died during streaming`));
     for (const onDeath of [...this.#deathWatch(id)]) onDeath();
-    this.#networkChanged();
+    this.#networkChanged(id);
     this.#wake();
   }
 
@@ -448,30 +447,21 @@ export class RaftSimGroup {
 
   // ------------------------------------------------------------------ quiet detection
 
-  /** Resumes the clock (a fault or a call changed what the group has to do). */
+  /** Resumes the clock (a fault or a call changed what the group has to do), and looks again at once. */
   #wake(): void {
-    this.#quietSince = undefined;
     this.clock.resume();
+    // a wake-up at this instant: a group that is still quiet pauses again before its next tick
+    this.clock.setTimeout(() => {}, 0);
   }
 
   /**
    * Quiet: nothing in flight (proposals, reads, configuration changes; work timers, except
    * while a stream runs outside the group), a leader, its log committed and applied, and
-   * every running member of the configuration on its term and caught up. Quiet for a tick:
-   * pause the clock.
+   * every running member of the configuration on its term and caught up. Then the clock
+   * pauses (checked after every wake-up of the clock).
    */
   #idleCheck(): void {
-    if (this.#stopped) return;
-    if (!this.#quiet()) {
-      this.#quietSince = undefined;
-      return;
-    }
-    const now = this.clock.now();
-    this.#quietSince ??= now;
-    if (now - this.#quietSince >= (this.#o.tickMs ?? 10)) {
-      this.#quietSince = undefined;
-      this.clock.pause();
-    }
+    if (!this.#stopped && this.#quiet()) this.clock.pause();
   }
 
   #quiet(): boolean {
@@ -479,13 +469,20 @@ export class RaftSimGroup {
     if (this.clock.pendingWork > 0 && this.#external.size === 0) return false;
     const leaderId = this.leaderId;
     if (leaderId === undefined) return false;
-    const ls = this.#slots.get(leaderId)!.current!.server.status();
-    if (ls.commitIndex !== ls.lastIndex || ls.appliedIndex !== ls.commitIndex || ls.conf.votersOutgoing.length > 0) return false;
-    for (const id of [...ls.conf.voters, ...ls.conf.learners]) {
-      const m = this.#slots.get(id)?.current;
-      if (!m) continue;
-      const st = m.server.status();
-      if (st.term !== ls.term || st.leader !== leaderId || st.appliedIndex !== ls.commitIndex) return false;
+    // the cores' own fields: this runs after every wake-up, over every member
+    const lc = this.#slots.get(leaderId)!.current!.server.raft;
+    const committed = lc.log.committed;
+    if (committed !== lc.log.lastIndex() || lc.log.applied !== committed) return false;
+    const conf = lc.confState();
+    if (conf.votersOutgoing.length > 0) return false;
+    const term = lc.currentTerm;
+    for (const ids of [conf.voters, conf.learners]) {
+      for (const id of ids) {
+        const m = this.#slots.get(id)?.current;
+        if (!m) continue;
+        const c = m.server.raft;
+        if (c.currentTerm !== term || c.leader !== leaderId || c.log.applied !== committed) return false;
+      }
     }
     return true;
   }
@@ -545,17 +542,21 @@ export class RaftSimGroup {
     };
   }
 
-  #networkChanged(): void {
-    for (const observer of this.#slots.keys()) {
+  /**
+   * Tells the failure detectors what changed about `id` (it started, restarted or died): every
+   * observer's view of `id`, and `id`'s own view of everyone. O(members) per change.
+   */
+  #networkChanged(id: string): void {
+    const update = (observer: string, target: string): void => {
       let view = this.#fdView.get(observer);
       if (!view) this.#fdView.set(observer, (view = new Map()));
-      for (const id of this.#slots.keys()) {
-        const alive = this.#slots.has(observer) && this.isAlive(observer) && this.isAlive(id);
-        if (view.get(id) === alive) continue;
-        view.set(id, alive);
-        for (const l of [...(this.#fdListeners.get(observer) ?? [])]) l(id, alive);
-      }
-    }
+      const alive = this.isAlive(observer) && this.isAlive(target);
+      if (view.get(target) === alive) return;
+      view.set(target, alive);
+      for (const l of [...(this.#fdListeners.get(observer) ?? [])]) l(target, alive);
+    };
+    for (const observer of this.#slots.keys()) update(observer, id);
+    for (const target of this.#slots.keys()) update(id, target);
   }
 
   /**
@@ -793,6 +794,6 @@ export class RaftSimGroup {
     s.last = member;
     server.start();
     if (s.voter) this.#ensureCoordinator(id);
-    this.#networkChanged();
+    this.#networkChanged(id);
   }
 }

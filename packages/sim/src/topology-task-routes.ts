@@ -36,6 +36,22 @@ function hostIdOf(cluster: SimCluster, nodeId: string): string {
   return cluster.nodes.find((n) => n.id === nodeId)?.hostId ?? nodeId;
 }
 
+/** A `datetime` as ScyllaDB's task manager prints it (seconds precision, UTC). */
+function isoSeconds(ms: number): string {
+  return `${new Date(Math.floor(ms / 1000) * 1000).toISOString().slice(0, 19)}Z`;
+}
+
+/**
+ * The simulation's time of a stamp on the request (`startedAt`, `endedAt`: milliseconds of the
+ * topology group's clock, which is the simulation's shifted to start at 0); the epoch when unset,
+ * as ScyllaDB leaves `start_time` of a task not started and `end_time` of one not ended.
+ */
+function timeOf(cluster: SimCluster, raftMs: number | undefined): string {
+  const topo = cluster.topology;
+  if (raftMs === undefined || !(topo instanceof RaftSimTopology)) return isoSeconds(0);
+  return isoSeconds(topo.group.clock.simTimeOf(raftMs));
+}
+
 function stats(cluster: SimCluster, r: TopologyRequest): Record<string, unknown> {
   return {
     task_id: topologyTaskId(cluster, r.id),
@@ -48,8 +64,8 @@ function stats(cluster: SimCluster, r: TopologyRequest): Record<string, unknown>
     entity: hostIdOf(cluster, r.nodeId),
     sequence_number: r.seq,
     shard: 0,
-    start_time: '1970-01-01T00:00:00Z',
-    end_time: '1970-01-01T00:00:00Z',
+    start_time: timeOf(cluster, r.startedAt),
+    end_time: timeOf(cluster, r.endedAt),
   };
 }
 
