@@ -11,7 +11,7 @@ import type { Prng } from '../util/prng.js';
 import { ControlWatcher } from './control-watcher.js';
 import { DisruptionTracker } from './disruption-tracker.js';
 import { ContextFactory } from './execution-context.js';
-import type { EngineEvents, JobEvent, JobOutcome, LogEvent, LogLevel } from './engine-events.js';
+import type { EngineEvents, JobEvent, JobOutcome, LogLevel } from './engine-events.js';
 import type { InFlightRegistry } from './in-flight-registry.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import type { ResumeState } from './resume-state.js';
@@ -19,6 +19,7 @@ import { RunControls } from './run-controls.js';
 import { finishRun, isEnding, runFinallySteps, type EndingHost } from './run-ending.js';
 import { openTransition, type InventoryRebind } from './open-transition.js';
 import { RunRecorder } from './run-recorder.js';
+import { RunReporter } from './run-reporter.js';
 import { RunState } from './run-state.js';
 import { runNodeWorkflow, runStepIfNeeded, type NodeWorkflowHost } from './node-workflow-run.js';
 import { StepRunner, type StepHost, type StepToRun } from './step-runner.js';
@@ -97,6 +98,7 @@ export class JobRun {
   /** What the run has come to (halted, stopping on a store failure, failures, ...). */
   readonly #s = new RunState();
   readonly #rec: RunRecorder;
+  readonly #report: RunReporter;
   readonly #window: MaintenanceWindow | undefined;
   /** Nodes of the node workflows started in this run or finished in earlier ones (the canary's count). */
   #nodesStarted = 0;
@@ -107,6 +109,7 @@ export class JobRun {
     this.#plan = start.job.plan;
     this.#resume = start.resume;
     this.jobId = start.job.id;
+    this.#report = new RunReporter(deps.emitter, deps.logger, deps.clock, start.job, this.#s.failures);
     this.#disruption = new DisruptionTracker(this.#plan, deps.registry, start.resume);
     const disrupted = this.#disruption.view;
     this.#jobInfo = Object.freeze({
@@ -187,25 +190,11 @@ export class JobRun {
 
   /** Emits an event; a listener that throws never disturbs the job (the error is logged). */
   #emit<K extends keyof EngineEvents>(name: K, event: Parameters<EngineEvents[K]>[0]): void {
-    try {
-      (this.#d.emitter.emit as (n: K, e: unknown) => boolean)(name, event);
-    } catch (e) {
-      try {
-        this.#d.logger.error(`an engine '${String(name)}' event listener threw: ${(e as Error)?.message ?? String(e)}`, { jobId: this.jobId });
-      } catch {
-        // nothing more to do
-      }
-    }
+    this.#report.emit(name, event);
   }
 
   log(level: LogLevel, message: string, fields?: LogFields, stepId?: string, nodeId?: string): void {
-    const ev: LogEvent = { jobId: this.jobId, at: this.#d.clock.now(), level, message };
-    if (fields !== undefined) ev.fields = fields;
-    if (stepId !== undefined) ev.stepId = stepId;
-    if (nodeId !== undefined) ev.nodeId = nodeId;
-    this.#emit('log', ev);
-    const extra = { jobId: this.jobId, ...(stepId ? { stepId } : {}), ...(nodeId ? { nodeId } : {}), ...fields };
-    this.#d.logger[level](message, extra);
+    this.#report.log(level, message, fields, stepId, nodeId);
   }
 
   #canStartStep(): boolean {
@@ -315,22 +304,9 @@ export class JobRun {
   }
 
   #emitJob(state: JobState | 'interrupted', reason: NonNullable<JobEvent['reason']>, error?: ErrorDetail): void {
-    const ev: JobEvent = {
-      jobId: this.jobId,
-      at: this.#d.clock.now(),
-      state,
-      cluster: this.#job.cluster,
-      operator: this.#job.operator,
-      workflowName: this.#job.workflowName,
-      reason,
-    };
-    if (error) ev.error = error;
-    if (this.#s.failures.any) {
-      ev.failedNodes = this.#s.failures.nodes();
-      ev.failedSteps = this.#s.failures.steps();
-    }
-    this.#emit('job', ev);
+    this.#report.job(state, reason, error);
   }
+
 
   /**
    * Records the job as running (the first transition of the run). Throws what
