@@ -284,9 +284,16 @@ describe('raft-kv: linearizable and available under kills, pauses and partitions
     const report: Record<string, unknown>[] = [];
     for (const w of windows) {
       const firstAfterHeal = oks.find((o) => o.at >= w.endMs);
+      // The first success from 100 ms into the cut (answers already on their way when it
+      // began do not count): when the cluster served again, e.g. after re-electing.
+      const firstDuring = oks.find((o) => o.at >= w.startMs + 100 && o.at < w.endMs);
       const r = {
         cut: w.name,
         ok_per_s_during: Math.round(rate(w.startMs, w.endMs)),
+        first_ok_after_cut_ms: firstDuring ? Math.round(firstDuring.at - w.startMs) : null,
+        // throughput once serving again: callers still held by a deposed or unreachable
+        // member lower it; the time an election takes does not
+        ok_per_s_after_first_ok_during: firstDuring && w.endMs - firstDuring.at >= 300 ? Math.round(rate(firstDuring.at, w.endMs)) : null,
         ok_per_s_baseline: Math.round(baseRate),
         first_ok_after_heal_ms: firstAfterHeal ? Math.round(firstAfterHeal.at - w.endMs) : null,
         first_ok_via_cut_member_after_heal_ms: w.recoveredMs === null ? null : Math.round(w.recoveredMs),
@@ -314,12 +321,21 @@ describe('raft-kv: linearizable and available under kills, pauses and partitions
       const cut = String(r['cut']);
       // A stopped (SIGSTOP) process holds every request sent to it until the client's
       // timeout, whatever the server does: its window is measured and printed only.
-      if (!cut.startsWith('pause')) expect(r['ok_per_s_during'] as number, JSON.stringify(r)).toBeGreaterThan(0.25 * baseRate);
+      // An isolated leader's window includes an election, whose length on a loaded machine
+      // (ticks slip: 0.3-2 s seen at load 10-18) decides the whole-window figure; it is held
+      // instead to serving again with at least 300 ms of the window left, and from then on
+      // at a quarter of the baseline. (Before, every caller that had picked the isolated
+      // leader stayed with it until its own timeout.)
+      if (cut.startsWith('isolate the leader')) {
+        expect(r['first_ok_after_cut_ms'], JSON.stringify(r)).not.toBeNull();
+        expect(r['ok_per_s_after_first_ok_during'], JSON.stringify(r)).not.toBeNull();
+        expect(r['ok_per_s_after_first_ok_during'] as number, JSON.stringify(r)).toBeGreaterThan(0.25 * baseRate);
+      } else if (!cut.startsWith('pause')) expect(r['ok_per_s_during'] as number, JSON.stringify(r)).toBeGreaterThan(0.25 * baseRate);
       // No caller waits out its timeout when the leader is cut off, isolated or killed: an
       // isolated leader steps down within two election timeouts (check-quorum) and answers
       // its pending writes "unknown" at once; a follower drops forwards to a leader it no
-      // longer follows. (Before, the isolated leader held every write until the client's
-      // timeout: 5 of them at SEED=1.)
+      // longer follows. (Before, the isolated leader held writes until the client's
+      // timeout: 2 of them at SEED=1 and at SEED=7.)
       if (/^(isolate|kill)/.test(cut)) expect(r['waited_out_timeout_during'], JSON.stringify(r)).toBe(0);
       expect(r['first_ok_via_cut_member_after_heal_ms'], JSON.stringify(r)).not.toBeNull();
       if (!cut.startsWith('kill')) expect(r['first_ok_via_cut_member_after_heal_ms'] as number, JSON.stringify(r)).toBeLessThan(1000);
