@@ -13,9 +13,7 @@ import {
   TopologyStateMachine,
   TopologyStoppedError,
   type CoordinatorEvent,
-  type FailureDetector,
   type InitialNode,
-  type Message,
   type NewNodeSpec,
   type ReplicatedLog,
   type RoleChange,
@@ -25,15 +23,14 @@ import {
   type TopologyCommandResult,
   type TopologyMembership,
   type TopologyNode,
-  type TopologyNodeAgent,
   type TopologyOutcome,
   type TopologyRequest,
   type TopologyRequestSpec,
   type TopologyState,
-  type Transport,
 } from '@scylla-cp/raft';
 import { SimDisk } from '@scylla-cp/raft/rafttest';
 import { RaftSimClock } from './raft-sim-clock.js';
+import { RaftSimNetwork } from './raft-sim-network.js';
 
 /**
  * Does one node's streaming for a topology operation on the simulation's clock: resolves when
@@ -159,15 +156,12 @@ export class RaftSimGroup {
   /** The group's clock: the simulation's, from 0, paused while the group is quiet (see {@link RaftSimClock}). */
   readonly clock: RaftSimClock;
   readonly #o: RaftSimGroupOptions;
+  readonly #net: RaftSimNetwork;
   readonly #slots = new Map<string, Slot>();
   readonly #prng: RaftPrng;
-  readonly #handlers = new Map<string, (m: Message) => void>();
-  readonly #fdListeners = new Map<string, Set<(id: string, alive: boolean) => void>>();
-  readonly #fdView = new Map<string, Map<string, boolean>>();
   readonly #applyListeners = new Set<TopologyApplyListener>();
   readonly #external = new Map<number, { readonly nodeId: string; readonly abort: AbortController }>();
   readonly #outcomeWaits = new Set<() => void>();
-  readonly #deathWatches = new Map<string, Set<() => void>>();
   readonly #counters = { ops: 0 };
   #externalSeq = 0;
   #confOps = 0;
@@ -186,6 +180,13 @@ export class RaftSimGroup {
     this.#prng = new RaftPrng(options.seed ?? 1);
     this.clock = new RaftSimClock(options.clock);
     this.clock.onIdleCheck = () => this.#idleCheck();
+    this.#net = new RaftSimNetwork({
+      clock: this.clock,
+      isAlive: (id) => this.isAlive(id),
+      isMember: (id) => this.#slots.has(id),
+      members: () => this.#slots.keys(),
+      agentOf: (id) => this.#slots.get(id)?.current?.agent,
+    });
     const learners = ids.filter((id) => !voters.includes(id));
     for (const id of ids) this.#slot(id, true, voters.includes(id));
     for (const id of ids) this.#start(id, { voters, learners });
@@ -386,8 +387,8 @@ export class RaftSimGroup {
     m.server.stop();
     s.disk.crash();
     for (const w of this.#external.values()) if (w.nodeId === id) w.abort.abort(new Error(`node ${id} died during streaming`));
-    for (const onDeath of [...this.#deathWatch(id)]) onDeath();
-    this.#networkChanged(id);
+    this.#net.died(id);
+    this.#net.changed(id);
     this.#wake();
   }
 
@@ -500,115 +501,6 @@ export class RaftSimGroup {
     const s: Slot = { id, disk, founder, current: null, last: undefined, voter, shutDown: false, requests: 0 };
     this.#slots.set(id, s);
     return s;
-  }
-
-  #transport(id: string): Transport {
-    let open = true;
-    let handler: ((m: Message) => void) | undefined;
-    return {
-      start: (onMessage) => {
-        handler = (m) => {
-          if (open) onMessage(m);
-        };
-        this.#handlers.set(id, handler);
-      },
-      send: (m) => {
-        if (!open) return;
-        this.clock.setTimeout(() => {
-          if (this.#reachable(m.from, m.to)) this.#handlers.get(m.to)?.(m);
-        }, 0);
-      },
-      close: () => {
-        open = false;
-        if (this.#handlers.get(id) === handler) this.#handlers.delete(id);
-      },
-    };
-  }
-
-  #reachable(from: string, to: string): boolean {
-    return this.isAlive(from) && this.isAlive(to);
-  }
-
-  #failureDetector(observer: string): FailureDetector {
-    let listeners = this.#fdListeners.get(observer);
-    if (!listeners) this.#fdListeners.set(observer, (listeners = new Set()));
-    const set = listeners;
-    return {
-      isAlive: (id) => (this.#slots.has(id) ? this.#reachable(observer, id) : true),
-      onChange: (l) => {
-        set.add(l);
-        return () => set.delete(l);
-      },
-    };
-  }
-
-  /**
-   * Tells the failure detectors what changed about `id` (it started, restarted or died): every
-   * observer's view of `id`, and `id`'s own view of everyone. O(members) per change.
-   */
-  #networkChanged(id: string): void {
-    const update = (observer: string, target: string): void => {
-      let view = this.#fdView.get(observer);
-      if (!view) this.#fdView.set(observer, (view = new Map()));
-      const alive = this.isAlive(observer) && this.isAlive(target);
-      if (view.get(target) === alive) return;
-      view.set(target, alive);
-      for (const l of [...(this.#fdListeners.get(observer) ?? [])]) l(target, alive);
-    };
-    for (const observer of this.#slots.keys()) update(observer, id);
-    for (const target of this.#slots.keys()) update(id, target);
-  }
-
-  /**
-   * An agent call from `from` to `to`: zero delay each way. It fails at once when `to` is down
-   * (connection refused) or dies before answering (connection reset), and is lost when `from`
-   * is down (nobody waits for it any more).
-   */
-  #remoteAgent(from: string, to: string): TopologyNodeAgent {
-    const call = <T>(fn: (a: LocalNodeAgent) => Promise<T>): Promise<T> =>
-      new Promise<T>((resolve, reject) => {
-        const work = this.clock.work;
-        const reply = (settle: () => void): void => void work.setTimeout(() => this.isAlive(from) && settle(), 0);
-        work.setTimeout(() => {
-          if (!this.isAlive(from)) return;
-          const target = this.#slots.get(to)?.current;
-          if (!target) return reply(() => reject(new Error(`${to} is down: connection refused`)));
-          let answered = false;
-          const onDeath = (): void => {
-            if (answered) return;
-            answered = true;
-            reply(() => reject(new Error(`${to} died before answering: connection reset`)));
-          };
-          this.#deathWatch(to).add(onDeath);
-          fn(target.agent).then(
-            (v) => {
-              this.#deathWatch(to).delete(onDeath);
-              if (answered) return;
-              answered = true;
-              reply(() => resolve(v));
-            },
-            (e: unknown) => {
-              this.#deathWatch(to).delete(onDeath);
-              if (answered) return;
-              answered = true;
-              reply(() => reject(e));
-            },
-          );
-        }, 0);
-      });
-    return {
-      barrier: (cmd) => call((a) => a.barrier(cmd)),
-      barrierAndDrain: (cmd) => call((a) => a.barrierAndDrain(cmd)),
-      streamRanges: (cmd) => call((a) => a.streamRanges(cmd)),
-      shutdown: (cmd) => call((a) => a.shutdown(cmd)),
-      cleanup: (cmd) => call((a) => a.cleanup(cmd)),
-    };
-  }
-
-  #deathWatch(id: string): Set<() => void> {
-    let set = this.#deathWatches.get(id);
-    if (!set) this.#deathWatches.set(id, (set = new Set()));
-    return set;
   }
 
   async #streamOutside(stream: RaftSimStream, cmd: StreamRangesCommand, id: string): Promise<void> {
@@ -728,9 +620,9 @@ export class RaftSimGroup {
       nodeId: id,
       log: m.log,
       stateMachine: m.stateMachine,
-      failureDetector: this.#failureDetector(id),
+      failureDetector: this.#net.failureDetector(id),
       clock: this.clock.work,
-      agents: (to) => this.#remoteAgent(id, to),
+      agents: (to) => this.#net.agentClient(id, to),
       membership: this.#membership(id),
       rpcTimeoutMs: this.#o.rpcTimeoutMs ?? 200,
       // streaming takes the simulation's time; a stream that cannot finish fails when its node dies
@@ -750,7 +642,7 @@ export class RaftSimGroup {
     const server = new RaftServer<TopologyCommandResult>({
       id,
       storage: s.disk,
-      transport: this.#transport(id),
+      transport: this.#net.transport(id),
       stateMachine: new TopologyRaftStateMachine(stateMachine),
       clock: this.clock,
       ...(bootstrap ? { bootstrap } : {}),
@@ -763,7 +655,7 @@ export class RaftSimGroup {
     const raftLog = new RaftServerLog(server, {
       forward: (leader, command) => {
         const target = this.#slots.get(leader)?.current;
-        return target && this.#reachable(id, leader) ? target.log.propose(command) : Promise.reject(new Error(`leader ${leader} unreachable`));
+        return target && this.#net.reachable(id, leader) ? target.log.propose(command) : Promise.reject(new Error(`leader ${leader} unreachable`));
       },
     });
     const log = new CountingLog(raftLog, this.#counters);
@@ -785,7 +677,7 @@ export class RaftSimGroup {
     const client = new TopologyClient({
       log,
       stateMachine,
-      failureDetector: this.#failureDetector(id),
+      failureDetector: this.#net.failureDetector(id),
       clock: this.clock.work,
       newRequestId: () => `${id}-r${++s.requests}`,
     });
@@ -794,6 +686,6 @@ export class RaftSimGroup {
     s.last = member;
     server.start();
     if (s.voter) this.#ensureCoordinator(id);
-    this.#networkChanged(id);
+    this.#net.changed(id);
   }
 }
