@@ -105,6 +105,7 @@ describe('scylla-cp server replicas (the real command) on PostgreSQL', () => {
     const api = async (method: string, p: string, body?: unknown): Promise<any> => {
       for (let tries = 0; ; tries++) {
         const live = alive();
+        if (live.length === 0) throw new Error(`every replica exited (SEED=${SEED}):\n${replicas.map((x) => `--- pid ${x.pid}\n${x.output().slice(-1500)}`).join('\n')}`);
         const r = live[prng.int(0, live.length - 1)]!;
         try {
           const res = await fetch(`${r.url}${p}`, {
@@ -116,7 +117,7 @@ describe('scylla-cp server replicas (the real command) on PostgreSQL', () => {
           if (res.status >= 400) throw new Error(`${method} ${p}: ${res.status} ${JSON.stringify(json)}`);
           return json;
         } catch (e) {
-          if (tries > 20 || (e as Error).message.startsWith(`${method} ${p}:`)) throw e;
+          if (tries > 20 || (e as Error).message.startsWith(`${method} ${p}:`) || (e as Error).message.startsWith('every replica exited')) throw e;
           await new Promise((res) => setTimeout(res, 100));
         }
       }

@@ -25,6 +25,34 @@ function sourcePaths(): Map<string, string> {
 }
 
 /**
+ * An esbuild plugin that bundles the repository's packages from their sources: `@scylla-cp/*`
+ * (subpaths included) through the root tsconfig's `paths`, files in `redirect` (absolute path
+ * to absolute path) to others; node_modules packages stay external, at the file their importer
+ * would load (packages/cli has its own commander, not the root's), imported by path.
+ */
+export function sourcesPlugin(redirect: Record<string, string> = {}): import('esbuild').Plugin {
+  const sources = sourcePaths();
+  return {
+    name: 'scylla-cp-sources',
+    setup(b) {
+      b.onResolve({ filter: /.*/ }, async (args) => {
+        if (args.pluginData === INNER) return undefined;
+        const target = args.path.startsWith('.') ? redirect[path.resolve(args.resolveDir, args.path)] : undefined;
+        if (target) return { path: target };
+        const source = sources.get(args.path);
+        if (source) return { path: source };
+        if (args.path.startsWith('.') || path.isAbsolute(args.path)) return undefined;
+        if (args.path.startsWith('@scylla-cp/')) throw new Error(`${args.path} (imported by ${args.importer}) has no entry in tsconfig.json's paths`);
+        if (args.path.startsWith('node:') || builtinModules.includes(args.path.split('/')[0]!)) return { path: args.path, external: true };
+        const r = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: INNER });
+        if (r.errors.length > 0) return { errors: r.errors };
+        return { path: r.path, external: true };
+      });
+    },
+  };
+}
+
+/**
  * Bundles `packages/cli/bin/scylla-cp.js` with the CLI's sources into one ESM file (node_modules
  * packages stay external). Returns its path; `node <path> <args>` is `scylla-cp <args>`.
  */
@@ -33,8 +61,6 @@ export async function bundleCli(): Promise<string> {
   const dir = fileURLToPath(new URL('../.vitest-tmp/', import.meta.url));
   fs.mkdirSync(dir, { recursive: true });
   const outfile = `${dir}scylla-cp-${process.pid}-${Math.floor(performance.now())}.mjs`;
-  const sources = sourcePaths();
-  const cliDist = path.join(REPO_ROOT, 'packages/cli/dist/index.js');
   await build({
     entryPoints: [path.join(REPO_ROOT, 'packages/cli/bin/scylla-cp.js')],
     bundle: true,
@@ -44,29 +70,7 @@ export async function bundleCli(): Promise<string> {
     outfile,
     logLevel: 'warning',
     banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
-    plugins: [
-      {
-        name: 'cli-from-sources',
-        setup(b) {
-          b.onResolve({ filter: /.*/ }, async (args) => {
-            if (args.pluginData === INNER) return undefined;
-            if (args.path === '../dist/index.js' && path.resolve(args.resolveDir, args.path) === cliDist) {
-              return { path: path.join(REPO_ROOT, 'packages/cli/src/index.ts') };
-            }
-            const source = sources.get(args.path);
-            if (source) return { path: source };
-            if (args.path.startsWith('.') || path.isAbsolute(args.path)) return undefined;
-            if (args.path.startsWith('@scylla-cp/')) throw new Error(`${args.path} (imported by ${args.importer}) has no entry in tsconfig.json's paths`);
-            if (args.path.startsWith('node:') || builtinModules.includes(args.path.split('/')[0]!)) return { path: args.path, external: true };
-            // A node_modules package stays external, but at the file its importer would load
-            // (packages/cli has its own commander, not the root's): resolved here, imported by path.
-            const r = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: INNER });
-            if (r.errors.length > 0) return { errors: r.errors };
-            return { path: r.path, external: true };
-          });
-        },
-      },
-    ],
+    plugins: [sourcesPlugin({ [path.join(REPO_ROOT, 'packages/cli/dist/index.js')]: path.join(REPO_ROOT, 'packages/cli/src/index.ts') })],
   });
   return outfile;
 }

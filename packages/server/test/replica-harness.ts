@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { TokenEntry } from '../src/index.js';
+import { sourcesPlugin } from './cli-replica-harness.js';
 
 /** The repository root. */
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -23,12 +24,7 @@ export async function bundleReplica(): Promise<string> {
     format: 'esm',
     target: 'node20',
     outfile,
-    packages: 'external',
-    alias: Object.fromEntries(
-      ['core', 'conditions', 'sim', 'store-sqlite', 'store-sql', 'store-postgres', 'tasks-scylla', 'raft', 'server']
-        .filter((p) => fs.existsSync(`${REPO_ROOT}packages/${p}/src/index.ts`))
-        .map((p) => [`@scylla-cp/${p}`, `${REPO_ROOT}packages/${p}/src/index.ts`]),
-    ),
+    plugins: [sourcesPlugin()],
     logLevel: 'warning',
     banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
   });
