@@ -679,6 +679,10 @@ export class RaftSimGroup {
       stateMachine,
       failureDetector: this.#net.failureDetector(id),
       clock: this.clock.work,
+      // a submission outlasts a leader election, even one stretched by a busy machine in real time
+      // (the default, 20 attempts 50 ms apart, is 1 s: a few election timeouts)
+      maxAttempts: 200,
+      retryDelayMs: 50,
       newRequestId: () => `${id}-r${++s.requests}`,
     });
     const member: RaftSimMember = { id, server, stateMachine, log, fencing, agent, client, coordinator: undefined };
