@@ -18,6 +18,7 @@ import {
   type TopologyRequestSpec,
   type TopologyState,
   type AgentCommand,
+  type TopologyClient,
 } from '../../src/index.js';
 import { SimulatedTopologyCluster } from '../../src/rafttest/index.js';
 
@@ -51,6 +52,7 @@ class ReplicaChecker {
   #fence = 0;
   readonly #left = new Set<string>();
   readonly #effective = new Set<string>();
+  readonly #aborted = new Set<string>();
 
   constructor(
     private readonly id: string,
@@ -100,6 +102,23 @@ class ReplicaChecker {
         openByNode.set(id, r.id);
       }
     }
+    // Global requests run alone, and only they mark nodes' cleanup running.
+    if (s.globalRequest !== null && (s.transition !== null || s.tstate !== null)) {
+      v(`global request ${s.globalRequest} runs together with operation ${s.transition?.requestId ?? s.tstate}`);
+    }
+    if (s.globalRequest === null) {
+      const running = Object.values(s.nodes).filter((n) => n.cleanup === 'running');
+      if (running.length > 0) v(`node(s) ${running.map((n) => n.id).join(', ')} cleaning up without a running cleanup request`);
+    }
+    // An aborted request never started.
+    if (cmd.type === 'abort_request' && result.ok) {
+      const r = s.requests[cmd.requestId] ?? s.globalRequests[cmd.requestId];
+      if (r?.startedAt !== undefined) v(`aborted request ${cmd.requestId} had started at ${r.startedAt}`);
+      this.#aborted.add(cmd.requestId);
+    }
+    if (cmd.type === 'step' && (cmd as StepCommand).step.kind.startsWith('start') && result.ok && this.#aborted.has((cmd as StepCommand).step.requestId)) {
+      v(`aborted request ${(cmd as StepCommand).step.requestId} was started`);
+    }
     if (cmd.type === 'step' && result.ok && result.changed) {
       const step = (cmd as StepCommand).step;
       // Fencing: these steps follow a global barrier, which raises fenceVersion to the
@@ -129,12 +148,18 @@ export interface SimOptions {
   readonly checkReplicaDigests?: boolean;
   readonly safetyMs?: number;
   readonly livenessMs?: number;
+  /**
+   * Adds global requests (`cleanup`, `noop`) and aborts of open requests to the workload
+   * (extra draws of the seed's PRNG, so other suites' seeds are unchanged). @default false
+   */
+  readonly globalAndAbort?: boolean;
 }
 
 /** What the simulation drives: a SimulatedTopologyCluster or a RaftTopologyCluster. */
 export interface SimTarget {
   readonly clock: { now(): number };
-  readonly nodes: readonly { readonly id: string; readonly stateMachine: TopologyStateMachine }[];
+  /** Running nodes; `client` is used by the `globalAndAbort` workload (global requests and aborts). */
+  readonly nodes: readonly { readonly id: string; readonly stateMachine: TopologyStateMachine; readonly client?: TopologyClient }[];
   readonly ids: string[];
   readonly leaderId: string | undefined;
   isAlive(id: string): boolean;
@@ -322,6 +347,23 @@ export async function runTopologySeed(seed: number, options: SimOptions = {}, fa
         healAt = now + prng.int(20, 200);
       }
     }
+    if (options.globalAndAbort) {
+      const extra = prng.float();
+      const via = founderLive();
+      const pickedId = via.length > 0 && extra < 0.15 ? prng.pick(via) : undefined;
+      const client = pickedId === undefined ? undefined : cluster.nodes.find((n) => n.id === pickedId)?.client;
+      if (client) {
+        let p: Promise<unknown>;
+        if (extra < 0.06) p = client.submitGlobal(prng.chance(0.7) ? 'cleanup' : 'noop');
+        else {
+          const open = [...s.queue, ...(s.globalQueue ?? [])];
+          p = open.length > 0 ? client.abortRequest(prng.pick(open)) : Promise.resolve();
+        }
+        requests++;
+        inFlightSubmits++;
+        submits.push(p.catch(() => undefined).finally(() => inFlightSubmits--));
+      }
+    }
   }
 
   // Liveness: heal, restart everyone but dying joiners, and require every request to end.
@@ -333,7 +375,13 @@ export async function runTopologySeed(seed: number, options: SimOptions = {}, fa
     const leader = cluster.leaderId;
     if (leader === undefined || inFlightSubmits > 0) return false;
     const s = cluster.state(leader);
-    return s.transition === null && Object.values(s.requests).every((r) => isFinalStatus(r.status)) && s.queue.length === 0;
+    return (
+      s.transition === null &&
+      Object.values(s.requests).every((r) => isFinalStatus(r.status)) &&
+      s.queue.length === 0 &&
+      (s.globalQueue ?? []).length === 0 &&
+      (s.globalRequest ?? null) === null
+    );
   };
   const ok = await cluster.runUntil(finished, options.livenessMs ?? 20_000);
   if (!ok) {
@@ -351,6 +399,9 @@ export async function runTopologySeed(seed: number, options: SimOptions = {}, fa
   }
   const outcomes: Record<string, number> = {};
   for (const r of Object.values(final.requests)) outcomes[r.status] = (outcomes[r.status] ?? 0) + 1;
+  for (const r of Object.values(final.globalRequests ?? {})) outcomes[`${r.kind}:${r.status}`] = (outcomes[`${r.kind}:${r.status}`] ?? 0) + 1;
+  const abortedCount = Object.values(final.requests).filter((r) => r.code === 'aborted').length;
+  if (abortedCount > 0) outcomes.aborted = abortedCount;
   if (ok) {
     for (const r of Object.values(final.requests)) {
       if (!isFinalStatus(r.status)) violations.push(`request ${r.id} (${r.kind} of ${r.nodeId}) ended ${r.status}`);

@@ -28,6 +28,11 @@ export function defineSimSuite(name: string, file: string, base: number, count: 
     );
     expect(failures.slice(0, 5).join('\n')).toBe('');
     if (fixed === undefined) expect(totals.done ?? 0).toBeGreaterThan(0);
+    if (fixed === undefined && options.globalAndAbort) {
+      // the extra workload ran: cleanups completed, and some request was aborted
+      expect(totals['cleanup:done'] ?? 0, 'no cleanup request completed').toBeGreaterThan(0);
+      expect(totals.aborted ?? 0, 'no request was aborted').toBeGreaterThan(0);
+    }
     if (fixed === undefined && n >= 500) {
       for (const step of ['start', 'accept_node', 'commit_cdc', 'fence', 'streamed', 'finish_write_both', 'finish_left', 'rollback']) {
         expect(steps, `leader never killed after step ${step}`).toContain(step);
