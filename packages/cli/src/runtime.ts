@@ -6,6 +6,7 @@ import { simShellOverride } from '@scylla-cp/sim';
 import { SqliteStore } from '@scylla-cp/store-sqlite';
 import { scyllaPlugin } from '@scylla-cp/tasks-scylla';
 import type { CliConfig } from './config-file.js';
+import { createFolders } from './create-folders.js';
 import { loadPlugins } from './plugin-loader.js';
 
 /** The plugins every `scylla-cp` has: core's, the Scylla tasks and conditions, and Prometheus conditions. */
@@ -27,34 +28,6 @@ export async function buildRegistry(config: CliConfig, cwd: string): Promise<Plu
 }
 
 /**
- * Creates `dir` and its missing parents one at a time (not `mkdirSync`'s
- * `recursive`, which spins forever on a folder the kernel refuses, such as one
- * under /proc). An `InvalidInputError` names the part of the path in the way.
- */
-function createFolders(dir: string, dbPath: string, flag: string): void {
-  const missing: string[] = [];
-  let d = dir;
-  while (!fs.existsSync(d)) {
-    missing.unshift(d);
-    const up = path.dirname(d);
-    if (up === d) break;
-    d = up;
-  }
-  if (fs.existsSync(d) && !fs.statSync(d).isDirectory()) {
-    throw new InvalidInputError(`${flag}: cannot create the folder of ${dbPath}: ${d} is a file, not a folder; give another path`, { code: 'BAD_DB_PATH' });
-  }
-  for (const m of missing) {
-    try {
-      fs.mkdirSync(m);
-    } catch (e) {
-      if (fs.existsSync(m) && fs.statSync(m).isDirectory()) continue; // made meanwhile by another process
-      const code = (e as { code?: string }).code ?? (e as Error).message;
-      throw new InvalidInputError(`${flag}: cannot create the folder ${m} for ${dbPath} (${code}); create it yourself, or give another path`, { code: 'BAD_DB_PATH' });
-    }
-  }
-}
-
-/**
  * Opens (creating the folder and file if needed) the SQLite job store. A path
  * that is a folder, or a file that is not a job store, is an `InvalidInputError`
  * naming the path and where it came from (`flag`, e.g. `--db`).
@@ -63,7 +36,7 @@ export async function openStore(dbPath: string, flag = 'the job store'): Promise
   if (fs.existsSync(dbPath) && fs.statSync(dbPath).isDirectory()) {
     throw new InvalidInputError(`${flag}: ${dbPath} is a directory; give the path of a SQLite file (it is created if missing)`, { code: 'BAD_DB_PATH' });
   }
-  createFolders(path.dirname(dbPath), dbPath, flag);
+  createFolders(path.dirname(dbPath), { label: flag, target: dbPath, code: 'BAD_DB_PATH' });
   try {
     return await SqliteStore.open(dbPath);
   } catch (e) {

@@ -5,6 +5,7 @@ import { InvalidInputError, type JobStore, type Logger } from '@scylla-cp/core';
 import { createServer, addTokenToFile, readTokensFile, type Role } from '@scylla-cp/server';
 import { PostgresStore } from '@scylla-cp/store-postgres';
 import type { CliContext } from '../cli-context.js';
+import { createFolders } from '../create-folders.js';
 import { ExitCode } from '../exit-codes.js';
 import { parseNotifySpec } from '../notify-spec.js';
 import { buildRegistry } from '../runtime.js';
@@ -108,7 +109,7 @@ export function registerServerCommand(ctx: CliContext): void {
     .option('--tokens <file>', 'the tokens file (default: $SCYLLA_CP_TOKENS_FILE or ~/.scylla-cp/tokens.json)')
     .action((o: { name: string; role: Role; tokens?: string }) => {
       const file = tokensFile(io.cwd, io.env, o.tokens);
-      fs.mkdirSync(path.dirname(file), { recursive: true });
+      createFolders(path.dirname(file), { label: o.tokens ? '--tokens' : io.env.SCYLLA_CP_TOKENS_FILE ? '$SCYLLA_CP_TOKENS_FILE' : 'the tokens file', target: file, code: 'BAD_FLAG' });
       const token = addTokenToFile(file, o.name, o.role);
       io.stdout.write(`${token}\n`);
       io.stderr.write(`token for "${o.name}" (${o.role}) added to ${file} (hashed); it is shown only this once\n`);

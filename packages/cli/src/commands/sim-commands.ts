@@ -6,6 +6,7 @@ import { SimCluster, SimPrometheus } from '@scylla-cp/sim';
 import type { CliContext } from '../cli-context.js';
 import type { CliIo } from '../cli-io.js';
 import { DRAIN_RESTART_WORKFLOW } from '../demo/drain-restart-workflow.js';
+import { createFolders } from '../create-folders.js';
 import { ExitCode } from '../exit-codes.js';
 import { intArg, positiveArg } from '../parse-flags.js';
 import { buildRegistry, openStore } from '../runtime.js';
@@ -110,7 +111,7 @@ export async function runDemo(io: CliIo, o: { registry: PluginRegistry; dbPath: 
   const env = await startSimEnvironment({ name, zones: 3, nodesPerZone: 2, speed: o.speed });
   try {
     const dir = path.join(stateDir(io.env), 'demo');
-    fs.mkdirSync(dir, { recursive: true });
+    createFolders(dir, { label: io.env.SCYLLA_CP_HOME ? '$SCYLLA_CP_HOME' : 'the state folder ~/.scylla-cp', target: dir, code: 'BAD_STATE_DIR' });
     const inventoryFile = path.join(dir, `${name}-inventory.yaml`);
     const workflowFile = path.join(dir, 'drain-restart.yaml');
     fs.writeFileSync(workflowFile, DRAIN_RESTART_WORKFLOW);

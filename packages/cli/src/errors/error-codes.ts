@@ -12,6 +12,7 @@ export const CLI_ERROR_CODES = {
   BAD_CONFIG: { errorClass: 'InvalidInputError', retryable: undefined, message: 'the config file is missing, a directory, not JSON, or has invalid settings' },
   BAD_FILE: { errorClass: 'InvalidInputError', retryable: undefined, message: 'a workflow or inventory path that cannot be read or is a directory' },
   BAD_DB_PATH: { errorClass: 'InvalidInputError', retryable: undefined, message: '--db names a directory, a folder that cannot be created, or a file that is not a job store' },
+  BAD_STATE_DIR: { errorClass: 'InvalidInputError', retryable: undefined, message: '$SCYLLA_CP_HOME (or ~/.scylla-cp) names a folder that cannot be created' },
   BAD_NOTIFY: { errorClass: 'InvalidInputError', retryable: undefined, message: '--notify with an unknown kind, an unset environment variable, an unreadable file or a URL that is not http(s)' },
   PLUGIN_NOT_FOUND: { errorClass: 'InvalidInputError', retryable: undefined, message: 'a --plugin that cannot be found; where it looked and how to fix it are said' },
   PLUGIN_LOAD_FAILED: { errorClass: 'InvalidInputError', retryable: undefined, message: 'a --plugin found but failed to load, or exports no plugin' },
