@@ -5,6 +5,7 @@ import { Membership } from './membership.js';
 import { renderMetrics } from './metrics-exposition.js';
 import { NodeCompactions } from './node-compactions.js';
 import { ProcessLife } from './process-life.js';
+import { RaftSimTopology } from './raft-sim-topology.js';
 import { RepairService, type RepairState } from './repair-service.js';
 import { handleRestRequest, type SimRestReply } from './rest-api.js';
 import { SimClusterState } from './sim-cluster-state.js';
@@ -323,11 +324,16 @@ export class SimCluster extends SimClusterState implements SimClusterControl {
     await http.start();
   }
 
-  /** Closes every server started by {@link start}. */
+  /**
+   * Closes every server started by {@link start}, and stops the Raft topology group (its servers
+   * run on the cluster's clock: with the system clock their timers would keep the process alive).
+   * The cluster's state stays readable; topology operations end after a stop.
+   */
   async stop(): Promise<void> {
     const http = this.#http;
     this.#http = undefined;
     await http?.stop();
+    if (this.topology instanceof RaftSimTopology) await this.topology.stop();
   }
 
   /** Ports of a node's servers (after {@link start}). */
