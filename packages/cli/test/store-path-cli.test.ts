@@ -65,4 +65,11 @@ describe('other folders the command creates', () => {
     expect(r.status, r.stderr).toBe(2);
     expect(r.stderr).toContain('error: --tokens: cannot create the folder /proc/scylla-cp-nope for /proc/scylla-cp-nope/tokens.json');
   });
+
+  it('sim start --inventory-out under /proc: exit 2 at once, before any node starts', () => {
+    const r = cliLimited(['sim', 'start', '--inventory-out', '/proc/scylla-cp-nope/inv.yaml'], {});
+    expect(r.timedOut, 'the command did not end within 15 s').toBe(false);
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toContain('error: --inventory-out: cannot create the folder /proc/scylla-cp-nope for /proc/scylla-cp-nope/inv.yaml');
+  });
 });

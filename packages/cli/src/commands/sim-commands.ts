@@ -75,6 +75,7 @@ export async function runSimStart(io: CliIo, o: { zones: number; nodesPerZone: n
   if (fs.existsSync(out) && fs.statSync(out).isDirectory()) {
     throw new InvalidInputError(`--inventory-out ${out} is a directory; give a file name (e.g. ${path.join(out, 'sim-inventory.yaml')})`, { code: 'BAD_FLAG' });
   }
+  createFolders(path.dirname(out), { label: '--inventory-out', target: out, code: 'BAD_FLAG' });
   const env = await startSimEnvironment({ name: 'sim-cluster', zones: o.zones, nodesPerZone: o.nodesPerZone, speed: o.speed });
   try {
     await env.cluster.writeInventory(out, { prometheusUrl: env.prometheus.url });
