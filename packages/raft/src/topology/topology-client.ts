@@ -39,6 +39,14 @@ export interface TopologyClientOptions {
   readonly newRequestId?: () => string;
   /** Recorded as the `initiator` of every request this client submits (e.g. an operator or node name). @default none */
   readonly initiator?: string;
+  /**
+   * Source of the times recorded on requests (`createdAt`, `startedAt`, `endedAt`), in
+   * milliseconds. Give every member the same kind of clock, e.g. a wall clock
+   * (`{ now: () => Date.now() }`) in production or the simulator's clock: the default, the
+   * `clock`, is `SystemClock`'s monotonic time in production, which is comparable only within
+   * one process. @default the `clock`
+   */
+  readonly timestamps?: { now(): number };
 }
 
 /** Options of one submission. */
@@ -145,7 +153,7 @@ export class TopologyClient {
    * wait for its outcome), already final, or a `join`/`replace` (`not_abortable`).
    */
   async abortRequest(requestId: string): Promise<TopologyRequestInfo> {
-    const result = await this.#propose({ type: 'abort_request', requestId, at: this.#clock.now() });
+    const result = await this.#propose({ type: 'abort_request', requestId, at: this.#now() });
     const record = result.request ? describeTopologyRequest(result.request) : result.globalRequest ? describeGlobalRequest(result.globalRequest) : undefined;
     if (result.ok && record) return record;
     if (!result.ok && result.code === 'request_final' && record?.code === 'aborted') return record; // an earlier attempt applied
@@ -158,9 +166,13 @@ export class TopologyClient {
     return this.abortRequest(requestId);
   }
 
+  #now(): number {
+    return (this.#o.timestamps ?? this.#clock).now();
+  }
+
   #origin(options: SubmitOptions): { initiator?: string; at: number } {
     const initiator = options.initiator ?? this.#o.initiator;
-    return { ...(initiator !== undefined ? { initiator } : {}), at: this.#clock.now() };
+    return { ...(initiator !== undefined ? { initiator } : {}), at: this.#now() };
   }
 
   /** Proposes, retrying retryable log errors (`maxAttempts`, `retryDelayMs`); commands are idempotent by request id. */

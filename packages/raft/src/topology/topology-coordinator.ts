@@ -56,6 +56,14 @@ export interface TopologyCoordinatorOptions {
   readonly barrierRetry?: BarrierRetryPolicy;
   /** Timeout of one node's cleanup call (global `cleanup` request). @default 60000 */
   readonly cleanupTimeoutMs?: number;
+  /**
+   * Source of the times recorded on requests (`createdAt`, `startedAt`, `endedAt`), in
+   * milliseconds. Give every member the same kind of clock, e.g. a wall clock
+   * (`{ now: () => Date.now() }`) in production or the simulator's clock: the default, the
+   * `clock`, is `SystemClock`'s monotonic time in production, which is comparable only within
+   * one process. @default the `clock`
+   */
+  readonly timestamps?: { now(): number };
   /** Receives every event. @default none */
   readonly onEvent?: (event: CoordinatorEvent) => void;
   /** Deliberate defects for mutation tests. @default none */
@@ -202,7 +210,7 @@ export class TopologyCoordinator {
 
   async #step(run: Run, guard: StepGuard, step: SagaStep): Promise<StepGuard> {
     if (!run.active) throw new TopologyStoppedError('coordinator stopped');
-    const result = await this.#race(run, this.#o.log.propose({ type: 'step', guard, step, at: this.#clock.now() }));
+    const result = await this.#race(run, this.#o.log.propose({ type: 'step', guard, step, at: (this.#o.timestamps ?? this.#clock).now() }));
     this.#emit({ type: 'step', term: run.term, guard, step, result });
     if (result.ok) return { stateId: result.stateId, term: run.term };
     if (result.code === 'stale_term') throw new Deposed(result.reason);

@@ -31,6 +31,8 @@ export interface OneReplicaOptions {
   readonly failBarrier?: (nodeId: string, kind: 'barrier' | 'barrier_and_drain') => string | undefined;
   readonly coordinator?: Partial<TopologyCoordinatorOptions>;
   readonly initiator?: string;
+  /** The client's `timestamps` clock. */
+  readonly timestamps?: { now(): number };
 }
 
 export function oneReplica(options: OneReplicaOptions = {}) {
@@ -85,6 +87,7 @@ export function oneReplica(options: OneReplicaOptions = {}) {
     clock,
     newRequestId: () => `r${++n}`,
     ...(options.initiator !== undefined ? { initiator: options.initiator } : {}),
+    ...(options.timestamps !== undefined ? { timestamps: options.timestamps } : {}),
   });
   /** Runs the virtual clock until `p` settles (or `maxMs` passed) and returns its result. */
   const drive = async <T>(p: Promise<T>, maxMs = 60_000): Promise<T> => {

@@ -27,6 +27,21 @@ describe('request tracking: id, type, initiator, target, times, error', () => {
     await coordinator.stop();
   });
 
+  it('records times from the `timestamps` clock when one is given (e.g. a wall clock), on the client and the coordinator', async () => {
+    const wall = { now: () => 1_700_000_000_000 + clockRef.now() };
+    const clockRef = { now: () => 0 };
+    const { clock, coordinator, client, drive, sm } = oneReplica({ coordinator: { timestamps: wall }, timestamps: wall });
+    clockRef.now = () => clock.now();
+    coordinator.start();
+    const out = await drive(client.request({ kind: 'rebuild', nodeId: 'n2' }));
+    expect(out.status).toBe('done');
+    const r = sm.state.requests[out.requestId]!;
+    expect(r.createdAt).toBe(1_700_000_000_000);
+    expect(r.startedAt! - 1_700_000_000_000).toBeGreaterThanOrEqual(0);
+    expect(r.endedAt! - r.startedAt!).toBeGreaterThanOrEqual(10); // the 10 ms stream, on the virtual clock under the wall clock
+    await coordinator.stop();
+  });
+
   it('lists node and global requests in admission order, with filters', async () => {
     const { client } = oneReplica();
     await client.submit({ kind: 'leave', nodeId: 'n2' });
