@@ -162,4 +162,54 @@ describe('step hand-off: one commit between two steps of a node', () => {
     expect(byId(await store.getSteps('j'))).toEqual({ 's0/z0-n0/t0': 'succeeded' });
     expect(store.stepCommits().map((c) => c.steps)).toEqual([['s0/z0-n0/t0:running'], ['s0/z0-n0/t0:succeeded']]);
   });
+
+  it('a store without commitChecksControl: a transient read failure before step k+1 stops the run, but step k was already recorded succeeded and does not run again', async () => {
+    class FlakyPlainStore extends CountingStore {
+      override readonly commitChecksControl = false;
+      failNextRead = false;
+      override async getJob(jobId: string) {
+        if (this.failNextRead) {
+          this.failNextRead = false;
+          throw Object.assign(new Error('SQLITE_BUSY: database is locked'), { code: 'SQLITE_BUSY' });
+        }
+        return super.getJob(jobId);
+      }
+    }
+    const store = new FlakyPlainStore();
+    const runs: string[] = [];
+    let first = true;
+    const behaviors: Record<string, Behavior> = {
+      a: async (ctx) => {
+        runs.push(ctx.stepId);
+        if (first) store.failNextRead = true; // the read before t1 fails once
+        first = false;
+      },
+      b: async (ctx) => void runs.push(ctx.stepId),
+    };
+    const clock1 = new VirtualClock();
+    const h1 = harness(behaviors, { store, clock: clock1, leaseTtlSeconds: 30 });
+    const job = await h1.engine.start(planOf(inventory(1, 1), [spec('a'), spec('b')]), { operator: 'alice', workflowText: 'wf', jobId: 'j' });
+    expect((await clock1.run(job.done)).state).toBe('interrupted');
+    expect(byId(await store.getSteps('j'))).toEqual({ 's0/z0-n0/t0': 'succeeded' });
+    const clock2 = new VirtualClock({ startMs: clock1.now() + 60_000 });
+    const h2 = harness(behaviors, { store, clock: clock2, holder: 'runner-2' });
+    const resumed = await h2.engine.resume('j');
+    expect((await clock2.run(resumed.done)).state).toBe('succeeded');
+    expect(runs).toEqual(['s0/z0-n0/t0', 's0/z0-n0/t1']);
+  });
+
+  it('the lease taken over while step k ran: the hand-off is refused whole, step k stays running for the new holder, listeners never see its success', async () => {
+    const store = new CountingStore();
+    const clock = new VirtualClock();
+    const seen: string[] = [];
+    const a: Behavior = async () => {
+      await store.acquireLease('j', 'thief', 30_000, clock.now(), { takeOverFrom: 'runner-1' });
+    };
+    const h = harness({ a, b: async () => undefined }, { store, clock, holder: 'runner-1' });
+    h.engine.on('step', (e) => seen.push(`${e.stepId}:${e.state}`));
+    const job = await h.engine.start(planOf(inventory(1, 1), [spec('a'), spec('b')]), { operator: 'alice', workflowText: 'wf', jobId: 'j' });
+    expect((await clock.run(job.done)).state).toBe('interrupted');
+    expect(byId(await store.getSteps('j'))).toEqual({ 's0/z0-n0/t0': 'running' });
+    expect(seen).toEqual(['s0/z0-n0/t0:running']);
+  });
 });
