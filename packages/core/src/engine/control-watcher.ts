@@ -17,9 +17,11 @@ export interface ControlWatcherOptions {
 /**
  * Sees pause / cancel requests that another process recorded in the store
  * (`JobStore.requestControl`): it polls every `pollMs` (default 500 ms, so a
- * request is seen within a second), and the run also calls {@link check}
- * right before every step starts, so no step starts after a request was
- * recorded. @internal
+ * request is seen within a second). No step starts after a request was
+ * recorded: with a store that checks control on commit
+ * (`JobStore.commitChecksControl`) the step's start commit itself is refused
+ * while a request is pending; with any other store the run calls
+ * {@link check} right before every step starts. @internal
  */
 export class ControlWatcher {
   readonly #o: ControlWatcherOptions;
