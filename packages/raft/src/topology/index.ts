@@ -5,7 +5,7 @@ export * from './topology-admission.js';
 export * from './topology-errors.js';
 export * from './topology-initial-state.js';
 export * from './topology-state-machine.js';
-export * from './global-request-steps.js';
+export { nodesNeedingCleanup } from './global-request-steps.js';
 export * from './topology-request-list.js';
 export type * from './replicated-log.js';
 export * from './topology-clock.js';
