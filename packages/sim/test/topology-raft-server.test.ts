@@ -49,6 +49,27 @@ describe(`the simulated cluster's topology on RaftServers (SEED=${SEED})`, () =>
     expect(topo.history.some((h) => h.nodeStates[cluster.nodes[5]!.id] === 'rebuilding')).toBe(true);
   });
 
+  it('GET /raft/leader_host waits for an election, and answers 500 when a lost quorum elects nobody', async () => {
+    const { clock, cluster, topo } = raftCluster();
+    const viewer = cluster.nodes[5]!.id; // not a voter
+    const voters = topo.group.group.voters;
+    // the leader dies: the route answers once a new leader is elected (no 500 in between)
+    const leader = topo.group.leaderId!;
+    cluster.kill(leader);
+    const t0 = clock.now();
+    const r = await clock.run(cluster.request(viewer, 'GET', '/raft/leader_host'));
+    expect(r.status, r.body).toBe(200);
+    expect(JSON.parse(r.body)).not.toBe(cluster.node(leader).hostId);
+    expect(clock.now() - t0).toBeGreaterThanOrEqual(100);
+    // two more voters die: 2 of 5 left, no majority, no leader
+    for (const v of voters.filter((x) => x !== leader).slice(0, 2)) cluster.kill(v);
+    await clock.advance(1000);
+    expect(topo.group.leaderId).toBeUndefined();
+    const none = await clock.run(cluster.request(viewer, 'GET', '/raft/leader_host'));
+    expect(none.status).toBe(500);
+    expect(none.body).toMatch(/no leader/);
+  });
+
   it("a killed node's server stops; systemctl start makes a new server that loads its log from the node's simulated disk, then catches up", async () => {
     const { clock, cluster, topo } = raftCluster();
     const id = cluster.nodes.find((n) => n.id !== topo.group.leaderId)!.id;
