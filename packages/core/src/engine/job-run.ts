@@ -18,13 +18,13 @@ import type { ResumeState } from './resume-state.js';
 import { RunControls } from './run-controls.js';
 import { finishRun, isEnding, runFinallySteps, type EndingHost } from './run-ending.js';
 import { openTransition, type InventoryRebind } from './open-transition.js';
+import { RunGates } from './run-gates.js';
 import { RunRecorder } from './run-recorder.js';
 import { RunReporter } from './run-reporter.js';
 import { RunState } from './run-state.js';
 import { runNodeWorkflow, runStepIfNeeded, type NodeWorkflowHost } from './node-workflow-run.js';
 import { StepRunner, type StepHost, type StepToRun } from './step-runner.js';
-import { MaintenanceWindow } from '../util/maintenance-window.js';
-import { APPROVAL_TAG, CANARY_APPROVAL_STEP_ID, approvalSteps, awaitingApprovalDetail, outsideWindowDetail } from './human-gates.js';
+import { APPROVAL_TAG, approvalSteps, awaitingApprovalDetail } from './human-gates.js';
 
 /** Binds services for one execution scope (a `ServiceRegistry` satisfies it). */
 export interface ServiceBinder {
@@ -99,9 +99,8 @@ export class JobRun {
   readonly #s = new RunState();
   readonly #rec: RunRecorder;
   readonly #report: RunReporter;
-  readonly #window: MaintenanceWindow | undefined;
-  /** Nodes of the node workflows started in this run or finished in earlier ones (the canary's count). */
-  #nodesStarted = 0;
+  /** The job's own pauses: maintenance window, canary, approvals. */
+  readonly #gates: RunGates;
 
   constructor(deps: JobRunDeps, start: JobRunStart) {
     this.#d = deps;
@@ -153,15 +152,7 @@ export class JobRun {
       onError: (e) => this.#stopFatal(e),
     });
     this.#steps = new StepRunner(this.#stepHost());
-    this.#window = this.#plan.maintenanceWindow ? new MaintenanceWindow(this.#plan.maintenanceWindow) : undefined;
-    if (start.resume) {
-      for (const step of this.#plan.steps) {
-        if (step.kind !== 'node-workflow') continue;
-        const seen = new Set<string>();
-        for (const b of step.batches) for (const n of b.nodes) if (!seen.has(n) && start.resume.isNodeCompleted(step.id, n)) seen.add(n);
-        this.#nodesStarted += seen.size;
-      }
-    }
+    this.#gates = new RunGates(this.jobId, this.#plan, start.resume, this.#s, deps.clock, (message, fields) => this.log('warn', message, fields));
   }
 
   /** No new steps start; in-flight steps finish; the job ends `paused`. */
@@ -199,42 +190,6 @@ export class JobRun {
 
   #canStartStep(): boolean {
     return !this.#s.halted && !this.#ctl.stopping && this.#s.storeError === undefined;
-  }
-
-  /** The job pauses by itself (awaiting approval, window closed): no new node or step starts; in-flight ones finish. */
-  #pauseFor(reason: ErrorDetail): void {
-    if (this.#s.pauseReason !== undefined) return;
-    this.#s.pauseReason = reason;
-    this.#s.incomplete = true;
-    this.log('warn', reason.message, reason.details);
-  }
-
-  /** Whether the maintenance window (if any) lets a new node or main-body step start now; pauses the job when not. */
-  #windowOpen(): boolean {
-    if (this.#s.pauseReason !== undefined) return false;
-    if (this.#window === undefined) return true;
-    const now = this.#d.clock.now();
-    if (this.#window.isOpen(now)) return true;
-    this.#pauseFor(outsideWindowDetail(this.#window, now));
-    return false;
-  }
-
-  /** Whether a new node may start: controls, window, and the canary (`stopAfterNodes`). */
-  #nodeMayStart(nodeId: string, workflowStepId: string): boolean {
-    if (!this.#canStartStep() || !this.#windowOpen()) return false;
-    const n = this.#plan.stopAfterNodes;
-    if (n === undefined || this.#resume?.isNodeCompleted(workflowStepId, nodeId)) return true;
-    if (this.#nodesStarted >= n && !this.#approved(CANARY_APPROVAL_STEP_ID)) {
-      const canary = approvalSteps(this.#plan).find((s) => s.stepId === CANARY_APPROVAL_STEP_ID)!;
-      this.#pauseFor(awaitingApprovalDetail(this.jobId, CANARY_APPROVAL_STEP_ID, canary.message));
-      return false;
-    }
-    return true;
-  }
-
-  /** Whether approval step `stepId` was recorded (by `recordApproval`) before this run. */
-  #approved(stepId: string): boolean {
-    return this.#resume?.isCompleted(stepId) ?? false;
   }
 
   /** Reads pending control requests (unless `readStore` is false), then says whether a new step (or attempt) may start. */
@@ -343,11 +298,11 @@ export class JobRun {
         }
         if (step.kind === 'cluster-task') {
           if (this.#resume?.isCompleted(step.id)) continue;
-          if (!this.#windowOpen()) break;
+          if (!this.#gates.windowOpen()) break;
           if (step.task.tag === APPROVAL_TAG) {
             // Approved (recorded succeeded by `approve`) steps were skipped above.
             const gate = approvalSteps(this.#plan).find((a) => a.stepId === step.id)!;
-            this.#pauseFor(awaitingApprovalDetail(this.jobId, step.id, gate.message));
+            this.#gates.pauseFor(awaitingApprovalDetail(this.jobId, step.id, gate.message));
             break;
           }
           const r = await this.#runStepIfNeeded({ stepId: step.id, spec: step.task });
@@ -423,10 +378,8 @@ export class JobRun {
       cancelRequested: () => this.#ctl.cancelRequested,
       mayStart: () => this.#mayStart(),
       canStartStep: () => this.#canStartStep(),
-      nodeMayStart: (nodeId, workflowStepId) => this.#nodeMayStart(nodeId, workflowStepId),
-      nodeStarted: () => {
-        this.#nodesStarted++;
-      },
+      nodeMayStart: (nodeId, workflowStepId) => this.#gates.nodeMayStart(nodeId, workflowStepId, this.#canStartStep()),
+      nodeStarted: () => this.#gates.nodeStarted(),
       stopFatal: (e) => this.#stopFatal(e),
       commitHeldSuccess: (t) => this.#commitHeldSuccess(t),
       log: (level, message, fields, stepId, nodeId) => this.log(level, message, fields, stepId, nodeId),
