@@ -17,6 +17,15 @@ const REQUEST_TIMEOUT_MS = 6000;
 /** Far below REQUEST_TIMEOUT_MS, far above two election timeouts (slack for a loaded machine). */
 const PROMPT_MS = 2500;
 
+/** Runs a wait, naming the phase when it times out (the helper's message does not say which). */
+async function phase<T>(name: string, p: Promise<T>): Promise<T> {
+  try {
+    return await p;
+  } catch (e) {
+    throw new Error(`${name}: ${(e as Error).message}`);
+  }
+}
+
 const dir = mkdtempSync(join(tmpdir(), 'raft-kv-iso-'));
 const procs = new Map<string, ChildProcess>();
 const proxies: LinkProxy[] = [];
@@ -51,10 +60,10 @@ describe('raft-kv: an isolated leader and the followers forwarding to it answer 
       }).join(',');
     for (const id of IDS) procs.set(id, spawnMember(id, membersFor(id), dir, TICK_MS));
     const role = async (id: string): Promise<unknown> => (await call(httpPort.get(id) as number, 'GET', '/status')).json['role'];
-    const leader = await waitFor(async () => {
+    const leader = await phase('first leader', waitFor(async () => {
       for (const id of IDS) if ((await role(id)) === 'leader') return id;
       return undefined;
-    }, 30_000);
+    }, 30_000));
     const follower = IDS.find((id) => id !== leader) as string;
     const put = (via: string, key: string, rid: string): Promise<{ status: number; json: Record<string, unknown>; ms: number }> => {
       const t = performance.now();
@@ -64,7 +73,7 @@ describe('raft-kv: an isolated leader and the followers forwarding to it answer 
       }));
     };
     // warm up: the follower's forwarding connection to the leader exists
-    await waitFor(async () => ((await put(follower, 'warm', 't:1')).status === 200 ? true : undefined), 20_000);
+    await phase('warm-up write through a follower', waitFor(async () => ((await put(follower, 'warm', 't:1')).status === 200 ? true : undefined), 30_000));
 
     for (const [k, ls] of links) {
       const [a, b] = k.split('>');
@@ -84,22 +93,28 @@ describe('raft-kv: an isolated leader and the followers forwarding to it answer 
     // the majority elects a leader; retries with the same ids apply each write once
     const others = IDS.filter((id) => id !== leader);
     const retry = async (key: string, rid: string): Promise<Record<string, unknown>> =>
-      waitFor(async () => {
-        for (const id of others) {
-          const r = await put(id, key, rid);
-          if (r.status === 200) return r.json;
-        }
-        return undefined;
-      }, 20_000);
+      phase(
+        `retry of ${rid} at the majority`,
+        waitFor(async () => {
+          for (const id of others) {
+            const r = await put(id, key, rid);
+            if (r.status === 200) return r.json;
+          }
+          return undefined;
+        }, 30_000),
+      );
     await retry('a', 't:2');
     await retry('b', 't:3');
     for (const [, ls] of links) for (const l of ls) l.heal();
     // once healed, the old leader catches up and reads the writes through itself
     for (const key of ['a', 'b']) {
-      const got = await waitFor(async () => {
-        const r = await call(httpPort.get(leader) as number, 'GET', `/kv/${key}`);
-        return r.status === 200 ? r.json['value'] : undefined;
-      }, 20_000);
+      const got = await phase(
+        `read of ${key} through the healed old leader`,
+        waitFor(async () => {
+          const r = await call(httpPort.get(leader) as number, 'GET', `/kv/${key}`);
+          return r.status === 200 ? r.json['value'] : undefined;
+        }, 30_000),
+      );
       expect(got).toBe(`value-t:${key === 'a' ? 2 : 3}`);
     }
     // exactly once: a third retry of each id is answered as a duplicate of the first result
