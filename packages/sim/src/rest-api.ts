@@ -1,3 +1,4 @@
+import { cleanupAllRoutes } from './rest/cleanup-all-routes.js';
 import { compactionRoutes } from './rest/compaction-routes.js';
 import { gossipRoutes } from './rest/gossip-routes.js';
 import { keyspaceMaintenanceRoutes } from './rest/keyspace-maintenance-routes.js';
@@ -13,8 +14,8 @@ import type { SimClusterControl } from './sim-cluster-view.js';
 import { SimConnectionError, SimHttpError } from './sim-errors.js';
 import type { SimNode } from './sim-node.js';
 import type { SimActor } from './sim-oplog.js';
-import { topologyTaskRoutes } from './topology-task-routes.js';
-import { raftTabletRoutes } from './raft-tablet-routes.js';
+import { topologyTaskRoutes } from './rest/topology-task-routes.js';
+import { raftTabletRoutes } from './rest/raft-tablet-routes.js';
 
 export { errorReply, type SimRestReply } from './rest-reply.js';
 export type { SimRoute } from './rest/sim-route.js';
@@ -32,6 +33,7 @@ export const SIM_ROUTES: readonly SimRoute[] = [
   ...gossipRoutes,
   ...repairRoutes,
   ...keyspaceMaintenanceRoutes,
+  ...cleanupAllRoutes, // issue 16: cleanup_all?global= and raft/read_barrier (cleanup-all-routes.ts)
   ...compactionRoutes,
   ...taskManagerRoutes,
   ...systemRoutes,

@@ -5,6 +5,7 @@ import { Membership } from './membership.js';
 import { renderMetrics } from './metrics-exposition.js';
 import { NodeCompactions } from './node-compactions.js';
 import { ProcessLife } from './process-life.js';
+import { wireRaftSimCleanup } from './raft-sim-cleanup.js';
 import { RaftSimTopology } from './raft-sim-topology.js';
 import { RepairService, type RepairState } from './repair-service.js';
 import { handleRestRequest, type SimRestReply } from './rest-api.js';
@@ -55,6 +56,7 @@ export class SimCluster extends SimClusterState implements SimClusterControl {
   constructor(options: SimClusterOptions = {}) {
     super(options);
     this.oplog.subscribe((e) => this.#life.killOn(e.node, e.action));
+    wireRaftSimCleanup(this); // the Raft topology's node agents do the per-node cleanup (raft-sim-cleanup.ts)
   }
 
   protected override streamRanges(cmd: StreamRangesCommand, nodeId: string, signal: AbortSignal): Promise<void> {

@@ -1,4 +1,3 @@
-import { isLocalStrategy, strategyName } from '../replication.js';
 import { VOID } from '../rest-reply.js';
 import { requireKeyspace, type SimRoute } from './sim-route.js';
 
@@ -7,22 +6,13 @@ function list(v: string | null): string[] | undefined {
   return v.split(',').map((s) => s.trim()).filter((s) => s !== '');
 }
 
-/** Keyspace maintenance routes: cleanup, flush, and snapshots (take, list, delete, size). */
+/** Keyspace maintenance routes: keyspace cleanup (`cleanup_all` is in cleanup-all-routes.ts), flush, and snapshots (take, list, delete, size). */
 export const keyspaceMaintenanceRoutes: readonly SimRoute[] = [
   {
     method: 'POST',
     path: '/storage_service/keyspace_cleanup/{keyspace}',
     group: 'storage_service',
     handle: (c) => c.cluster.cleanup(c.node, requireKeyspace(c), c.actor),
-  },
-  {
-    method: 'POST',
-    path: '/storage_service/cleanup_all/',
-    group: 'storage_service',
-    handle: async (c) => {
-      for (const ks of c.cluster.keyspaces) if (!isLocalStrategy(ks) && strategyName(ks.replication) !== 'EverywhereStrategy') await c.cluster.cleanup(c.node, ks.name, c.actor);
-      return 0;
-    },
   },
   {
     method: 'POST',
