@@ -1,9 +1,9 @@
-import { RaftSimTopology } from './raft-sim-topology.js';
-import { VOID } from './rest-reply.js';
-import type { SimRoute } from './rest/sim-route.js';
-import type { SimClusterView } from './sim-cluster-view.js';
-import { runtimeError, SimHttpError } from './sim-errors.js';
-import type { SimNode } from './sim-node.js';
+import { RaftSimTopology } from '../raft-sim-topology.js';
+import { VOID } from '../rest-reply.js';
+import type { SimClusterView } from '../sim-cluster-view.js';
+import { runtimeError, SimHttpError } from '../sim-errors.js';
+import type { SimNode } from '../sim-node.js';
+import type { SimRoute } from './sim-route.js';
 
 /** What the simulator keeps for these routes, per cluster. */
 interface RoleState {

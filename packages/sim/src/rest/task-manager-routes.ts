@@ -1,5 +1,5 @@
 import { SimHttpError } from '../sim-errors.js';
-import { nodeOpsTasks } from '../topology-task-routes.js';
+import { nodeOpsTasks } from './topology-task-routes.js';
 import { taskIdFor, type SimRoute } from './sim-route.js';
 
 const TASK_MODULES = ['compaction', 'snapshot', 'node_ops', 'repair', 'tablets', 'global_topology_requests', 'sstables_loader'];

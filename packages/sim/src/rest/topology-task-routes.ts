@@ -1,10 +1,9 @@
 import type { TopologyRequest } from '@scylla-cp/raft';
-import { RaftSimTopology } from './raft-sim-topology.js';
-import type { SimRoute } from './rest/sim-route.js';
-import type { SimClusterView as SimCluster } from './sim-cluster-view.js';
-import { VOID } from './rest-reply.js';
-import { SimHttpError } from './sim-errors.js';
-import { hash } from './util.js';
+import { RaftSimTopology } from '../raft-sim-topology.js';
+import type { SimClusterView as SimCluster } from '../sim-cluster-view.js';
+import { VOID } from '../rest-reply.js';
+import { SimHttpError } from '../sim-errors.js';
+import { taskIdFor, type SimRoute } from './sim-route.js';
 
 /**
  * ScyllaDB shows topology operations (bootstrap, replace, decommission, removenode, rebuild) as
@@ -22,9 +21,7 @@ function stateOf(r: TopologyRequest): 'created' | 'running' | 'done' | 'failed' 
 
 /** A UUID-shaped task id for a request, stable for the cluster's lifetime. */
 export function topologyTaskId(cluster: SimCluster, requestId: string): string {
-  const s = `${cluster.options.name}/topology/${requestId}`;
-  const h = [hash(s), hash(`a${s}`), hash(`b${s}`), hash(`c${s}`)].map((x) => x.toString(16).padStart(8, '0')).join('');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+  return taskIdFor(`${cluster.options.name}/topology/${requestId}`);
 }
 
 function requests(cluster: SimCluster): TopologyRequest[] {
