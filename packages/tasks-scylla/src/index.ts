@@ -29,6 +29,7 @@ export * from './tasks/systemd-service-task.js';
 export * from './tasks/scylla-drain.js';
 export * from './tasks/scylla-flush.js';
 export * from './tasks/scylla-cleanup.js';
+export * from './tasks/scylla-cluster-cleanup.js';
 export * from './tasks/scylla-repair.js';
 export * from './tasks/scylla-snapshot.js';
 export * from './tasks/yaml-settings.js';

@@ -27,7 +27,7 @@ describe('scyllaPlugin', () => {
 
   it('registers every task and condition tag and the default services', () => {
     expect(registry.tags('nodeTask').map((t) => t.tag).sort()).toEqual([...NODE_TASKS].sort());
-    expect(registry.tags('clusterTask').map((t) => t.tag)).toEqual(['scylla-removenode', 'tablet-balancing', 'maintenance-marker']);
+    expect(registry.tags('clusterTask').map((t) => t.tag)).toEqual(['scylla-removenode', 'scylla-cluster-cleanup', 'tablet-balancing', 'maintenance-marker']);
     expect(registry.tags('condition').map((t) => t.tag).sort()).toEqual([...CONDITIONS].sort());
     for (const key of [ScyllaApiService, ScyllaApiClientsService, NodeShellService]) expect(registry.services.has(key)).toBe(true);
   });

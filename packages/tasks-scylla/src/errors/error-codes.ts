@@ -51,6 +51,9 @@ export const TASKS_SCYLLA_ERROR_CODES = {
   BOOTSTRAP_TIMEOUT: { errorClass: 'UnrecoverableError', retryable: false, message: "no topology request for the new node's host id within startTimeoutSeconds of the start" },
   NO_CLUSTER_MEMBER: { errorClass: 'RecoverableError', retryable: true, message: 'no member of the cluster in the inventory answered (or none to ask)' },
   TOPOLOGY_REQUEST_FAILED: { errorClass: 'UnrecoverableError', retryable: false, message: "the topology coordinator failed or refused the request (its reason in details.reason); it was rolled back" },
+  // cluster-wide cleanup (tasks/scylla-cluster-cleanup.ts)
+  CLUSTER_CLEANUP_FAILED: { errorClass: 'RecoverableError', retryable: true, message: "the cluster-wide cleanup was refused or failed (the coordinator's reason: e.g. a node that needs cleanup is down), or no node answered" },
+  CLUSTER_CLEANUP_UNEXPECTED: { errorClass: 'UnrecoverableError', retryable: false, message: 'cleanup_all answered something other than the long 0 ScyllaDB answers when done' },
   // cluster views, ring and tablets (conditions/, ring/, tasks/tablet-balancing)
   NO_CLUSTER_VIEW: { errorClass: 'RecoverableError', retryable: true, message: 'no node answered with its view of the cluster' },
   NODE_ADDRESS_UNKNOWN: { errorClass: 'RecoverableError', retryable: true, message: "the node's address is not in the cluster's view (yet)" },

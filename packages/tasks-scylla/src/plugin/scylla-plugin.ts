@@ -16,6 +16,7 @@ import { MaintenanceMarkerTask, maintenanceMarkerParams, type MaintenanceMarkerP
 import { ScyllaRaftStepdown, raftStepdownParams, type RaftStepdownParams } from '../tasks/scylla-raft-stepdown.js';
 import { TabletBalancingTask, tabletBalancingParams } from '../tasks/tablet-balancing.js';
 import { ScyllaCleanup } from '../tasks/scylla-cleanup.js';
+import { ScyllaClusterCleanup, clusterCleanupParams, type ClusterCleanupParams } from '../tasks/scylla-cluster-cleanup.js';
 import { ScyllaConfigSet } from '../tasks/scylla-config-set.js';
 import { ScyllaDecommission } from '../tasks/scylla-decommission.js';
 import { ScyllaDrain } from '../tasks/scylla-drain.js';
@@ -145,7 +146,7 @@ export function createScyllaPlugin(options: ScyllaApiProvidersOptions = {}) {
         create: (p: P<'scylla-flush'>) => new ScyllaFlush({ keyspace: p.keyspace, tables: p.tables }),
       },
       'scylla-cleanup': {
-        description: 'Clean up data the node no longer owns in a keyspace; waits for a cleanup already running; guarded by no-topology-change',
+        description: 'Clean up data the node no longer owns in a keyspace; waits for a cleanup already running; guarded by no-topology-change (cluster-wide in one call: !scylla-cluster-cleanup)',
         params: S['scylla-cleanup'],
         create: (p: P<'scylla-cleanup'>) => new ScyllaCleanup({ keyspace: p.keyspace, tables: p.tables, pollIntervalSeconds: p.poll_interval_seconds }),
       },
@@ -199,6 +200,12 @@ export function createScyllaPlugin(options: ScyllaApiProvidersOptions = {}) {
     },
     clusterTasks: {
       'scylla-removenode': removenode,
+      // issue 16: ScyllaDB's cluster-wide cleanup through the topology coordinator (scylla-cluster-cleanup.ts)
+      'scylla-cluster-cleanup': {
+        description: 'Clean up every node that lost ranges, cluster-wide through the topology coordinator (POST /storage_service/cleanup_all/?global=true, nodetool cluster cleanup); waits for its end',
+        params: clusterCleanupParams,
+        create: (p: ClusterCleanupParams) => new ScyllaClusterCleanup(p),
+      },
       // issue 15: clean-up tasks for finally_tasks
       'tablet-balancing': {
         description: 'Turn tablet load balancing on or off (POST /storage_service/tablets/balancing?enabled=)',
