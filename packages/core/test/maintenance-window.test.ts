@@ -44,6 +44,22 @@ describe('MaintenanceWindow (issue 15: maintenance windows)', () => {
     expect(fall.closesAt(open)! - open).toBe(5 * 3_600_000);
   });
 
+  test('daylight saving west of UTC: a window that ends in the skipped hour still opens, and a start in it moves forward (SEED=37 found it)', () => {
+    // New York, 2026-03-08: 02:00 EST jumps to 03:00 EDT. 01:00-02:00 local is 06:00Z-07:00Z (02:00 is read as 03:00).
+    const w = new MaintenanceWindow({ schedule: 'daily 01:00-02:00', timezone: 'America/New_York' });
+    const open = w.nextOpen(at('2026-03-07T12:07:00Z'));
+    expect(iso(open)).toBe('2026-03-08T06:00:00.000Z');
+    expect(w.isOpen(open)).toBe(true);
+    expect(iso(w.closesAt(open))).toBe('2026-03-08T07:00:00.000Z');
+    // 02:30 does not exist that day and is read as 03:30 EDT (07:30Z).
+    const late = new MaintenanceWindow({ schedule: 'Sun 02:30-04:00', timezone: 'America/New_York' });
+    expect(iso(late.nextOpen(at('2026-03-07T12:00:00Z')))).toBe('2026-03-08T07:30:00.000Z');
+    // Fall back, 2026-11-01: 01:30 happens twice; the window opens at the first (EDT, 05:30Z).
+    const fall = new MaintenanceWindow({ schedule: 'Sun 01:30-03:00', timezone: 'America/New_York' });
+    expect(iso(fall.nextOpen(at('2026-10-31T12:00:00Z')))).toBe('2026-11-01T05:30:00.000Z');
+    expect(iso(fall.closesAt(at('2026-11-01T05:30:00Z')))).toBe('2026-11-01T08:00:00.000Z');
+  });
+
   test('bad schedules and zones are clear errors', () => {
     const bad = (schedule: string, timezone?: string) => () => new MaintenanceWindow(timezone ? { schedule, timezone } : { schedule });
     expect(bad('Mon-Fri 9-17')).toThrow(/"9" is not HH:MM/);

@@ -125,13 +125,19 @@ export class MaintenanceWindow {
     });
   }
 
-  /** The UTC instant (ms) of local wall time `minutes` after midnight of local date y-mo-d. */
+  /**
+   * The UTC instant (ms) of local wall time `minutes` after midnight of local
+   * date y-mo-d. The zone's offsets a day and a half either side give the
+   * candidates; a wall time that both fit (clocks went back) is its first
+   * occurrence; one that neither fits (clocks went forward over it) is read
+   * with the offset from before the change, which moves it forward by the gap.
+   */
   #instant(y: number, mo: number, d: number, minutes: number): number {
     const wall = Date.UTC(y, mo - 1, d) + minutes * MINUTE_MS;
-    // Two passes settle the offset; in a gap the second pass lands past it by the gap's length.
-    let t = wall - localParts(wall, this.#fmt).offset;
-    t = wall - localParts(t, this.#fmt).offset;
-    return t;
+    const before = wall - localParts(wall - 1.5 * DAY_MS, this.#fmt).offset;
+    const after = wall - localParts(wall + 1.5 * DAY_MS, this.#fmt).offset;
+    const fits = [before, after].filter((t) => t + localParts(t, this.#fmt).offset === wall);
+    return fits.length > 0 ? Math.min(...fits) : before;
   }
 
   /** The occurrences (open, close) of every rule around `t`: from two local days before to eight after. */
