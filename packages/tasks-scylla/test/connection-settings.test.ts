@@ -70,6 +70,20 @@ nodes:
     ]);
   });
 
+  it('a misspelt section name is refused with did-you-mean, not silently ignored (the job would talk to port 10000)', () => {
+    const p = planProblems(`name: c
+connection:
+  scyla_api: {port: 10001}
+nodes:
+  - {id: n1, address: 10.0.0.1, dc: d, rack: r}
+  - {id: n2, address: 10.0.0.2, dc: d, rack: r, connection: {prometheous: {url: http://p:9090}}}
+`);
+    expect(brief(p)).toEqual([
+      '3:3 unknown connection section "scyla_api": no plugin reads it, so its settings would be ignored | did you mean "scylla_api"?',
+      '6:62 node n2: unknown connection section "prometheous": no plugin reads it, so its settings would be ignored | did you mean "prometheus"?',
+    ]);
+  });
+
   it('valid settings, and sections no plugin declares, are accepted', () => {
     const inventory = parseInventory(`name: c
 connection:

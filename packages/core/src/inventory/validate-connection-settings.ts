@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { WorkflowProblem } from '../errors/input-errors.js';
 import type { PluginRegistry } from '../plugin/plugin-registry.js';
-import { suggestionHint } from '../workflow/did-you-mean.js';
+import { suggestionHint, typoOf } from '../workflow/did-you-mean.js';
 import { displayPath, type TreePath } from '../workflow/yaml-tree.js';
 import { objectKeys, schemaAt } from '../workflow/zod-problems.js';
 import { connectionSettings, type ClusterInventory } from './inventory.js';
@@ -44,7 +44,20 @@ export function connectionSettingsProblems(inventory: ClusterInventory, registry
     seen.add(key);
     problems.push(withPlace);
   };
-  for (const [section, schemas] of declaredConnectionSchemas(registry)) {
+  const declared = declaredConnectionSchemas(registry);
+  // A section no plugin declares is left to whoever reads it, unless it is a typo of one
+  // that a plugin declares: then the settings the user meant would be silently ignored.
+  const misspelt = (sections: Record<string, unknown>, at: TreePath, who: string) => {
+    for (const name of Object.keys(sections)) {
+      if (declared.has(name)) continue;
+      const meant = typoOf(name, declared.keys());
+      if (meant === undefined) continue;
+      push({ message: `${who}unknown connection section "${name}": no plugin reads it, so its settings would be ignored`, hint: `did you mean "${meant}"?` }, [...at, name]);
+    }
+  };
+  misspelt(inventory.connection, ['connection'], '');
+  inventory.nodes.forEach((node, i) => misspelt(node.connection, ['nodes', i, 'connection'], `node ${node.id}: `));
+  for (const [section, schemas] of declared) {
     const clusterRaw = inventory.connection[section];
     if (clusterRaw !== undefined && !isPlainObject(clusterRaw)) {
       push({ message: `connection.${section} must be a mapping`, hint: `write it as {key: value, ...}` }, ['connection', section]);

@@ -13,12 +13,11 @@ function distance(a: string, b: string): number {
 }
 
 /**
- * The candidate closest to `input` (case-insensitive edit distance at most a
- * third of the longer word, minimum 2; failing that, the shortest candidate
- * that `input` (4+ characters) is a prefix of, or that is a prefix of it), or
- * `undefined` when none is close.
+ * The candidate within a typo of `input`: case-insensitive edit distance at
+ * most a third of the longer word (minimum 2) and less than the input's
+ * length, the closest first; `undefined` when none is that close.
  */
-export function closestMatch(input: string, candidates: Iterable<string>): string | undefined {
+export function typoOf(input: string, candidates: Iterable<string>): string | undefined {
   let best: string | undefined;
   let bestD = Infinity;
   const lower = input.toLowerCase();
@@ -30,6 +29,17 @@ export function closestMatch(input: string, candidates: Iterable<string>): strin
       bestD = d;
     }
   }
+  return best;
+}
+
+/**
+ * The candidate closest to `input` ({@link typoOf}; failing that, the
+ * shortest candidate that `input` (4+ characters) is a prefix of, or that is
+ * a prefix of it), or `undefined` when none is close.
+ */
+export function closestMatch(input: string, candidates: Iterable<string>): string | undefined {
+  const best = typoOf(input, candidates);
+  const lower = input.toLowerCase();
   if (best !== undefined || lower.length < 4) return best;
   // A word the user shortened or lengthened (`timeout` for `timeout_seconds`).
   const related = [...candidates].filter((c) => {
