@@ -87,6 +87,14 @@ describe('parseWorkflow: every problem, located', () => {
     expect(p[0]!.hint).toBeTruthy();
   });
 
+  test('an unclosed bracket is blamed on the bracket, not past the last line (SRE review: 8:1 in a 7-line file)', () => {
+    const p = problemsOf('name: w\ncluster_tasks:\n  - task: !node-workflow\n      name: r\n      node_tasks: [\n        {task: !scylla-drain}\n      \n');
+    expect(brief(p)).toEqual(['5:19 invalid YAML: this "[" is never closed (yaml: Flow sequence in block collection must be sufficiently indented and end with a ])']);
+    expect(p[0]!.hint).toMatch(/close it with "\]"/);
+    const m = problemsOf('name: {a: 1\ncluster_tasks: []\n');
+    expect(brief(m)).toEqual(['1:7 invalid YAML: this "{" is never closed (yaml: Flow map in block collection must be sufficiently indented and end with a })']);
+  });
+
   test('duplicate keys are reported with the first occurrence and a hint', () => {
     const p = problemsOf('name: w\nname: v\ncluster_tasks: []\n');
     expect(brief(p)).toEqual(['2:1 duplicate key "name" (first at line 1, column 1)']);

@@ -3,6 +3,7 @@ import { statSync } from 'node:fs';
 import type { SourceLocation, WorkflowProblem } from '../errors/input-errors.js';
 import type { TaggedValue } from './workflow.js';
 import { lexicalScan, locationOf } from './yaml-lexical-scan.js';
+import { firstUnclosedFlowCollection } from './unclosed-flow-collection.js';
 
 /**
  * Limits applied to every YAML file scylla-cp reads (workflows, inventories),
@@ -287,7 +288,21 @@ export function parseYamlTree(
     return undefined;
   }
   if (doc.errors.length > 0) {
+    let blamedBracket = false;
     for (const e of doc.errors) {
+      const unclosed = /end with an? ([\]}])/.test(e.message) ? firstUnclosedFlowCollection(tokens) : undefined;
+      if (unclosed !== undefined && unclosed.offset <= e.pos[0]) {
+        // yaml blames where it gave up (often past the last line); the bracket left open is what to fix.
+        if (blamedBracket) continue;
+        blamedBracket = true;
+        const close = unclosed.bracket === '[' ? ']' : '}';
+        problems.push({
+          message: `invalid YAML: this "${unclosed.bracket}" is never closed (yaml: ${firstLine(e.message)})`,
+          hint: `close it with "${close}", keeping the lines inside it indented deeper than its key, or write the entries as indented block lines`,
+          location: loc(unclosed.offset),
+        });
+        continue;
+      }
       problems.push({
         message: `invalid YAML: ${firstLine(e.message)}`,
         hint: YAML_HINTS[e.code] ?? 'fix the YAML syntax here',
