@@ -6,6 +6,7 @@ export * from './topology-errors.js';
 export * from './topology-initial-state.js';
 export * from './topology-state-machine.js';
 export { nodesNeedingCleanup } from './global-request-steps.js';
+export * from './cleanup-before-removal.js';
 export * from './topology-request-list.js';
 export type * from './replicated-log.js';
 export * from './topology-clock.js';

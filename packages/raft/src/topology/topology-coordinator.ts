@@ -14,6 +14,7 @@ import { NOOP_MEMBERSHIP, type TopologyMembership } from './topology-membership.
 import { callAgent, Conflict, Deposed, newRun, type AgentCallContext, type Run } from './coordinator-run.js';
 import { BarrierRetryTracker, type BarrierRetryPolicy } from './barrier-retry-policy.js';
 import { cancellationsForDeadNodes } from './request-cancellation.js';
+import { cleanupBeforeRemoval } from './cleanup-before-removal.js';
 import { nodesNeedingCleanup } from './global-request-steps.js';
 import { barrierAll, globalBarrier, runGlobalRequest, streamRanges, streamTargets, type CoordinatorRpc } from './coordinator-rpc.js';
 
@@ -250,6 +251,16 @@ export class TopologyCoordinator {
     }
     const next = nextRequest(s);
     if (next) {
+      const before = cleanupBeforeRemoval(s, next, isAlive);
+      if (before?.action === 'start') {
+        await this.#step(run, guard, { kind: 'start_global', requestId: before.requestId });
+        return true;
+      }
+      if (before?.action === 'submit') {
+        const at = (this.#o.timestamps ?? this.#clock).now();
+        await this.#race(run, this.#o.log.propose({ type: 'submit_global', kind: 'cleanup', requestId: before.requestId, initiator: `coordinator ${this.#o.nodeId}`, at }));
+        return true;
+      }
       const rejection = checkStart(s, next, isAlive);
       if (rejection) {
         await this.#step(run, guard, { kind: 'reject_request', requestId: next.id, code: rejection.code, reason: rejection.reason });
