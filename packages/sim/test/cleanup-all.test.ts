@@ -90,13 +90,24 @@ describe(`cleanup_all and read_barrier over HTTP (SEED=${SEED})`, () => {
     for (const id of old.filter((x) => x !== victim)) expect(topo.current.nodes[id]!.cleanup).toBe('clean');
   });
 
-  it('cleanup_all?global=false cleans the asked node only; a bad global is a 400', async () => {
+  it('cleanup_all?global=false cleans the asked node only and marks it clean; mark_node_as_clean only marks; a bad global is a 400', async () => {
     const c = await start();
     const old = c.nodes.map((n) => n.id).sort();
     await c.bootstrapNode({ dc: 'dc1', rack: 'rack1' });
     const t0 = c.clock.now();
     expect(await post(c, old[1]!, '/storage_service/cleanup_all/?global=false')).toEqual({ status: 200, body: '0' });
     expect(cleanedSince(c, t0)).toEqual([old[1]]);
+    // ScyllaDB's local cleanup marks the node clean in the topology; mark_node_as_clean only marks
+    const topo = c.topology as RaftSimTopology;
+    expect(old.map((id) => topo.current.nodes[id]!.cleanup)).toEqual(['needed', 'clean', 'needed']);
+    const t1 = c.clock.now();
+    expect(await post(c, old[2]!, '/storage_service/mark_node_as_clean')).toEqual({ status: 200, body: '' });
+    expect(cleanedSince(c, t1)).toEqual([]);
+    expect(old.map((id) => topo.current.nodes[id]!.cleanup)).toEqual(['needed', 'clean', 'clean']);
+    // the global cleanup now cleans only the node still marked needed
+    const t2 = c.clock.now();
+    expect(await post(c, old[1]!, '/storage_service/cleanup_all/')).toEqual({ status: 200, body: '0' });
+    expect(cleanedSince(c, t2)).toEqual([old[0]]);
     const bad = await post(c, old[1]!, '/storage_service/cleanup_all/?global=yes');
     expect(bad.status).toBe(400);
     expect(bad.body).toContain('global');

@@ -50,6 +50,16 @@ export interface SubmitGlobalCommand {
   readonly at?: number;
 }
 
+/**
+ * Mark a node's data clean without a cleanup through the coordinator (ScyllaDB's
+ * `reset_cleanup_needed`, `POST /storage_service/mark_node_as_clean`: the node cleaned itself
+ * locally). `needed` becomes `clean`; `clean` stays (no change); refused while its cleanup runs.
+ */
+export interface MarkNodeCleanCommand {
+  readonly type: 'mark_clean';
+  readonly nodeId: string;
+}
+
 /** Commit a no-op bump in `term`: invalidates every guard of an older coordinator. */
 export interface FenceCoordinatorCommand {
   readonly type: 'fence_coordinator';
@@ -118,7 +128,7 @@ export interface StepCommand {
 }
 
 /** Every command the topology state machine applies. Plain JSON. */
-export type TopologyCommand = SubmitCommand | SubmitGlobalCommand | FenceCoordinatorCommand | AbortRequestCommand | StepCommand;
+export type TopologyCommand = SubmitCommand | SubmitGlobalCommand | FenceCoordinatorCommand | AbortRequestCommand | StepCommand | MarkNodeCleanCommand;
 
 /** Why a command did not take effect. */
 export type CommandFailureCode =

@@ -104,6 +104,8 @@ export class TopologyStateMachine {
           return this.#abort(command);
         case 'step':
           return this.#step(command);
+        case 'mark_clean':
+          return this.#markClean(command.nodeId);
         default:
           return this.#fail('invalid_command', `unknown command type ${JSON.stringify((command as { type?: unknown }).type)}`);
       }
@@ -112,6 +114,17 @@ export class TopologyStateMachine {
       this.#state = s;
       throw e;
     }
+  }
+
+  #markClean(nodeId: string): TopologyCommandResult {
+    const s = this.#state;
+    const n = typeof nodeId === 'string' ? s.nodes[nodeId] : undefined;
+    if (!n || n.state === 'left') return this.#fail('invalid_command', `mark_clean: ${JSON.stringify(nodeId)} is not a member of the topology`);
+    if (n.cleanup === 'running') return this.#fail('illegal_step', `mark_clean: the cleanup of ${nodeId} is running (global request ${s.globalRequest ?? '?'}); wait for its outcome`);
+    if (n.cleanup === 'clean') return { ok: true, changed: false, stateId: s.stateId, version: s.version };
+    const d = this.#draft();
+    d.nodes[nodeId]!.cleanup = 'clean';
+    return this.#commit(d);
   }
 
   #fail(code: CommandFailureCode, reason: string, extra: Extra = {}): TopologyCommandResult {

@@ -134,3 +134,21 @@ describe('global requests through the coordinator', () => {
     await coordinator.stop();
   });
 });
+
+describe('mark_clean (ScyllaDB reset_cleanup_needed)', () => {
+  it('marks a needed node clean, leaves a clean one unchanged, refuses while its cleanup runs and for unknown nodes', () => {
+    const m = new TopologyStateMachine({ initialNodes: founders });
+    join(m, 'n4');
+    const id0 = m.state.stateId;
+    expect(m.apply({ type: 'mark_clean', nodeId: 'n1' })).toMatchObject({ ok: true, changed: true });
+    expect(m.state.nodes.n1?.cleanup).toBe('clean');
+    expect(m.state.stateId).toBe(id0 + 1);
+    expect(m.apply({ type: 'mark_clean', nodeId: 'n1' })).toMatchObject({ ok: true, changed: false });
+    expect(m.apply({ type: 'mark_clean', nodeId: 'n9' })).toMatchObject({ ok: false, code: 'invalid_command' });
+    m.apply({ type: 'submit_global', kind: 'cleanup', requestId: 'c1' });
+    expect(step(m, { kind: 'start_global', requestId: 'c1' }).ok).toBe(true);
+    expect(m.state.globalRequests.c1?.nodes).toEqual(['n2', 'n3']);
+    expect(m.apply({ type: 'mark_clean', nodeId: 'n2' })).toMatchObject({ ok: false, code: 'illegal_step', reason: expect.stringMatching(/running \(global request c1\)/) });
+    expect(m.state.nodes.n2?.cleanup).toBe('running');
+  });
+});

@@ -1,6 +1,7 @@
 import { isFinalStatus, outcomeOf, type TopologyOutcome } from '@scylla-cp/raft';
 import { cleanupNodeData } from '../raft-sim-cleanup.js';
 import { RaftSimTopology } from '../raft-sim-topology.js';
+import { VOID } from '../rest-reply.js';
 import { runtimeError, SimHttpError } from '../sim-errors.js';
 import type { SimRoute, SimRouteContext } from './sim-route.js';
 
@@ -39,13 +40,28 @@ async function globalOutcome(topology: RaftSimTopology, id: string, maxMs: numbe
   }
 }
 
+/** With a Raft topology, marks the asked node's cleanup `clean` (a `mark_clean` command through its replica). */
+async function markClean(c: SimRouteContext): Promise<void> {
+  const topology = c.cluster.topology;
+  if (!(topology instanceof RaftSimTopology)) return;
+  let r;
+  try {
+    r = await topology.group.node(c.node.id).log.propose({ type: 'mark_clean', nodeId: c.node.id });
+  } catch (e) {
+    throw runtimeError(`mark_node_as_clean: ${(e as Error).message}`);
+  }
+  if (!r.ok) throw runtimeError(`mark_node_as_clean: ${r.reason}`);
+  if (r.changed) c.cluster.log(c.node, c.actor, 'mark-clean', {});
+}
+
 /**
  * `POST /storage_service/cleanup_all/?global=` (answers `long` 0 when done). `global=true`
  * (ScyllaDB's default; `nodetool cluster cleanup`): with a Raft topology, a global `cleanup`
  * request through the topology coordinator, which cleans every node whose cleanup is `needed`
  * (their agents do {@link cleanupNodeData}); a rejected or failed request is a 500 with the
  * coordinator's reason. With `{ topology: 'memory' }` (no cleanup state) every running node
- * that owns tokens is cleaned directly. `global=false` (`nodetool cleanup`): cleans this node only.
+ * that owns tokens is cleaned directly. `global=false` (`nodetool cleanup`): cleans this node only, then (Raft
+ * topology) marks it clean. `POST /storage_service/mark_node_as_clean` (void): only the marking.
  *
  * `POST /raft/read_barrier?group_id=&timeout=` (`timeout` in seconds, default 60): a read
  * barrier on this node's replica of the topology log (group0); answers `""`. Without a Raft
@@ -61,6 +77,7 @@ export const cleanupAllRoutes: readonly SimRoute[] = [
       const topology = c.cluster.topology;
       if (!global) {
         await cleanupNodeData(c.cluster, c.node, c.actor);
+        await markClean(c);
         return 0;
       }
       if (topology instanceof RaftSimTopology) {
@@ -80,6 +97,15 @@ export const cleanupAllRoutes: readonly SimRoute[] = [
       const owners = c.cluster.nodes.filter((n) => n.process && topology.state(n.id) === 'normal');
       await Promise.all(owners.map((n) => cleanupNodeData(c.cluster, n, c.actor)));
       return 0;
+    },
+  },
+  {
+    method: 'POST',
+    path: '/storage_service/mark_node_as_clean',
+    group: 'storage_service',
+    handle: async (c) => {
+      await markClean(c);
+      return VOID;
     },
   },
   {
