@@ -36,6 +36,7 @@ export function importGraph(dir: string): Map<string, string[]> {
       const spec = m[1]!;
       if (!spec.startsWith('.')) continue;
       const base = path.posix.normalize(path.posix.join(path.posix.dirname(file), spec)).replace(/\.js$/, '');
+      if (base.startsWith('../')) continue; // outside dir (another package's sources): not part of this graph
       const target = [`${base}.ts`, `${base}/index.ts`].find((c) => files.has(c));
       if (target === undefined) throw new Error(`${file}: cannot resolve the import '${spec}' to a file under ${dir}`);
       deps.add(target);

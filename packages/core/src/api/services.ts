@@ -1,7 +1,7 @@
 import type { Clock } from '../clock/clock.js';
 import { InvalidInputError } from '../errors/input-errors.js';
 import type { ClusterInventory, InventoryNode } from '../inventory/inventory.js';
-import type { JobInfo } from './context.js';
+import type { JobInfo } from './job-info.js';
 
 /**
  * A typed key naming a service that plugins put into execution contexts

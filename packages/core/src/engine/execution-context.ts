@@ -4,7 +4,7 @@ import { UnrecoverableError } from '../errors/task-errors.js';
 import type { InventoryNode } from '../inventory/inventory.js';
 import type { JobPlan } from '../plan/job-plan.js';
 import type { ConditionPollEvent, LogLevel } from './engine-events.js';
-import type { ServiceBinder } from './job-run.js';
+import type { ServiceBinder } from './job-run-deps.js';
 import { StepLogger } from './step-logger.js';
 import { ATTEMPT_WORK_TRACKER, CONDITION_POLL_REPORTER, type AttemptWorkTracker, type ConditionPollInfo } from './wait-for-condition.js';
 

@@ -1,13 +1,8 @@
-import type { EventEmitter } from 'eventemitter3';
 import type { JobInfo } from '../api/context.js';
-import type { LogFields, Logger } from '../api/logger.js';
-import type { ServiceScope, Services } from '../api/services.js';
-import type { Clock } from '../clock/clock.js';
+import type { LogFields } from '../api/logger.js';
 import type { ErrorDetail } from '../errors/error-detail.js';
 import type { JobPlan, NodeWorkflowStep } from '../plan/job-plan.js';
-import type { PluginRegistry } from '../plugin/plugin-registry.js';
-import type { JobRecord, JobState, JobStore, Lease, Transition } from '../store/job-store.js';
-import type { Prng } from '../util/prng.js';
+import type { JobRecord, JobState, Transition } from '../store/job-store.js';
 import { ControlWatcher } from './control-watcher.js';
 import { DisruptionTracker } from './disruption-tracker.js';
 import { ContextFactory } from './execution-context.js';
@@ -26,44 +21,8 @@ import { runNodeWorkflow, runStepIfNeeded, type NodeWorkflowHost } from './node-
 import { StepRunner, type StepHost, type StepToRun } from './step-runner.js';
 import { APPROVAL_TAG, approvalSteps, awaitingApprovalDetail } from './human-gates.js';
 
-/** Binds services for one execution scope (a `ServiceRegistry` satisfies it). */
-export interface ServiceBinder {
-  bind(scope: Omit<ServiceScope, 'services'>): Services;
-  /** Releases cached services; called by `Engine.close()`. */
-  dispose?(): Promise<void> | void;
-}
-
-/** Everything a run needs from its engine. @internal */
-export interface JobRunDeps {
-  emitter: EventEmitter<EngineEvents>;
-  store: JobStore;
-  registry: PluginRegistry;
-  services: ServiceBinder;
-  clock: Clock;
-  prng: Prng;
-  logger: Logger;
-  leaseTtlMs: number;
-  heartbeatMs: number;
-  controlPollMs: number;
-  jitterRatio: number;
-  abandonGraceSeconds: number;
-  inFlight: InFlightRegistry;
-}
-
-/** How a run begins. @internal */
-export interface JobRunStart {
-  job: JobRecord;
-  lease: Lease;
-  /** What earlier runs did; absent for a new job. */
-  resume?: ResumeState;
-  resumed: boolean;
-  /**
-   * Run the `finally_tasks` steps afresh at the end, whatever their records
-   * say (a retry of a failed job: the clean-up that ran when it failed runs
-   * again when the retried run ends). @default false
-   */
-  freshFinally?: boolean;
-}
+export type { JobRunDeps, JobRunStart, ServiceBinder } from './job-run-deps.js';
+import type { JobRunDeps, JobRunStart } from './job-run-deps.js';
 
 /**
  * One run of a job by one engine: from lease acquisition to the final state.

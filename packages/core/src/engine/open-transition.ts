@@ -1,6 +1,6 @@
 import type { JobPlan } from '../plan/job-plan.js';
 import type { Lease, StepUpdate, Transition } from '../store/job-store.js';
-import type { JobRunStart } from './job-run.js';
+import type { JobRunStart } from './job-run-deps.js';
 
 /** An inventory re-binding recorded when a run opens (see `Engine.resume`'s `inventory`). @internal */
 export interface InventoryRebind {

@@ -5,7 +5,7 @@ import type { JobPlan } from '../plan/job-plan.js';
 import type { JobState, Transition } from '../store/job-store.js';
 import type { ControlWatcher } from './control-watcher.js';
 import type { JobEvent, JobOutcome, JobOutcomeState, LogLevel } from './engine-events.js';
-import type { JobRunDeps } from './job-run.js';
+import type { JobRunDeps } from './job-run-deps.js';
 import type { LeaseKeeper } from './lease-keeper.js';
 import type { ResumeState } from './resume-state.js';
 import type { RunControls } from './run-controls.js';

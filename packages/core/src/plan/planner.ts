@@ -1,23 +1,26 @@
 import type { z } from 'zod';
 import type { VariableValue } from '../api/context.js';
 import { InvalidInputError } from '../errors/input-errors.js';
-import type { ClusterInventory, InventoryNode } from '../inventory/inventory.js';
+import type { ClusterInventory } from '../inventory/inventory.js';
 import { validateConnectionSettings } from '../inventory/validate-connection-settings.js';
-import { MaintenanceWindow, type MaintenanceWindowSpec } from '../util/maintenance-window.js';
+import { MaintenanceWindow } from '../util/maintenance-window.js';
 import type { PluginRegistry, TagKind } from '../plugin/plugin-registry.js';
 import { NODE_WORKFLOW_TAG } from '../workflow/parse-workflow.js';
 import { resolveVariables, substituteVariables } from '../workflow/variables.js';
 import type { ConcurrencyUnit, NodeWorkflowSettings, ReplicaSetOptions, RetryBackoff, TaskEntry, Workflow } from '../workflow/workflow.js';
 import { MAX_DURATION_SECONDS } from '../workflow/workflow-schemas.js';
 import { isTaggedValue } from '../workflow/yaml-tree.js';
-import type { JobPlan, NodeRoles, NodeWorkflowStep, PlanBatch, PlanStep, TaskSpec, Targeting } from './job-plan.js';
+import type { JobPlan, NodeWorkflowStep, PlanStep, TaskSpec, Targeting } from './job-plan.js';
 import { paramsError, where } from './plan-errors.js';
 import { plannedGate } from './planned-gate.js';
 import { planReplicaSets } from './replica-set-step.js';
+import { planBatches } from './plan-batches.js';
+import type { PlanOptions } from './plan-options.js';
+export { planBatches } from './plan-batches.js';
+export type { PlanOptions } from './plan-options.js';
 import { orderByRoles } from './role-order.js';
 import { selectNodes } from './targeting.js';
 import { filterByMembership, type NodeWorkflowMembership } from './membership-filter.js';
-import type { RingProvider, TokenRing } from './token-ring.js';
 
 /** Retries after the first attempt when a task entry sets no `retries`. */
 export const DEFAULT_RETRIES = 0;
@@ -38,26 +41,6 @@ export const DEFAULT_NODE_WORKFLOW_SETTINGS: Readonly<NodeWorkflowSettings> = Ob
   concurrencyLimit: 1,
   abortOnFirstFailure: true,
 });
-
-/** Options of {@link plan}. */
-export interface PlanOptions {
-  /** The registry the workflow was parsed with; parameters are validated again after substitution. */
-  registry: PluginRegistry;
-  /**
-   * The token ring, needed by `concurrency_unit: replica_set` (read it with a
-   * {@link RingProvider}, or let {@link planJob} do it). Keyspaces marked
-   * `local` are left out of the default keyspace list.
-   */
-  ring?: TokenRing;
-  /** Supplies the ring re-check condition put before each node of a replica_set step (its `recheckCondition`). */
-  ringProvider?: Pick<RingProvider, 'recheckCondition'>;
-  /** Step budget of the exact replica-set searches. @default 200000 */
-  replicaSetSearchBudget?: number;
-  /** Node roles for `order: role_aware` (read them with a {@link NodeRoleProvider}, or let {@link planJob} do it). */
-  roles?: NodeRoles;
-  /** A maintenance window that replaces the workflow's (the CLI's `--window` / `--timezone`). Validated. */
-  maintenanceWindow?: MaintenanceWindowSpec;
-}
 
 function validateWith(schema: z.ZodType, value: unknown, entry: TaskEntry, what: string): void {
   const r = schema.safeParse(value);
@@ -137,61 +120,6 @@ function normalizeTargeting(t: Targeting): Targeting {
   if (t.zones !== undefined) out.zones = [...t.zones];
   if (t.exclude !== undefined) out.exclude = [...t.exclude];
   return out;
-}
-
-/** The group key of a node: zones and racks within their dc (their names repeat across dcs). */
-function unitKey(node: InventoryNode, unit: ConcurrencyUnit): string {
-  switch (unit) {
-    case 'zone':
-      return `${node.dc}/${node.zone}`;
-    case 'rack':
-      return `${node.dc}/${node.rack}`;
-    case 'dc':
-      return node.dc;
-    case 'node':
-    case 'replica_set':
-      return node.id;
-  }
-}
-
-const byCodePoint = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
-
-/**
- * Splits nodes into batches by `unit`, in the documented order:
- *
- * - a group is a zone within its dc (`zone`), a rack within its dc
- *   (`rack`), a dc (`dc`), or one node (`node`): two dcs that both have a
- *   `rack1` (or a zone of the same name) are two groups, never one batch;
- * - a batch's `unit` is the zone name, or `dc/zone` when that zone name
- *   occurs in more than one dc among `nodes`; `dc/rack` for racks; the dc
- *   name; the node id;
- * - groups are sorted by their dc, then by unit name, comparing strings by
- *   code point (locale-free);
- * - nodes within a group keep inventory order.
- *
- * Batch ids are `${stepId}/b${index}`.
- */
-export function planBatches(stepId: string, nodes: readonly InventoryNode[], unit: ConcurrencyUnit): PlanBatch[] {
-  if (unit === 'replica_set') {
-    throw new InvalidInputError('planBatches cannot group by replica_set: the batches come from the token ring (replicaSetBatches, or plan() with a ring)', {
-      code: 'INVALID_INPUT',
-    });
-  }
-  const groups = new Map<string, { dc: string; label: string; nodes: string[] }>();
-  const zoneDcs = new Map<string, Set<string>>();
-  if (unit === 'zone') for (const n of nodes) (zoneDcs.get(n.zone) ?? zoneDcs.set(n.zone, new Set()).get(n.zone)!).add(n.dc);
-  for (const n of nodes) {
-    const key = unitKey(n, unit);
-    const g = groups.get(key);
-    if (g) g.nodes.push(n.id);
-    else {
-      const label = unit === 'zone' ? (zoneDcs.get(n.zone)!.size > 1 ? key : n.zone) : key;
-      groups.set(key, { dc: n.dc, label, nodes: [n.id] });
-    }
-  }
-  return [...groups.values()]
-    .sort((a, b) => byCodePoint(a.dc, b.dc) || byCodePoint(a.label, b.label))
-    .map((g, i) => ({ id: `${stepId}/b${i}`, unit: g.label, nodes: g.nodes }));
 }
 
 interface NodeWorkflowParams {

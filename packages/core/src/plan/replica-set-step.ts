@@ -4,8 +4,8 @@ import { suggestionHint } from '../workflow/did-you-mean.js';
 import type { ReplicaSetOptions, TaskEntry } from '../workflow/workflow.js';
 import type { NodeWorkflowStep } from './job-plan.js';
 import { paramsError, where } from './plan-errors.js';
-import type { PlanOptions } from './planner.js';
-import { planBatches } from './planner.js';
+import type { PlanOptions } from './plan-options.js';
+import { planBatches } from './plan-batches.js';
 import { replicaSetBatches, type ReplicaSetGroup } from './replica-set-batches.js';
 import { ringDigest } from './token-ring.js';
 

@@ -5,19 +5,9 @@ import { PluginError } from '../errors/input-errors.js';
 import { InvalidInputError } from '../errors/input-errors.js';
 import { CORE_VERSION } from '../version.js';
 import { satisfiesRange } from '../util/semver.js';
-import type { ClusterTaskDefinition, ConditionDefinition, NodeTaskDefinition, ScyllaCpPlugin } from './plugin.js';
+import type { ClusterTaskDefinition, ConditionDefinition, NodeTaskDefinition, RegisteredTag, ScyllaCpPlugin, TagKind, TagRegistry } from './plugin.js';
+export type { RegisteredTag, TagKind, TagRegistry } from './plugin.js';
 import { isPlugin } from './plugin.js';
-
-/** The kind of a registered tag. */
-export type TagKind = 'nodeTask' | 'clusterTask' | 'condition';
-
-/** A registered tag and the plugin that owns it. */
-export interface RegisteredTag {
-  tag: string;
-  kind: TagKind;
-  plugin: string;
-  definition: NodeTaskDefinition | ClusterTaskDefinition | ConditionDefinition;
-}
 
 const TAG_RE = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;
 
@@ -28,7 +18,7 @@ const TAG_RE = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;
  * task and a cluster task (core's `wait-for-conditions` is), but never claimed
  * twice for the same kind; the error names both plugins.
  */
-export class PluginRegistry {
+export class PluginRegistry implements TagRegistry {
   readonly #plugins = new Map<string, ScyllaCpPlugin>();
   readonly #tags = new Map<string, RegisteredTag>();
   readonly #services = new ServiceRegistry();
@@ -137,7 +127,7 @@ export class PluginRegistry {
         details: { tag },
       });
     }
-    return (reg.definition.create as (p: unknown, h: { registry: PluginRegistry }) => unknown)(parsed.data, { registry: this });
+    return (reg.definition.create as (p: unknown, h: { registry: TagRegistry }) => unknown)(parsed.data, { registry: this });
   }
 
   /** The service providers the registered plugins bring (callers may add overrides). */

@@ -1,8 +1,7 @@
 import type { z } from 'zod';
 import type { ClusterCondition, NodeCondition } from '../api/condition.js';
-import type { ServiceProvider } from '../api/services.js';
+import type { ServiceProvider, ServiceRegistry } from '../api/services.js';
 import type { ExecuteClusterTask, ExecuteNodeTask } from '../api/task.js';
-import type { PluginRegistry } from './plugin-registry.js';
 
 const PLUGIN_MARK = Symbol.for('@scylla-cp/core.plugin');
 
@@ -26,8 +25,8 @@ export interface TagDefinition<S extends z.ZodType, T> {
 
 /** What a tag factory receives besides its parameters. */
 export interface TagFactoryHelpers {
-  /** The registry the tag was created from. */
-  registry: PluginRegistry;
+  /** The registry the tag was created from (a `PluginRegistry`). */
+  registry: TagRegistry;
 }
 
 /**
@@ -125,4 +124,41 @@ export function defineCondition<S extends z.ZodType>(
   definition: (TagDefinition<S, NodeCondition> & { scope: 'node' }) | (TagDefinition<S, ClusterCondition> & { scope: 'cluster' }),
 ): ConditionDefinition {
   return definition as unknown as ConditionDefinition;
+}
+
+/** The kind of a registered tag. */
+export type TagKind = 'nodeTask' | 'clusterTask' | 'condition';
+
+/** A registered tag and the plugin that owns it. */
+export interface RegisteredTag {
+  tag: string;
+  kind: TagKind;
+  plugin: string;
+  definition: NodeTaskDefinition | ClusterTaskDefinition | ConditionDefinition;
+}
+
+/**
+ * What a tag factory can ask of the registry it was created from (its
+ * `helpers.registry`): lookups and building nested tags. `PluginRegistry`
+ * implements it; registration is not part of it.
+ */
+export interface TagRegistry {
+  /** Registered plugins, in registration order. */
+  plugins(): ScyllaCpPlugin[];
+  /** Every registered tag, or those of one kind. */
+  tags(kind?: TagKind): RegisteredTag[];
+  /** The registration of `tag` as `kind`, if any. */
+  lookup(kind: TagKind, tag: string): RegisteredTag | undefined;
+  nodeTask(tag: string): NodeTaskDefinition | undefined;
+  clusterTask(tag: string): ClusterTaskDefinition | undefined;
+  condition(tag: string): ConditionDefinition | undefined;
+  /**
+   * Validates `params` with the tag's schema and builds the instance.
+   * @throws InvalidInputError for an unknown tag or invalid parameters.
+   */
+  create(kind: 'nodeTask', tag: string, params: unknown): ReturnType<NodeTaskDefinition['create']>;
+  create(kind: 'clusterTask', tag: string, params: unknown): ReturnType<ClusterTaskDefinition['create']>;
+  create(kind: 'condition', tag: string, params: unknown): ReturnType<ConditionDefinition['create']>;
+  /** The service providers the registered plugins bring. */
+  readonly services: ServiceRegistry;
 }

@@ -1,6 +1,6 @@
 import { CST, Lexer } from 'yaml';
 import type { SourceLocation } from '../errors/input-errors.js';
-import type { YamlLimits } from './yaml-tree.js';
+import type { YamlLimits } from './yaml-limits.js';
 
 /** Which limit a {@link lexicalScan} found broken, and where (an offset into the text). */
 export interface LexicalLimitHit {
