@@ -5,6 +5,7 @@ export * from './clock/system-clock.js';
 export * from './clock/virtual-clock.js';
 export * from './clock/scaled-clock.js';
 export * from './util/prng.js';
+export * from './util/timer-heap.js';
 export * from './util/semver.js';
 export * from './util/maintenance-window.js';
 export * from './errors/scylla-cp-error.js';

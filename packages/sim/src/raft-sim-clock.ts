@@ -1,4 +1,4 @@
-import type { Clock } from '@scylla-cp/core';
+import { TimerHeap, type Clock } from '@scylla-cp/core';
 import type { RaftClock, TimerHandle } from '@scylla-cp/raft';
 
 interface Timer {
@@ -34,7 +34,7 @@ export class RaftSimClock implements RaftClock {
   readonly #sim: Clock;
   readonly #offset: number;
   #frozenAt: number | undefined;
-  #heap: Timer[] = [];
+  readonly #heap = new TimerHeap<Timer>();
   #seq = 0;
   #armed: { at: number; abort: AbortController } | undefined;
   #firing = false;
@@ -107,15 +107,14 @@ export class RaftSimClock implements RaftClock {
   stop(): void {
     this.#stopped = true;
     this.#disarm();
-    for (const t of this.#heap) this.#finish(t);
-    this.#heap = [];
+    for (const t of this.#heap.clear()) this.#finish(t);
   }
 
   #add(fn: () => void, delayMs: number, work: boolean): TimerHandle {
     const t: Timer = { at: this.now() + Math.max(0, delayMs), seq: this.#seq++, fn, work, done: this.#stopped };
     if (this.#stopped) return { cancel: () => {} };
     if (work) this.#pendingWork++;
-    this.#push(t);
+    this.#heap.push(t);
     // nothing fires while paused: a timer scheduled now comes from outside the group
     if (this.#frozenAt !== undefined && !this.#firing) this.resume();
     else if (!this.#firing) this.#arm();
@@ -129,8 +128,8 @@ export class RaftSimClock implements RaftClock {
   }
 
   #top(): Timer | undefined {
-    while (this.#heap.length > 0 && this.#heap[0]!.done) this.#pop();
-    return this.#heap[0];
+    while (this.#heap.peek()?.done === true) this.#heap.pop();
+    return this.#heap.peek();
   }
 
   #disarm(): void {
@@ -164,7 +163,7 @@ export class RaftSimClock implements RaftClock {
     let n = 0;
     try {
       for (let top = this.#top(); top && top.at <= this.now(); top = this.#top()) {
-        this.#pop();
+        this.#heap.pop();
         this.#finish(top);
         this.#fired++;
         if (++n > 1_000_000) throw new Error('RaftSimClock: more than 1,000,000 Raft timers due at one instant (a livelock)');
@@ -180,42 +179,5 @@ export class RaftSimClock implements RaftClock {
     this.onIdleCheck?.();
     this.#arm();
     if (error !== undefined) throw error;
-  }
-
-  #less(a: Timer, b: Timer): boolean {
-    return a.at < b.at || (a.at === b.at && a.seq < b.seq);
-  }
-
-  #push(t: Timer): void {
-    const h = this.#heap;
-    h.push(t);
-    let i = h.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!this.#less(h[i]!, h[p]!)) break;
-      [h[i], h[p]] = [h[p]!, h[i]!];
-      i = p;
-    }
-  }
-
-  #pop(): Timer {
-    const h = this.#heap;
-    const top = h[0]!;
-    const last = h.pop()!;
-    if (h.length > 0) {
-      h[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < h.length && this.#less(h[l]!, h[m]!)) m = l;
-        if (r < h.length && this.#less(h[r]!, h[m]!)) m = r;
-        if (m === i) break;
-        [h[i], h[m]] = [h[m]!, h[i]!];
-        i = m;
-      }
-    }
-    return top;
   }
 }

@@ -1,3 +1,5 @@
+import { TimerHeap } from '@scylla-cp/core';
+
 interface ScheduledEvent {
   at: number;
   seq: number;
@@ -11,7 +13,7 @@ interface ScheduledEvent {
  * timer: the injected clock decides what "now" is.
  */
 export class Scheduler {
-  #heap: ScheduledEvent[] = [];
+  readonly #heap = new TimerHeap<ScheduledEvent>();
   #seq = 0;
   #running = false;
   /** Time of the event being applied, or undefined outside {@link runDue}. */
@@ -19,25 +21,17 @@ export class Scheduler {
 
   /** Number of pending events. */
   get size(): number {
-    return this.#heap.length;
+    return this.#heap.size;
   }
 
   /** Time of the earliest pending event. */
   nextAt(): number | undefined {
-    return this.#heap[0]?.at;
+    return this.#heap.peek()?.at;
   }
 
   /** Schedules `run` at `at` (milliseconds of the clock). */
   schedule(at: number, run: () => void): void {
-    const h = this.#heap;
-    h.push({ at, seq: this.#seq++, run });
-    let i = h.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!less(h[i]!, h[p]!)) break;
-      [h[i], h[p]] = [h[p]!, h[i]!];
-      i = p;
-    }
+    this.#heap.push({ at, seq: this.#seq++, run });
   }
 
   /** Applies every event due at or before `now`, in order; returns how many ran. */
@@ -46,8 +40,8 @@ export class Scheduler {
     this.#running = true;
     let n = 0;
     try {
-      while (this.#heap.length > 0 && this.#heap[0]!.at <= now) {
-        const ev = this.#pop();
+      for (let next = this.#heap.peek(); next !== undefined && next.at <= now; next = this.#heap.peek()) {
+        const ev = this.#heap.pop()!;
         this.current = ev.at;
         ev.run();
         n++;
@@ -58,29 +52,4 @@ export class Scheduler {
     }
     return n;
   }
-
-  #pop(): ScheduledEvent {
-    const h = this.#heap;
-    const top = h[0]!;
-    const last = h.pop()!;
-    if (h.length > 0) {
-      h[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < h.length && less(h[l]!, h[m]!)) m = l;
-        if (r < h.length && less(h[r]!, h[m]!)) m = r;
-        if (m === i) break;
-        [h[i], h[m]] = [h[m]!, h[i]!];
-        i = m;
-      }
-    }
-    return top;
-  }
-}
-
-function less(a: ScheduledEvent, b: ScheduledEvent): boolean {
-  return a.at < b.at || (a.at === b.at && a.seq < b.seq);
 }

@@ -1,3 +1,4 @@
+import { TimerHeap } from '../util/timer-heap.js';
 import { abortReason, type Clock } from './clock.js';
 
 interface Timer {
@@ -22,7 +23,7 @@ export interface VirtualClockOptions {
 export class VirtualClock implements Clock {
   #now: number;
   #seq = 0;
-  #heap: Timer[] = [];
+  readonly #heap = new TimerHeap<Timer>();
 
   constructor(options: VirtualClockOptions = {}) {
     this.#now = options.startMs ?? 1767225600000;
@@ -34,12 +35,12 @@ export class VirtualClock implements Clock {
 
   /** Number of timers waiting to fire. */
   get pendingTimers(): number {
-    return this.#heap.length;
+    return this.#heap.size;
   }
 
   /** Time of the earliest pending timer, or `undefined` when none is pending. */
   nextTimerAt(): number | undefined {
-    return this.#heap[0]?.at;
+    return this.#heap.peek()?.at;
   }
 
   sleep(delayMs: number, signal?: AbortSignal): Promise<void> {
@@ -57,11 +58,11 @@ export class VirtualClock implements Clock {
         },
       };
       const onAbort = () => {
-        this.#remove(timer);
+        this.#heap.remove(timer);
         reject(abortReason(signal!));
       };
       signal?.addEventListener('abort', onAbort, { once: true });
-      this.#push(timer);
+      this.#heap.push(timer);
     });
   }
 
@@ -77,7 +78,7 @@ export class VirtualClock implements Clock {
   async advanceTo(targetMs: number): Promise<void> {
     for (;;) {
       await settle();
-      const next = this.#heap[0];
+      const next = this.#heap.peek();
       if (next === undefined || next.at > targetMs) break;
       this.#fireDue(next.at);
     }
@@ -113,7 +114,7 @@ export class VirtualClock implements Clock {
     for (;;) {
       await settle();
       if (done) break;
-      const next = this.#heap[0];
+      const next = this.#heap.peek();
       if (next === undefined) {
         throw new Error('VirtualClock.run: the work is still pending but no timer is left to fire (deadlock)');
       }
@@ -128,69 +129,7 @@ export class VirtualClock implements Clock {
 
   #fireDue(at: number): void {
     if (at > this.#now) this.#now = at;
-    while (this.#heap.length > 0 && this.#heap[0]!.at <= this.#now) {
-      this.#pop().resolve();
-    }
-  }
-
-  #less(a: Timer, b: Timer): boolean {
-    return a.at < b.at || (a.at === b.at && a.seq < b.seq);
-  }
-
-  #push(t: Timer): void {
-    const h = this.#heap;
-    h.push(t);
-    let i = h.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!this.#less(h[i]!, h[p]!)) break;
-      [h[i], h[p]] = [h[p]!, h[i]!];
-      i = p;
-    }
-  }
-
-  #pop(): Timer {
-    const h = this.#heap;
-    const top = h[0]!;
-    const last = h.pop()!;
-    if (h.length > 0) {
-      h[0] = last;
-      this.#siftDown(0);
-    }
-    return top;
-  }
-
-  #siftDown(start: number): void {
-    const h = this.#heap;
-    let i = start;
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let m = i;
-      if (l < h.length && this.#less(h[l]!, h[m]!)) m = l;
-      if (r < h.length && this.#less(h[r]!, h[m]!)) m = r;
-      if (m === i) break;
-      [h[i], h[m]] = [h[m]!, h[i]!];
-      i = m;
-    }
-  }
-
-  #remove(t: Timer): void {
-    const h = this.#heap;
-    const i = h.indexOf(t);
-    if (i < 0) return;
-    const last = h.pop()!;
-    if (i < h.length) {
-      h[i] = last;
-      this.#siftDown(i);
-      let j = i;
-      while (j > 0) {
-        const p = (j - 1) >> 1;
-        if (!this.#less(h[j]!, h[p]!)) break;
-        [h[j], h[p]] = [h[p]!, h[j]!];
-        j = p;
-      }
-    }
+    for (let t = this.#heap.peek(); t !== undefined && t.at <= this.#now; t = this.#heap.peek()) this.#heap.pop()!.resolve();
   }
 }
 
