@@ -2,11 +2,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { nodeStepId, Prng, type JobStore } from '@scylla-cp/core';
-import { inventoryYaml, SimCluster } from '@scylla-cp/sim';
+import { Prng, type JobStore } from '@scylla-cp/core';
+import { SimCluster } from '@scylla-cp/sim';
 import { PostgresStore } from '@scylla-cp/store-postgres';
 import { PostgresServer } from '@scylla-cp/store-postgres/test-support';
-import { waitFor } from './helpers.js';
+import { checkJobRecord, killAtSeededMoments, liveReplicaApi, maxNodesDown, runJobStreams } from './failover-scenario.js';
 import { bundleCli, killCliReplica, overlappingOperators, runCli, startCliReplica, type CliReplica, type JobLog } from './cli-replica-harness.js';
 
 // Item 3 of issue 17, through the real command: three `scylla-cp --db postgres://... server start`
@@ -21,23 +21,6 @@ import { bundleCli, killCliReplica, overlappingOperators, runCli, startCliReplic
 const SEED = Number(process.env.SEED ?? Math.floor(Date.now() % 1_000_000));
 console.log(`cli replica failover: SEED=${SEED}`);
 
-const WORKFLOW = `name: Drain and restart, one node at a time
-cluster_tasks:
-  - task: !node-workflow
-      name: Drain and restart each node
-      concurrency_unit: node
-      concurrency_limit: 1
-      node_tasks:
-        - task: !scylla-drain
-        - task: !systemd-stop-scylla-server
-        - task: !systemd-start-service
-            service: scylla-server
-        - task: !wait-for-conditions
-            conditions:
-              - condition: !node-up-normal
-                poll_interval_seconds: 0.05
-                timeout_seconds: 60
-`;
 
 const CLUSTERS = 3;
 const JOBS_PER_CLUSTER = 3;
@@ -52,17 +35,6 @@ afterAll(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-/** Nodes of a cluster out of service at once, at most, from the simulator's operation log. */
-function maxNodesDown(cluster: SimCluster): number {
-  const down = new Set<string>();
-  let max = 0;
-  for (const e of cluster.oplog.entries({ actions: ['drain', 'systemctl-stop', 'serving'] })) {
-    if (e.action === 'serving') down.delete(e.node);
-    else down.add(e.node);
-    max = Math.max(max, down.size);
-  }
-  return max;
-}
 
 describe('scylla-cp server replicas (the real command) on PostgreSQL', () => {
   it('complete every job across seeded SIGKILLs: nothing run again after it succeeded, fenced takeovers, one runner per cluster', async () => {
@@ -99,73 +71,22 @@ describe('scylla-cp server replicas (the real command) on PostgreSQL', () => {
       await Promise.all(replicas.map((r) => r.exited));
     });
     for (let i = 0; i < REPLICAS; i++) await start();
-    const alive = () => replicas.filter((r) => r.child.exitCode === null && r.child.signalCode === null);
+    const api = liveReplicaApi({ prng, replicas, token, seed: SEED });
 
-    /** Calls the API on some live replica (another one if that one dies under the call). */
-    const api = async (method: string, p: string, body?: unknown): Promise<any> => {
-      for (let tries = 0; ; tries++) {
-        const live = alive();
-        if (live.length === 0) throw new Error(`every replica exited (SEED=${SEED}):\n${replicas.map((x) => `--- pid ${x.pid}\n${x.output().slice(-1500)}`).join('\n')}`);
-        const r = live[prng.int(0, live.length - 1)]!;
-        try {
-          const res = await fetch(`${r.url}${p}`, {
-            method,
-            headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-            body: body ? JSON.stringify(body) : undefined,
-          });
-          const json = (await res.json()) as any;
-          if (res.status >= 400) throw new Error(`${method} ${p}: ${res.status} ${JSON.stringify(json)}`);
-          return json;
-        } catch (e) {
-          if (tries > 20 || (e as Error).message.startsWith(`${method} ${p}:`) || (e as Error).message.startsWith('every replica exited')) throw e;
-          await new Promise((res) => setTimeout(res, 100));
-        }
-      }
-    };
-
-    const jobs: { id: string; cluster: string }[] = [];
     let finished = false;
-    const streams = clusters.map(async (c) => {
-      const inventory = inventoryYaml(c.inventory());
-      for (let j = 0; j < JOBS_PER_CLUSTER; j++) {
-        const { job } = await api('POST', '/v1/jobs', { workflow: WORKFLOW, inventory });
-        jobs.push({ id: job.id, cluster: c.inventory().name });
-        const state = await waitFor(
-          `job ${job.id} on ${c.inventory().name} to end`,
-          async () => {
-            const s = (await api('GET', `/v1/jobs/${job.id}`)).job.state as string;
-            return s === 'succeeded' || s === 'failed' || s === 'cancelled' ? s : undefined;
-          },
-          120_000,
-        );
-        expect(state, `job ${job.id} on ${c.inventory().name}`).toBe('succeeded');
-      }
-    });
-
-    // The killer: at seeded moments, SIGKILL a replica (one running a job when there is one)
-    // and start a fresh one a little later; never fewer than one replica alive.
+    const streams = runJobStreams(clusters, JOBS_PER_CLUSTER, api);
     const killedAt = new Map<string, number>();
-    const killer = (async () => {
-      while (!finished && killedAt.size < MAX_KILLS) {
-        await new Promise((res) => setTimeout(res, 500 + prng.int(0, 1200)));
-        if (finished) break;
-        const live = alive();
-        if (live.length < 2) continue;
-        const busy: CliReplica[] = [];
-        for (const r of live) {
-          const h = (await fetch(`${r.url}/healthz`).then((x) => x.json()).catch(() => ({ running: [] }))) as { running: string[] };
-          if (h.running.length > 0) busy.push(r);
-        }
-        const pool = busy.length > 0 ? busy : live;
-        const victim = pool[prng.int(0, pool.length - 1)]!;
-        killedAt.set(victim.holder, await killCliReplica(victim));
-        await new Promise((res) => setTimeout(res, 200 + prng.int(0, 800)));
-        if (!finished) await start();
-      }
-    })();
-
+    const killer = killAtSeededMoments({
+      prng,
+      replicas,
+      maxKills: MAX_KILLS,
+      finished: () => finished,
+      kill: async (victim) => void killedAt.set(victim.holder, await killCliReplica(victim)),
+      start,
+    });
+    let jobs: { id: string; cluster: string }[];
     try {
-      await Promise.all(streams);
+      jobs = await streams;
     } finally {
       finished = true;
       await killer;
@@ -178,32 +99,11 @@ describe('scylla-cp server replicas (the real command) on PostgreSQL', () => {
     let takeovers = 0;
     const logs: JobLog[] = [];
     for (const { id, cluster } of jobs) {
-      const job = await store.getJob(id);
-      expect(job.state).toBe('succeeded');
-      const planned = job.plan.steps.flatMap((s) =>
-        s.kind === 'node-workflow' ? s.batches.flatMap((b) => b.nodes.flatMap((n) => s.tasks.map((_t, i) => nodeStepId(s.id, n, i)))) : [s.id],
-      );
-      const succeeded = new Set((await store.getSteps(id)).filter((s) => s.state === 'succeeded').map((s) => s.stepId));
-      expect(planned.filter((s) => !succeeded.has(s)), `steps of ${id} never recorded succeeded`).toEqual([]);
-      const events = await store.listEvents(id);
+      const { events, runs } = await checkJobRecord(store, id, SEED);
       logs.push({ jobId: id, cluster, events });
-      // Nothing started again after it was recorded succeeded.
-      const doneAt = new Map<string, number>();
-      for (const e of events) {
-        if (!e.stepId) continue;
-        if (e.type === 'step.succeeded') doneAt.set(e.stepId, e.seq);
-        else if ((e.type === 'step.started' || e.type === 'step.attempt') && doneAt.has(e.stepId)) {
-          throw new Error(`job ${id}: step ${e.stepId} started again (seq ${e.seq}) after it succeeded (seq ${doneAt.get(e.stepId)}) (SEED=${SEED})`);
-        }
-      }
-      const runs = events.filter((e) => e.type === 'job.started' || e.type === 'job.resumed');
       // Every run was one of the command's replicas.
       for (const r of runs) expect(holders.has(String(r.data['holder'])), `run by ${String(r.data['holder'])}`).toBe(true);
       takeovers += new Set(runs.map((e) => e.data['holder'])).size - 1;
-      // Fencing: each run holds a newer token than the one before.
-      const tokens = runs.map((e) => Number(e.data['token']));
-      expect(tokens).toEqual([...tokens].sort((a, b) => a - b));
-      expect(new Set(tokens).size).toBe(tokens.length);
     }
     // No cluster was ever operated by two live runners at once.
     expect(overlappingOperators(logs, killedAt), `SEED=${SEED}`).toEqual([]);
